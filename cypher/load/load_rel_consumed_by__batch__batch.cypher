@@ -1,0 +1,11 @@
+// name: load_rel_consumed_by__batch__batch
+// params: rows
+// returns: written
+// mode: write
+// why: endpoints are matched by indexed uid; MERGE keeps one CONSUMED_BY per pair, so reloads change nothing.
+UNWIND $rows AS row
+MATCH (a:Batch {uid: row.src})
+MATCH (b:Batch {uid: row.dst})
+MERGE (a)-[r:CONSUMED_BY]->(b)
+SET r += row.props
+RETURN count(r) AS written

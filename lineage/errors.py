@@ -1,0 +1,110 @@
+"""Every error lineage raises derives from :class:`LineageError`, so callers catch one type.
+
+::
+
+    LineageError
+    ├── ConfigError            settings that cannot work
+    ├── QueryFileError         a malformed file in cypher/
+    ├── EngineError            the database failed in a way the caller cannot fix
+    │   ├── EngineUnavailable  the server cannot be reached or started
+    │   └── QueryTimeout       a statement ran past its time limit
+    ├── NotFound               a node named by the caller does not exist
+    ├── InvalidRequest         a request that cannot be answered as asked (bad window, wrong kind)
+    ├── ScopeTooLarge          a scope passed its node limit or time limit
+    └── InputRejected          input that must not be written
+        ├── ValidationFailed   records that break the format (file, line, field)
+        ├── MissingReferences  relationships naming nodes that exist nowhere
+        └── CycleDetected      material that would consume itself
+
+The API maps these to HTTP problems in one handler; the CLI prints ``str(error)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LineageError(Exception):
+    """Base of every lineage error; ``str()`` is a message meant for a person."""
+
+
+class ConfigError(LineageError):
+    pass
+
+
+class QueryFileError(LineageError):
+    pass
+
+
+class EngineError(LineageError):
+    pass
+
+
+class EngineUnavailable(EngineError):
+    pass
+
+
+class QueryTimeout(EngineError):
+    pass
+
+
+class NotFound(LineageError):
+    def __init__(self, label: str, uid: str) -> None:
+        self.label = label
+        self.uid = uid
+        super().__init__(f"no {label} with uid {uid!r}")
+
+
+class InvalidRequest(LineageError):
+    pass
+
+
+class ScopeTooLarge(LineageError):
+    """A scope stopped at a limit; ``limit`` names which one so the caller knows what to narrow."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        self.limit = limit
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, placed as precisely as the input allows."""
+
+    source: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class InputRejected(LineageError):
+    """Input refused as a whole: nothing of it was written."""
+
+    def __init__(self, headline: str, problems: list[Problem], shown: int = 50) -> None:
+        self.problems = problems
+        lines = [
+            f"{headline} ({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was written:"
+        ]
+        lines += [f"  {p}" for p in problems[:shown]]
+        if len(problems) > shown:
+            lines.append(f"  ... and {len(problems) - shown} more")
+        super().__init__("\n".join(lines))
+
+
+class ValidationFailed(InputRejected):
+    pass
+
+
+class MissingReferences(InputRejected):
+    pass
+
+
+class CycleDetected(InputRejected):
+    def __init__(self, cycle: list[str], problems: list[Problem]) -> None:
+        self.cycle = cycle
+        super().__init__(f"material flow cycle {' -> '.join(cycle)}", problems)

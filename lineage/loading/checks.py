@@ -1,0 +1,118 @@
+"""Checks that need the graph as well as the input: dangling references and material flow cycles.
+
+Both run before the first write, because FalkorDB has no multi-statement transactions: once a load
+starts writing, the only safe outcome is that it can be completed, so everything that could make it
+invalid is found first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import TypeVar
+
+import networkx as nx
+
+from lineage.errors import CycleDetected, MissingReferences, Problem
+from lineage.loading.validate import Input
+from lineage.model import LABEL_SLUG, Label, RelType
+from lineage.store import Store
+
+T = TypeVar("T")
+LOOKUP_CHUNK = 10_000
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def existing(store: Store, wanted: dict[Label, set[str]]) -> set[tuple[Label, str]]:
+    """Which of the wanted (label, uid) pairs are already stored; one query per chunk."""
+    found: set[tuple[Label, str]] = set()
+    pending = {label: list(uids) for label, uids in wanted.items() if uids}
+    while pending:
+        params = {slug: [] for slug in LABEL_SLUG.values()}
+        for label in list(pending):
+            uids = pending[label]
+            params[LABEL_SLUG[label]] = uids[:LOOKUP_CHUNK]
+            pending[label] = uids[LOOKUP_CHUNK:]
+            if not pending[label]:
+                del pending[label]
+        for row in store.run("admin_existing", **params):
+            found.add((Label(row["label"]), row["uid"]))
+    return found
+
+
+def check_references(store: Store, data: Input) -> set[tuple[Label, str]]:
+    """Every relationship end must exist in the input or the graph; returns the pre-existing ones."""
+    referenced: dict[Label, set[str]] = {}
+    for (_, src_label, dst_label), pairs in data.rels.items():
+        src_known = data.nodes.get(src_label, {})
+        dst_known = data.nodes.get(dst_label, {})
+        for src, dst in pairs:
+            if src not in src_known:
+                referenced.setdefault(src_label, set()).add(src)
+            if dst not in dst_known:
+                referenced.setdefault(dst_label, set()).add(dst)
+    stored = existing(store, referenced)
+    problems: list[Problem] = []
+    for (rel, src_label, dst_label), pairs in data.rels.items():
+        src_known = data.nodes.get(src_label, {})
+        dst_known = data.nodes.get(dst_label, {})
+        for (src, dst), (_, position) in pairs.items():
+            for uid, label, known, end in (
+                (src, src_label, src_known, "from"),
+                (dst, dst_label, dst_known, "to"),
+            ):
+                if uid not in known and (label, uid) not in stored:
+                    problems.append(
+                        data.problem(
+                            position,
+                            end,
+                            f"{rel.value} names {label.value} {uid!r}, which is neither in the input "
+                            "nor in the graph",
+                        )
+                    )
+    if problems:
+        raise MissingReferences("relationships name nodes that do not exist", problems)
+    return stored
+
+
+def check_cycles(store: Store, data: Input, timeout_s: float) -> None:
+    """Refuse input whose CONSUMED_BY edges, with those stored, would make material consume itself.
+
+    The stored graph is acyclic (this check guards every load), so a cycle must use a new edge, and
+    every stored stretch of it starts at a batch that a new edge touches. Expanding downstream from
+    the stored batches among those endpoints therefore pulls in every stored edge a cycle could use;
+    the cost follows their downstream scope, not the size of the graph.
+    """
+    new_edges = data.rels.get((RelType.CONSUMED_BY, Label.BATCH, Label.BATCH), {})
+    if not new_edges:
+        return
+    graph: nx.DiGraph = nx.DiGraph()
+    graph.add_edges_from(new_edges)
+    endpoints = set(graph.nodes)
+    stored = {uid for _, uid in existing(store, {Label.BATCH: endpoints})}
+    frontier, seen = list(stored), set(stored)
+    while frontier:
+        next_frontier: list[str] = []
+        for chunk in chunked(frontier, LOOKUP_CHUNK):
+            for row in store.run("scope_batch_consumers", timeout_s=timeout_s, uids=chunk):
+                graph.add_edge(row["src"], row["dst"])
+                if row["dst"] not in seen:
+                    seen.add(row["dst"])
+                    next_frontier.append(row["dst"])
+        frontier = next_frontier
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    names = [edge[0] for edge in cycle] + [cycle[0][0]]
+    problems = [
+        data.problem(new_edges[(a, b)][1], None, f"CONSUMED_BY {a!r} -> {b!r} closes the cycle")
+        for a, b, *_ in cycle
+        if (a, b) in new_edges
+    ]
+    raise CycleDetected(names, problems)

@@ -1,0 +1,169 @@
+"""Turns raw records into a checked, de-duplicated :class:`Input`, or names every fault.
+
+Nothing here touches the database; checks that need the graph live in :mod:`lineage.loading.checks`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from lineage.errors import Problem, ValidationFailed
+from lineage.loading.read import RawRecord, expand_paths, read_records
+from lineage.model import KINDS, RECORD_ADAPTER, REL_ENDPOINTS, Label, RelType
+
+#: Stop collecting after this many problems: the first thousand say enough, and memory stays bounded.
+MAX_PROBLEMS = 1000
+
+Position = tuple[int, int]  # (file index, line)
+RelKey = tuple[RelType, Label, Label]
+
+
+@dataclass
+class Input:
+    """Validated input: nodes by label and uid, relationships by type and endpoints."""
+
+    files: list[Path]
+    digest: str = ""
+    records: int = 0
+    nodes: dict[Label, dict[str, tuple[dict[str, Any], Position]]] = field(default_factory=dict)
+    rels: dict[RelKey, dict[tuple[str, str], tuple[dict[str, Any], Position]]] = field(default_factory=dict)
+
+    def where(self, position: Position) -> tuple[str, int]:
+        return str(self.files[position[0]]), position[1]
+
+    def problem(self, position: Position, fld: str | None, message: str) -> Problem:
+        source, line = self.where(position)
+        return Problem(source, line, fld, message)
+
+    @property
+    def node_count(self) -> int:
+        return sum(len(v) for v in self.nodes.values())
+
+    @property
+    def rel_count(self) -> int:
+        return sum(len(v) for v in self.rels.values())
+
+
+def _describe(error: dict[str, Any]) -> tuple[str | None, str]:
+    kind = error["type"]
+    loc = [str(part) for part in error.get("loc", ())]
+    if kind == "union_tag_not_found":
+        return "kind", f"missing; expected one of {', '.join(KINDS)}"
+    if kind == "union_tag_invalid":
+        return "kind", f"unknown kind {error.get('input', '')!r}; expected one of {', '.join(KINDS)}"
+    if kind == "json_invalid":
+        return None, f"not valid JSON: {error['msg'].removeprefix('Invalid JSON: ')}"
+    if kind == "model_attributes_type" or kind == "model_type":
+        return None, "expected a JSON object"
+    field_name = ".".join(loc[1:]) or None
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        message = "unknown field (misspelt?)"
+    return field_name, message
+
+
+def _tag_error(record: RawRecord, error: ValidationError) -> list[dict[str, Any]]:
+    details = error.errors(include_url=False)
+    for detail in details:
+        if detail["type"] == "union_tag_invalid":
+            detail["input"] = detail.get("ctx", {}).get("tag", detail.get("input"))
+    return details
+
+
+def validate(
+    paths: Iterable[Path],
+    on_record: Callable[[int], None] | None = None,
+) -> Input:
+    """Read and validate every record; raise :class:`ValidationFailed` naming each fault."""
+    files = expand_paths(list(paths))
+    digest = hashlib.sha256()
+    data = Input(files=files)
+    problems: list[Problem] = []
+    count = 0
+    validate_json = RECORD_ADAPTER.validate_json
+    validate_python = RECORD_ADAPTER.validate_python
+    labels = {label.value: label for label in Label}
+
+    for raw in read_records(files, digest):
+        count += 1
+        if on_record is not None and count % 10_000 == 0:
+            on_record(count)
+        position = (raw.file_index, raw.line)
+        try:
+            if raw.json is not None:
+                record = validate_json(raw.json)
+            else:
+                assert raw.row is not None
+                if "__extra_cells__" in raw.row:
+                    problems.append(data.problem(position, None, "more cells than header columns"))
+                    continue
+                record = validate_python(raw.row)
+        except ValidationError as e:
+            for detail in _tag_error(raw, e):
+                fld, message = _describe(detail)
+                problems.append(data.problem(position, fld, message))
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            continue
+
+        props = record.properties()
+        label = labels.get(record.kind)
+        if label is not None:
+            table = data.nodes.setdefault(label, {})
+            previous = table.get(record.uid)
+            if previous is None:
+                table[record.uid] = (props, position)
+            elif previous[0] != props:
+                source, line = data.where(previous[1])
+                problems.append(
+                    data.problem(
+                        position,
+                        "uid",
+                        f"{label.value} {record.uid!r} was already given at {source}:{line} with "
+                        "different properties",
+                    )
+                )
+            continue
+
+        key = (RelType(record.kind), *record.endpoints)
+        rels = data.rels.setdefault(key, {})
+        pair = (record.from_, record.to)
+        previous = rels.get(pair)
+        if previous is None:
+            rels[pair] = (props, position)
+        elif previous[0] != props:
+            source, line = data.where(previous[1])
+            problems.append(
+                data.problem(
+                    position,
+                    None,
+                    f"{record.kind} {record.from_!r} -> {record.to!r} was already given at "
+                    f"{source}:{line} with different properties",
+                )
+            )
+        if len(problems) >= MAX_PROBLEMS:
+            break
+
+    if on_record is not None:
+        on_record(count)
+    data.records = count
+    data.digest = digest.hexdigest()
+    if problems:
+        raise ValidationFailed("the input has errors", problems)
+    if count == 0:
+        raise ValidationFailed(
+            "the input has errors",
+            [Problem(", ".join(map(str, files)) or "(no files)", None, None, "no records")],
+        )
+    return data
+
+
+def endpoint_labels() -> dict[RelKey, tuple[Label, Label]]:
+    """Every (type, from label, to label) variant the model admits."""
+    return {(rel, a, b): (a, b) for rel, pairs in REL_ENDPOINTS.items() for a, b in pairs}

@@ -1,0 +1,550 @@
+"""Forward scope, backward trace, and the path that explains why a node is in a scope.
+
+Traversal is a frontier expansion: one query per level over the nodes first reached at the level
+before, with the visited set kept here. Each node and edge is touched once, so the cost follows the
+size of the scope. A variable-length pattern (``-[*]->``) would enumerate paths instead, and lineage
+graphs, where every batch shares inputs with many others, have exponentially many of those.
+
+Distribution is batch-aware: a shipment is in the forward scope only if it carries a batch in scope,
+so a distributor that received an affected batch and an unaffected one and re-shipped only the
+unaffected one does not pull its onward customers in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
+from lineage.model import LABEL_SLUG, Label, NodeRef, RelType
+from lineage.store import Store
+
+Direction = Literal["forward", "backward"]
+CHUNK = 10_000
+
+FORWARD_SOURCES = (Label.MATERIAL_LOT, Label.BATCH, Label.SUPPLIER, Label.MACHINE, Label.OPERATOR)
+BACKWARD_SOURCES = (
+    Label.COMPLAINT,
+    Label.SALE,
+    Label.SHIPMENT,
+    Label.CUSTOMER,
+    Label.BATCH,
+    Label.MATERIAL_LOT,
+)
+WINDOWED_SOURCES = (Label.MACHINE, Label.OPERATOR)
+#: Relationship types stored pointing from a thing to its upstream context (a batch to the machine
+#: it ran on); an explanation walks them against their direction going forward, and along it
+#: going backward. Every other type is stored in the direction material flows.
+_CONTEXT_TYPES = {RelType.RAN_ON, RelType.HANDLED_BY, RelType.ABOUT}
+
+
+class Ref(BaseModel):
+    label: Label
+    uid: str
+
+    @classmethod
+    def of(cls, node: NodeRef) -> Ref:
+        return cls(label=node.label, uid=node.uid)
+
+    def key(self) -> NodeRef:
+        return NodeRef(self.label, self.uid)
+
+
+class ScopeNode(BaseModel):
+    label: Label
+    uid: str
+    depth: int = Field(description="relationships between the source and this node, shortest")
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScopeEdge(BaseModel):
+    """A relationship as stored (``source`` to ``target`` in the graph's direction)."""
+
+    type: RelType
+    source: Ref
+    target: Ref
+    quantity: float | None = None
+    unit: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+class Window(BaseModel):
+    start: int = Field(description="epoch ms, inclusive")
+    end: int = Field(description="epoch ms, exclusive")
+
+
+class Scope(BaseModel):
+    direction: Direction
+    source: Ref
+    window: Window | None = None
+    nodes: list[ScopeNode]
+    edges: list[ScopeEdge]
+    elapsed_ms: float
+
+    def counts(self) -> dict[str, int]:
+        """Nodes by kind, the source excluded."""
+        counter = Counter(n.label.value for n in self.nodes if n.depth > 0)
+        return {label.value: counter[label.value] for label in Label if counter[label.value]}
+
+    def uids(self, label: Label) -> set[str]:
+        return {n.uid for n in self.nodes if n.label == label and n.depth > 0}
+
+    def node(self, label: Label, uid: str) -> ScopeNode | None:
+        for n in self.nodes:
+            if n.label == label and n.uid == uid:
+                return n
+        return None
+
+    def customers_by_region(self) -> dict[str, list[str]]:
+        regions: dict[str, list[str]] = {}
+        for n in self.nodes:
+            if n.label == Label.CUSTOMER and n.depth > 0:
+                region = str(n.properties.get("region", "unknown"))
+                regions.setdefault(region, []).append(n.uid)
+        return {region: sorted(uids) for region, uids in sorted(regions.items())}
+
+    def quantities(self) -> dict[str, dict[str, float]]:
+        """Totals by relationship type and unit: shipped, sold, consumed from the source."""
+        totals: dict[str, dict[str, float]] = {}
+        source = self.source.key()
+        for e in self.edges:
+            if e.quantity is None:
+                continue
+            if e.type == RelType.CONSUMED_BY and e.source.key() != source:
+                continue
+            if e.type not in (RelType.SHIPPED_IN, RelType.SOLD_IN, RelType.CONSUMED_BY):
+                continue
+            name = {"SHIPPED_IN": "shipped", "SOLD_IN": "sold", "CONSUMED_BY": "consumed_from_source"}[
+                e.type.value
+            ]
+            by_unit = totals.setdefault(name, {})
+            by_unit[e.unit or ""] = by_unit.get(e.unit or "", 0.0) + e.quantity
+        return totals
+
+    def path_to(self, label: Label, uid: str) -> WhyPath:
+        """One shortest chain of relationships from the source that explains the target's presence."""
+        target = NodeRef(label, uid)
+        start = self.source.key()
+        parents, _ = _explain(self)
+        if target not in parents:
+            raise InvalidRequest(f"{target} is not in the {self.direction} scope of {start}")
+        chain, steps = [target], []
+        while (link := parents[chain[-1]]) is not None:
+            chain.append(link[0])
+            steps.append(link[1])
+        by_key = {NodeRef(n.label, n.uid): n for n in self.nodes}
+        return WhyPath(
+            direction=self.direction,
+            source=self.source,
+            target=Ref.of(target),
+            nodes=[by_key[k] for k in reversed(chain)],
+            edges=steps[::-1],
+        )
+
+
+def _explain(
+    scope: Scope,
+) -> tuple[dict[NodeRef, tuple[NodeRef, ScopeEdge] | None], dict[NodeRef, int]]:
+    """Breadth-first over the scope's edges, walked the way an explanation reads.
+
+    Returns each node's parent link and depth: the parents spell one shortest path to every node.
+    """
+    adjacency: dict[NodeRef, list[tuple[NodeRef, ScopeEdge]]] = {}
+    for e in scope.edges:
+        a, b = e.source.key(), e.target.key()
+        if (e.type in _CONTEXT_TYPES) != (scope.direction == "backward"):
+            a, b = b, a
+        adjacency.setdefault(a, []).append((b, e))
+    start = scope.source.key()
+    parents: dict[NodeRef, tuple[NodeRef, ScopeEdge] | None] = {start: None}
+    depth = {start: 0}
+    queue = deque([start])
+    while queue:
+        here = queue.popleft()
+        for there, edge in adjacency.get(here, ()):
+            if there not in parents:
+                parents[there] = (here, edge)
+                depth[there] = depth[here] + 1
+                queue.append(there)
+    return parents, depth
+
+
+class WhyPath(BaseModel):
+    direction: Direction
+    source: Ref
+    target: Ref
+    nodes: list[ScopeNode]
+    edges: list[ScopeEdge]
+
+    def describe(self) -> str:
+        parts = [f"{self.nodes[0].label.value} {self.nodes[0].uid}"]
+        for node, edge in zip(self.nodes[1:], self.edges, strict=True):
+            qty = f" {edge.quantity:g} {edge.unit or ''}".rstrip() if edge.quantity is not None else ""
+            parts.append(f"-[{edge.type.value}{qty}]- {node.label.value} {node.uid}")
+        return " ".join(parts)
+
+
+# --- building a scope ---------------------------------------------------------------------------
+
+
+class _Budget:
+    """The node limit and the time limit every scope runs under."""
+
+    def __init__(self, store: Store, what: str, max_nodes: int | None, timeout_s: float | None):
+        self.store = store
+        self.what = what
+        self.max_nodes = max_nodes or store.settings.scope_max_nodes
+        self.timeout_s = timeout_s or store.settings.scope_timeout_s
+        self.started = time.perf_counter()
+        self.deadline = self.started + self.timeout_s
+
+    def run(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        remaining = self.deadline - time.perf_counter()
+        if remaining <= 0:
+            raise self._timed_out()
+        try:
+            return self.store.run(name, timeout_s=remaining, **params)
+        except QueryTimeout as e:
+            raise self._timed_out() from e
+
+    def run_chunked(self, name: str, uids: Iterable[str]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        items = list(uids)
+        for i in range(0, len(items), CHUNK):
+            rows.extend(self.run(name, uids=items[i : i + CHUNK]))
+        return rows
+
+    def check(self, nodes: int) -> None:
+        if nodes > self.max_nodes:
+            raise ScopeTooLarge(
+                "max_nodes",
+                f"the {self.what} passed its limit of {self.max_nodes:,} nodes; narrow it (a time "
+                "window, a lot instead of a supplier) or raise LINEAGE_SCOPE_MAX_NODES",
+            )
+
+    def _timed_out(self) -> ScopeTooLarge:
+        return ScopeTooLarge(
+            "timeout",
+            f"the {self.what} passed its time limit of {self.timeout_s:g} s; narrow it (a time "
+            "window, a lot instead of a supplier) or raise LINEAGE_SCOPE_TIMEOUT_S",
+        )
+
+    @property
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+
+class _Builder:
+    def __init__(self, budget: _Budget, source: NodeRef) -> None:
+        self.budget = budget
+        self.source = source
+        self.nodes: set[NodeRef] = {source}
+        self.edges: dict[tuple[RelType, NodeRef, NodeRef], ScopeEdge] = {}
+
+    def add(self, rel: RelType, a: NodeRef, b: NodeRef, **props: Any) -> None:
+        self.nodes.add(a)
+        self.nodes.add(b)
+        key = (rel, a, b)
+        if key not in self.edges:
+            self.edges[key] = ScopeEdge(type=rel, source=Ref.of(a), target=Ref.of(b), **props)
+
+    def checkpoint(self) -> None:
+        self.budget.check(len(self.nodes))
+
+    def finish(self, direction: Direction, window: Window | None) -> Scope:
+        properties = fetch_properties(self.budget.store, self.nodes, self.budget)
+        explained = Scope(
+            direction=direction,
+            source=Ref.of(self.source),
+            window=window,
+            nodes=[],
+            edges=list(self.edges.values()),
+            elapsed_ms=0,
+        )
+        _, depths = _explain(explained)
+        nodes = [
+            ScopeNode(label=n.label, uid=n.uid, depth=depths.get(n, -1), properties=properties.get(n, {}))
+            for n in sorted(self.nodes, key=lambda n: (depths.get(n, 1 << 30), n.label, n.uid))
+        ]
+        explained.nodes = nodes
+        explained.elapsed_ms = self.budget.elapsed_ms
+        return explained
+
+
+def fetch_properties(
+    store: Store, nodes: Iterable[NodeRef], budget: _Budget | None = None
+) -> dict[NodeRef, dict[str, Any]]:
+    wanted: dict[str, list[str]] = {slug: [] for slug in LABEL_SLUG.values()}
+    for n in nodes:
+        wanted[LABEL_SLUG[n.label]].append(n.uid)
+    result: dict[NodeRef, dict[str, Any]] = {}
+    while any(wanted.values()):
+        params = {slug: uids[:CHUNK] for slug, uids in wanted.items()}
+        wanted = {slug: uids[CHUNK:] for slug, uids in wanted.items()}
+        rows = budget.run("nodes_properties", **params) if budget else store.run("nodes_properties", **params)
+        for row in rows:
+            props = dict(row["props"])
+            props.pop("uid", None)
+            result[NodeRef(Label(row["label"]), row["uid"])] = props
+    return result
+
+
+def _require(store: Store, budget: _Budget, node: NodeRef) -> None:
+    if node not in fetch_properties(store, [node], budget):
+        raise NotFound(node.label.value, node.uid)
+
+
+def forward(
+    store: Store,
+    source: NodeRef,
+    window: Window | None = None,
+    *,
+    max_nodes: int | None = None,
+    timeout_s: float | None = None,
+) -> Scope:
+    """Everything downstream of ``source``: batches, shipments, customers, sales, quantities.
+
+    For a Machine or Operator the scope starts at the batches whose run overlaps ``window`` (all of
+    them when no window is given).
+    """
+    if source.label not in FORWARD_SOURCES:
+        raise InvalidRequest(
+            f"a forward scope starts from {', '.join(FORWARD_SOURCES)}, not {source.label.value}; "
+            f"use a backward trace for a {source.label.value}"
+        )
+    if window is not None and source.label not in WINDOWED_SOURCES:
+        raise InvalidRequest(
+            f"a time window applies to Machine and Operator scopes, not to {source.label.value}"
+        )
+    budget = _Budget(store, f"forward scope of {source}", max_nodes, timeout_s)
+    _require(store, budget, source)
+    scope = _Builder(budget, source)
+    L = Label
+
+    lots: list[str] = []
+    batches: list[str] = []
+    if source.label == L.SUPPLIER:
+        for row in budget.run("scope_supplier_lots", uid=source.uid):
+            scope.add(RelType.SUPPLIED, source, NodeRef(L.MATERIAL_LOT, row["uid"]))
+            lots.append(row["uid"])
+    elif source.label == L.MATERIAL_LOT:
+        lots.append(source.uid)
+    elif source.label == L.BATCH:
+        batches.append(source.uid)
+    else:
+        query, rel = (
+            ("scope_machine_batches", RelType.RAN_ON)
+            if source.label == L.MACHINE
+            else ("scope_operator_batches", RelType.HANDLED_BY)
+        )
+        span = window or Window(start=-(2**62), end=2**62)
+        for row in budget.run(query, uid=source.uid, window_from=span.start, window_to=span.end):
+            scope.add(rel, NodeRef(L.BATCH, row["uid"]), source, start=row["start"], end=row["end"])
+            batches.append(row["uid"])
+    scope.checkpoint()
+
+    seen = set(batches)
+    for row in budget.run_chunked("scope_lot_consumers", lots):
+        scope.add(
+            RelType.CONSUMED_BY,
+            NodeRef(L.MATERIAL_LOT, row["src"]),
+            NodeRef(L.BATCH, row["dst"]),
+            quantity=row["quantity"],
+            unit=row["unit"],
+        )
+        if row["dst"] not in seen:
+            seen.add(row["dst"])
+            batches.append(row["dst"])
+    frontier = list(batches)
+    while frontier:
+        scope.checkpoint()
+        next_frontier = []
+        for row in budget.run_chunked("scope_batch_consumers", frontier):
+            scope.add(
+                RelType.CONSUMED_BY,
+                NodeRef(L.BATCH, row["src"]),
+                NodeRef(L.BATCH, row["dst"]),
+                quantity=row["quantity"],
+                unit=row["unit"],
+            )
+            if row["dst"] not in seen:
+                seen.add(row["dst"])
+                next_frontier.append(row["dst"])
+        batches.extend(next_frontier)
+        frontier = next_frontier
+    scope.checkpoint()
+
+    shipments = budget.run_chunked("scope_batch_shipments", batches)
+    receivers = {row["destination"] for row in shipments if row["destination"] is not None}
+    for row in shipments:
+        shipment = NodeRef(L.SHIPMENT, row["shipment"])
+        scope.add(
+            RelType.SHIPPED_IN,
+            NodeRef(L.BATCH, row["batch"]),
+            shipment,
+            quantity=row["quantity"],
+            unit=row["unit"],
+        )
+        if row["destination"] is not None:
+            scope.add(RelType.DELIVERED_TO, shipment, NodeRef(L.CUSTOMER, row["destination"]))
+        if row["origin"] is not None and row["origin"] in receivers:
+            scope.add(RelType.DISPATCHED, NodeRef(L.CUSTOMER, row["origin"]), shipment)
+    scope.checkpoint()
+
+    for row in budget.run_chunked("scope_batch_sales", batches):
+        sale = NodeRef(L.SALE, row["sale"])
+        scope.add(
+            RelType.SOLD_IN, NodeRef(L.BATCH, row["batch"]), sale, quantity=row["quantity"], unit=row["unit"]
+        )
+        if row["seller"] is not None:
+            scope.add(RelType.SOLD, NodeRef(L.CUSTOMER, row["seller"]), sale)
+    scope.checkpoint()
+    return scope.finish("forward", window)
+
+
+def backward(
+    store: Store,
+    source: NodeRef,
+    *,
+    max_nodes: int | None = None,
+    timeout_s: float | None = None,
+) -> Scope:
+    """Everything upstream of ``source``: batches, lots, suppliers, machines, operators, inspections."""
+    if source.label not in BACKWARD_SOURCES:
+        raise InvalidRequest(
+            f"a backward trace starts from {', '.join(BACKWARD_SOURCES)}, not {source.label.value}; "
+            f"use a forward scope for a {source.label.value}"
+        )
+    budget = _Budget(store, f"backward trace of {source}", max_nodes, timeout_s)
+    _require(store, budget, source)
+    scope = _Builder(budget, source)
+    L = Label
+
+    sales: list[str] = []
+    shipments: list[str] = []
+    batches: list[str] = []
+    lots: list[str] = []
+    if source.label == L.COMPLAINT:
+        for row in budget.run("trace_complaint_subjects", uid=source.uid):
+            subject = NodeRef(Label(row["label"]), row["uid"])
+            scope.add(RelType.ABOUT, source, subject)
+            (sales if subject.label == L.SALE else batches).append(subject.uid)
+    elif source.label == L.SALE:
+        sales.append(source.uid)
+    elif source.label == L.SHIPMENT:
+        shipments.append(source.uid)
+    elif source.label == L.CUSTOMER:
+        for row in budget.run("trace_customer_receipts", uid=source.uid):
+            if row["shipment"] is not None:
+                scope.add(RelType.DELIVERED_TO, NodeRef(L.SHIPMENT, row["shipment"]), source)
+                shipments.append(row["shipment"])
+            if row["sale"] is not None:
+                scope.add(RelType.SOLD, source, NodeRef(L.SALE, row["sale"]))
+                sales.append(row["sale"])
+    elif source.label == L.BATCH:
+        batches.append(source.uid)
+    else:
+        lots.append(source.uid)
+
+    for row in budget.run_chunked("trace_sale_batches", sales):
+        scope.add(
+            RelType.SOLD_IN,
+            NodeRef(L.BATCH, row["batch"]),
+            NodeRef(L.SALE, row["sale"]),
+            quantity=row["quantity"],
+            unit=row["unit"],
+        )
+        batches.append(row["batch"])
+    for row in budget.run_chunked("trace_shipment_batches", shipments):
+        scope.add(
+            RelType.SHIPPED_IN,
+            NodeRef(L.BATCH, row["batch"]),
+            NodeRef(L.SHIPMENT, row["shipment"]),
+            quantity=row["quantity"],
+            unit=row["unit"],
+        )
+        batches.append(row["batch"])
+    scope.checkpoint()
+
+    batches = list(dict.fromkeys(batches))
+    seen = set(batches)
+    seen_lots = set(lots)
+    frontier = list(batches)
+    while frontier:
+        scope.checkpoint()
+        next_frontier = []
+        for row in budget.run_chunked("trace_batch_inputs", frontier):
+            label = Label(row["label"])
+            scope.add(
+                RelType.CONSUMED_BY,
+                NodeRef(label, row["src"]),
+                NodeRef(L.BATCH, row["dst"]),
+                quantity=row["quantity"],
+                unit=row["unit"],
+            )
+            if label == L.BATCH and row["src"] not in seen:
+                seen.add(row["src"])
+                next_frontier.append(row["src"])
+            elif label == L.MATERIAL_LOT and row["src"] not in seen_lots:
+                seen_lots.add(row["src"])
+                lots.append(row["src"])
+        batches.extend(next_frontier)
+        frontier = next_frontier
+    scope.checkpoint()
+
+    for query, rel, column in (
+        ("trace_batch_machines", RelType.RAN_ON, "machine"),
+        ("trace_batch_operators", RelType.HANDLED_BY, "operator"),
+    ):
+        target_label = L.MACHINE if column == "machine" else L.OPERATOR
+        for row in budget.run_chunked(query, batches):
+            scope.add(
+                rel,
+                NodeRef(L.BATCH, row["batch"]),
+                NodeRef(target_label, row[column]),
+                start=row["start"],
+                end=row["end"],
+            )
+    for query, subject_label, subjects in (
+        ("trace_batch_inspections", L.BATCH, batches),
+        ("trace_lot_inspections", L.MATERIAL_LOT, lots),
+    ):
+        for row in budget.run_chunked(query, subjects):
+            scope.add(
+                RelType.INSPECTED,
+                NodeRef(L.INSPECTION, row["inspection"]),
+                NodeRef(subject_label, row["subject"]),
+            )
+    for row in budget.run_chunked("trace_lot_suppliers", lots):
+        scope.add(RelType.SUPPLIED, NodeRef(L.SUPPLIER, row["supplier"]), NodeRef(L.MATERIAL_LOT, row["lot"]))
+    scope.checkpoint()
+    return scope.finish("backward", None)
+
+
+def why(
+    store: Store,
+    source: NodeRef,
+    target: NodeRef,
+    window: Window | None = None,
+    *,
+    max_nodes: int | None = None,
+    timeout_s: float | None = None,
+) -> WhyPath:
+    """The shortest explanation of ``target`` from ``source``: downstream first, then upstream."""
+    tried: list[str] = []
+    if source.label in FORWARD_SOURCES:
+        scope = forward(store, source, window, max_nodes=max_nodes, timeout_s=timeout_s)
+        if scope.node(target.label, target.uid) is not None:
+            return scope.path_to(target.label, target.uid)
+        tried.append("forward scope")
+    if source.label in BACKWARD_SOURCES and window is None:
+        scope = backward(store, source, max_nodes=max_nodes, timeout_s=timeout_s)
+        if scope.node(target.label, target.uid) is not None:
+            return scope.path_to(target.label, target.uid)
+        tried.append("backward trace")
+    raise InvalidRequest(f"{target} is not in the {' nor the '.join(tried)} of {source}")

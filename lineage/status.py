@@ -1,0 +1,40 @@
+"""What ``lineage status`` reports: engine, location, data size, interrupted loads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lineage.config import Settings
+from lineage.store import Store
+
+
+def collect(settings: Settings) -> dict[str, Any]:
+    server_note = None
+    if settings.engine == "falkordb":
+        from lineage.engines.embedded_server import EmbeddedServer
+
+        server = EmbeddedServer(settings.data_dir, settings.server_start_timeout_s)
+        pid = server.pid() if server.answers() else None
+        if pid is None:
+            server_note = "not running (started for this command, stopped after it)"
+        else:
+            server_note = f"running, pid {pid}" + (" (kept by lineage start)" if server.kept else "")
+    with Store.open(settings) as store:
+        info = store.info()
+        nodes = {
+            row["label"]: row["nodes"] for row in store.run("admin_label_counts") if row["label"] != "LoadRun"
+        }
+        relationships = store.run("admin_relationship_count")[0]["relationships"]
+        interrupted = store.run("load_runs_interrupted")
+    report: dict[str, Any] = {
+        "engine": info.engine,
+        "version": info.version,
+        "location": info.location,
+        "details": info.details,
+        "nodes": dict(sorted(nodes.items())),
+        "relationships": relationships,
+        "interrupted_loads": interrupted,
+    }
+    if server_note:
+        report["server"] = server_note
+    return report

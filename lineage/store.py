@@ -1,0 +1,68 @@
+"""The one place that holds the database session: queries are run by name, never by text.
+
+A :class:`Store` is made once per process (the CLI's entry, the API's lifespan) and passed down.
+It pairs an engine adapter with the query book, and creates the uid constraints on first use.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from lineage.config import Settings
+from lineage.engines import Engine, EngineInfo, Row, open_engine
+from lineage.errors import LineageError
+from lineage.model import Label
+from lineage.queries import QueryBook, default_book
+
+
+class Store:
+    def __init__(self, engine: Engine, settings: Settings, book: QueryBook | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.queries = book or default_book()
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Store:
+        settings = settings or Settings()
+        book = default_book()  # a broken query file fails here, before the engine is touched
+        engine = open_engine(settings)
+        try:
+            engine.ensure_schema(list(Label))
+        except BaseException:
+            engine.close()
+            raise
+        return cls(engine, settings, book)
+
+    def run(self, name: str, timeout_s: float | None = None, **params: Any) -> list[Row]:
+        query = self.queries[name]
+        missing = set(query.params) - params.keys()
+        extra = params.keys() - set(query.params)
+        if missing or extra:
+            raise LineageError(
+                f"query '{name}' takes {', '.join(query.params) or 'no parameters'}; "
+                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+            )
+        return self.engine.run(query, params, timeout_s)
+
+    def info(self) -> EngineInfo:
+        return self.engine.info()
+
+    def clear(self) -> None:
+        """Delete every node and relationship, keeping the schema (tests, ``lineage reset``)."""
+        while self.run("admin_delete_some", limit=50_000)[0]["deleted"]:
+            pass
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
