@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -143,18 +144,8 @@ def iso(epoch_ms: int | None) -> str | None:
     return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def _uid_check(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
 EpochMs = Annotated[int, BeforeValidator(to_epoch_ms)]
-Uid = Annotated[
-    str,
-    BeforeValidator(_uid_check),
-    Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$"),
-]
+Uid = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Text = Annotated[str, Field(max_length=4096)]
 Quantity = Annotated[float, Field(ge=0)]
 Unit = Annotated[str, Field(min_length=1, max_length=32)]
@@ -163,11 +154,17 @@ Unit = Annotated[str, Field(min_length=1, max_length=32)]
 class _Record(BaseModel):
     """Strict about names (a misspelt field is an error, not a silently dropped value)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, coerce_numbers_to_str=True
+    )
 
     def properties(self) -> dict[str, Any]:
-        """What is stored on the node or relationship: every field given, less the addressing."""
-        return self.model_dump(exclude_none=True, exclude=_ADDRESSING, mode="json")
+        """What is stored on the node or relationship: every field given, less the addressing.
+
+        Read from ``__dict__`` rather than ``model_dump``: the values are already plain scalars,
+        and this runs once per record of a load.
+        """
+        return {k: v for k, v in self.__dict__.items() if v is not None and k not in _ADDRESSING}
 
 
 _ADDRESSING = {"kind", "uid", "from_", "to", "from_label", "to_label"}
@@ -298,32 +295,39 @@ class _Rel(_Record):
     to_label: Label | None = None
     evidence: Text | None = None
 
-    @model_validator(mode="after")
-    def _endpoints(self) -> _Rel:
-        pairs = REL_ENDPOINTS[RelType(self.kind)]  # type: ignore[attr-defined]
-        froms = {p[0] for p in pairs}
-        tos = {p[1] for p in pairs}
-        for given, allowed, name in (
-            (self.from_label, froms, "from_label"),
-            (self.to_label, tos, "to_label"),
-        ):
-            if given is None and len(allowed) > 1:
-                raise ValueError(
-                    f"{name} is required for {self.kind}: one of {', '.join(sorted(allowed))}"  # type: ignore[attr-defined]
-                )
-            if given is not None and given not in allowed:
-                raise ValueError(
-                    f"{name} {given.value!r} is not allowed for {self.kind}; "  # type: ignore[attr-defined]
-                    f"expected {', '.join(sorted(allowed))}"
-                )
-        return self
-
     @property
     def endpoints(self) -> tuple[Label, Label]:
-        pairs = REL_ENDPOINTS[RelType(self.kind)]  # type: ignore[attr-defined]
-        src = self.from_label or pairs[0][0]
-        dst = self.to_label or pairs[0][1]
-        return src, dst
+        """The labels this relationship joins; ValueError if they are missing or not allowed.
+
+        Checked outside pydantic's own validation on purpose: a Python validator per record costs
+        more than the rest of the record's validation, and loads validate millions of them.
+        """
+        return endpoints(self.kind, self.from_label, self.to_label)  # type: ignore[attr-defined]
+
+
+@cache
+def endpoints(kind: str, from_label: Label | None, to_label: Label | None) -> tuple[Label, Label]:
+    """Resolve (and check) the labels a relationship of ``kind`` joins; memoised per combination."""
+    return _endpoints(RelType(kind), from_label, to_label)
+
+
+def _endpoints(rel: RelType, from_label: Label | None, to_label: Label | None) -> tuple[Label, Label]:
+    pairs = REL_ENDPOINTS[rel]
+    if len(pairs) == 1 and from_label in (None, pairs[0][0]) and to_label in (None, pairs[0][1]):
+        return pairs[0]
+    chosen = []
+    for given, allowed, name in (
+        (from_label, sorted({p[0] for p in pairs}), "from_label"),
+        (to_label, sorted({p[1] for p in pairs}), "to_label"),
+    ):
+        if given is None and len(allowed) > 1:
+            raise ValueError(f"{name} is required for {rel.value}: one of {', '.join(allowed)}")
+        if given is not None and given not in allowed:
+            raise ValueError(
+                f"{name} {given.value!r} is not allowed for {rel.value}; expected {', '.join(allowed)}"
+            )
+        chosen.append(given or allowed[0])
+    return chosen[0], chosen[1]
 
 
 class _Flow(_Rel):

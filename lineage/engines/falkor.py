@@ -62,7 +62,7 @@ class FalkorEngine:
             indexed = {row[0] for row in self._graph.query("CALL db.indexes()").result_set if "uid" in row[1]}
             for label in labels:
                 if label.value not in indexed:
-                    self._graph.create_node_range_index(label.value, "uid")
+                    _tolerate_concurrent(self._graph.create_node_range_index, label.value, "uid")
             self._wait_for_constraints(labels)
         except redis.ResponseError as e:
             raise _map_error(e) from e
@@ -75,7 +75,7 @@ class FalkorEngine:
         existing = self._constraints()
         for label in labels:
             if label.value not in existing:
-                self._graph.create_node_unique_constraint(label.value, "uid")
+                _tolerate_concurrent(self._graph.create_node_unique_constraint, label.value, "uid")
         deadline = time.monotonic() + 120
         while True:
             states = self._constraints()
@@ -120,6 +120,15 @@ class FalkorEngine:
             self._db.connection.close()
         finally:
             self.server.release()
+
+
+def _tolerate_concurrent(create: Any, *args: str) -> None:
+    """Schema statements have no IF NOT EXISTS here; another process may have just run the same one."""
+    try:
+        create(*args)
+    except redis.ResponseError as e:
+        if "already" not in str(e).lower():
+            raise
 
 
 def _text(value: Any) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from lineage.errors import Problem, ValidationFailed
-from lineage.loading.read import RawRecord, expand_paths, read_records
-from lineage.model import KINDS, RECORD_ADAPTER, REL_ENDPOINTS, Label, RelType
+from lineage.loading.read import expand_paths, read_records
+from lineage.model import KINDS, RECORD_ADAPTER, Label, RelType
 
 #: Stop collecting after this many problems: the first thousand say enough, and memory stays bounded.
 MAX_PROBLEMS = 1000
@@ -68,7 +68,7 @@ def _describe(error: dict[str, Any]) -> tuple[str | None, str]:
     return field_name, message
 
 
-def _tag_error(record: RawRecord, error: ValidationError) -> list[dict[str, Any]]:
+def _tag_error(error: ValidationError) -> list[dict[str, Any]]:
     details = error.errors(include_url=False)
     for detail in details:
         if detail["type"] == "union_tag_invalid":
@@ -105,7 +105,7 @@ def validate(
                     continue
                 record = validate_python(raw.row)
         except ValidationError as e:
-            for detail in _tag_error(raw, e):
+            for detail in _tag_error(e):
                 fld, message = _describe(detail)
                 problems.append(data.problem(position, fld, message))
             if len(problems) >= MAX_PROBLEMS:
@@ -131,7 +131,11 @@ def validate(
                 )
             continue
 
-        key = (RelType(record.kind), *record.endpoints)
+        try:
+            key = (RelType(record.kind), *record.endpoints)
+        except ValueError as e:
+            problems.append(data.problem(position, str(e).split()[0], str(e)))
+            continue
         rels = data.rels.setdefault(key, {})
         pair = (record.from_, record.to)
         previous = rels.get(pair)
@@ -162,8 +166,3 @@ def validate(
             [Problem(", ".join(map(str, files)) or "(no files)", None, None, "no records")],
         )
     return data
-
-
-def endpoint_labels() -> dict[RelKey, tuple[Label, Label]]:
-    """Every (type, from label, to label) variant the model admits."""
-    return {(rel, a, b): (a, b) for rel, pairs in REL_ENDPOINTS.items() for a, b in pairs}

@@ -1,0 +1,104 @@
+"""One behaviour suite for every available engine.
+
+The ``store`` fixture is parametrized over the engines: the embedded FalkorDB always, and Neo4j
+through testcontainers (a pinned image) where a Docker engine answers; elsewhere the Neo4j half is
+skipped with the reason shown in the summary. Each test gets an empty graph.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from lineage.config import Settings
+from lineage.demo import demo_dir
+from lineage.loading.load import load
+from lineage.store import Store
+
+NEO4J_IMAGE = "neo4j:5.26.0-community"
+NEO4J_PASSWORD = "lineage-test-password"
+
+settings.register_profile(
+    "lineage",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("lineage")
+
+
+def short_tmpdir(prefix: str) -> Path:
+    """A Unix socket path must stay under ~100 characters, so data dirs live directly in /tmp."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+@pytest.fixture(scope="session")
+def falkor_settings() -> Iterator[Settings]:
+    data_dir = short_tmpdir("lin-")
+    yield Settings(data_dir=data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _docker_reason() -> str | None:
+    """Why Neo4j cannot run here, or None. Probes the socket itself: the docker client leaks a socket
+    (a ResourceWarning, an error under filterwarnings) when no engine answers."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if host.startswith("unix://"):
+        path = host.removeprefix("unix://")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(2)
+            probe.connect(path)
+        except OSError as e:
+            return f"no Docker engine reachable at {path} ({e.strerror}): Neo4j tests need testcontainers"
+        finally:
+            probe.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Iterator[Settings]:
+    reason = _docker_reason()
+    if reason:
+        pytest.skip(reason)
+    from testcontainers.neo4j import Neo4jContainer
+
+    with Neo4jContainer(NEO4J_IMAGE, password=NEO4J_PASSWORD) as container:
+        yield Settings(
+            db_uri=container.get_connection_url(),
+            db_user="neo4j",
+            db_password=NEO4J_PASSWORD,
+        )
+
+
+@pytest.fixture(scope="session")
+def falkor_store(falkor_settings: Settings) -> Iterator[Store]:
+    with Store.open(falkor_settings) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def neo4j_store(neo4j_settings: Settings) -> Iterator[Store]:
+    with Store.open(neo4j_settings) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request: pytest.FixtureRequest) -> Store:
+    """An empty graph on each available engine; one server per engine for the whole session."""
+    opened: Store = request.getfixturevalue(f"{'falkor' if request.param == 'falkordb' else 'neo4j'}_store")
+    opened.clear()
+    return opened
+
+
+@pytest.fixture
+def demo_store(store: Store) -> Store:
+    load(store, [demo_dir()])
+    return store

@@ -1,0 +1,117 @@
+"""The command line, run as a user would run it, against the real embedded engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import short_tmpdir
+from test_embedded_server import cli
+
+from lineage.engines.embedded_server import EmbeddedServer
+
+
+@pytest.fixture(scope="module")
+def demo_dir_loaded() -> Iterator[Path]:
+    """One server kept for the module (lineage start), with the demo loaded by ``lineage demo``."""
+    path = short_tmpdir("lin-cli-")
+    assert cli(path, "start").returncode == 0
+    yield path
+    EmbeddedServer(path).stop()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_demo_prints_the_scope_of_the_bad_lot(demo_dir_loaded: Path) -> None:
+    done = cli(demo_dir_loaded, "demo")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Loaded the demo dairy: 42 nodes, 63 relationships" in out
+    assert "Forward scope of MaterialLot L-4471" in out
+    for customer in ("C-RET-E1", "C-DIST-NORTH", "C-RET-N1", "C-RET-S1"):
+        assert customer in out
+    assert "C-RET-N2 also buys from the same distributor" in out
+    assert "Customer C-RET-N1" in out and "Shipment SH-02" in out
+
+
+def test_trace_forward_json(demo_dir_loaded: Path) -> None:
+    done = cli(demo_dir_loaded, "trace", "forward", "lot", "L-4471", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["summary"]["counts"] == {"Batch": 4, "Shipment": 4, "Customer": 4, "Sale": 3}
+    assert data["summary"]["customers_by_region"]["North"] == ["C-DIST-NORTH", "C-RET-N1"]
+    assert data["scope"]["source"] == {"label": "MaterialLot", "uid": "L-4471"}
+
+
+def test_trace_forward_with_a_window(demo_dir_loaded: Path) -> None:
+    done = cli(
+        demo_dir_loaded, "trace", "forward", "Machine", "M-FILL3",
+        "--from", "2026-03-02T11:00:00Z", "--to", "2026-03-02T12:00:00Z", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["summary"]["counts"]["Batch"] == 2
+    bad = cli(
+        demo_dir_loaded,
+        "trace",
+        "forward",
+        "Machine",
+        "M-FILL3",
+        "--from",
+        "2026-03-03",
+        "--to",
+        "2026-03-02",
+    )
+    assert bad.returncode == 1
+    assert "--to (2026-03-02) must be after --from (2026-03-03)" in bad.stderr
+
+
+def test_trace_backward_prints_upstream(demo_dir_loaded: Path) -> None:
+    done = cli(demo_dir_loaded, "trace", "backward", "Complaint", "CP-01")
+    assert done.returncode == 0, done.stderr
+    for uid in ("SUP-MILKCO", "L-4471", "M-FILL3", "OP-ANNA", "I-03"):
+        assert uid in done.stdout
+    assert "seal integrity: fail" in done.stdout
+
+
+def test_why(demo_dir_loaded: Path) -> None:
+    done = cli(demo_dir_loaded, "why", "MaterialLot:L-4471", "Customer:C-RET-S1")
+    assert done.returncode == 0, done.stderr
+    assert " ".join(done.stdout.split()) == (
+        "MaterialLot L-4471 -[CONSUMED_BY 200 kg]- Batch B-1001 -[CONSUMED_BY 400 kg]- Batch B-2002 "
+        "-[SHIPPED_IN 400 cups]- Shipment SH-04 -[DELIVERED_TO]- Customer C-RET-S1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("trace", "forward", "lot", "NOPE"), "no MaterialLot with uid 'NOPE'"),
+        (("trace", "forward", "Widget", "X"), "unknown kind 'Widget'"),
+        (("why", "L-4471", "Customer:C-RET-N1"), "'L-4471' should be Label:uid"),
+        (("load", "/nonexistent.jsonl"), "/nonexistent.jsonl: no such file or folder"),
+        (("reset",), "run it again with --yes"),
+    ],
+)
+def test_errors_are_one_clear_line(demo_dir_loaded: Path, args: tuple[str, ...], message: str) -> None:
+    done = cli(demo_dir_loaded, *args)
+    assert done.returncode == 1
+    assert message in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+
+
+def test_status_reports_data(demo_dir_loaded: Path) -> None:
+    done = cli(demo_dir_loaded, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["engine"] == "falkordb" and report["version"].startswith("FalkorDB 4.")
+    assert report["nodes"]["Batch"] == 6 and report["relationships"] == 63
+    assert report["interrupted_loads"] == []
+
+
+def test_settings_are_checked(demo_dir_loaded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINEAGE_DB_URI", "http://localhost:7474")
+    done = cli(demo_dir_loaded, "status")
+    assert done.returncode == 1
+    assert "LINEAGE_DB_URI must be 'embedded' or a Neo4j URI" in " ".join(done.stderr.split())

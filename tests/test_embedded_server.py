@@ -1,0 +1,152 @@
+"""The embedded FalkorDB: private socket, shared safely between processes, and durable."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import short_tmpdir
+
+from lineage.config import Settings
+from lineage.demo import demo_dir
+from lineage.engines.embedded_server import EmbeddedServer
+from lineage.errors import ConfigError
+from lineage.loading.load import load
+from lineage.model import Label, NodeRef
+from lineage.scope import forward
+from lineage.store import Store
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    path = short_tmpdir("lin-srv-")
+    yield path
+    EmbeddedServer(path).stop()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def redis_processes(socket: Path) -> list[str]:
+    done = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True)
+    return [line for line in done.stdout.splitlines() if "redis-server" in line and str(socket) in line]
+
+
+def test_private_socket_no_tcp_port_and_stopped_by_the_last_user(data_dir: Path) -> None:
+    store = Store.open(Settings(data_dir=data_dir))
+    server = store.engine.server  # type: ignore[attr-defined]
+    assert stat.S_IMODE(server.socket.stat().st_mode) == 0o700
+    config = store.engine._db.connection.config_get("port")  # type: ignore[attr-defined]
+    assert config == {"port": "0"}
+    assert "bolt" not in server.logfile.read_text().lower()
+    assert len(redis_processes(server.socket)) == 1
+    store.close()
+    assert server.pid() is None and not server.socket.exists()
+    assert redis_processes(server.socket) == []
+
+
+def test_data_survives_a_restart(data_dir: Path) -> None:
+    settings = Settings(data_dir=data_dir)
+    with Store.open(settings) as store:
+        load(store, [demo_dir()])
+        before = forward(store, NodeRef(Label.MATERIAL_LOT, "L-4471"))
+    assert EmbeddedServer(data_dir).pid() is None  # stopped: this process was its only user
+    with Store.open(settings) as store:
+        after = forward(store, NodeRef(Label.MATERIAL_LOT, "L-4471"))
+    assert after.model_dump(exclude={"elapsed_ms"}) == before.model_dump(exclude={"elapsed_ms"})
+
+
+def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
+    settings = Settings(data_dir=data_dir)
+    server = EmbeddedServer(data_dir)
+    server.acquire()
+    server.keep()
+    with Store.open(settings) as store:
+        load(store, [demo_dir()])
+    time.sleep(1.5)  # appendfsync everysec
+    pid = server.pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while server.pid() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.release()
+    with Store.open(settings) as store:
+        assert forward(store, NodeRef(Label.MATERIAL_LOT, "L-4471")).uids(Label.CUSTOMER) == {
+            "C-DIST-NORTH", "C-RET-N1", "C-RET-S1", "C-RET-E1",
+        }  # fmt: skip
+
+
+def test_two_processes_share_one_server(data_dir: Path) -> None:
+    """Started at the same moment, two processes end up on one server; the last one out stops it."""
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from lineage.config import Settings
+        from lineage.store import Store
+        go = Path({str(data_dir)!r}) / "go"
+        while not go.exists():
+            time.sleep(0.001)
+        store = Store.open(Settings(data_dir=Path({str(data_dir)!r})))
+        print(store.engine.server.pid(), flush=True)
+        time.sleep(float(sys.argv[1]))
+        store.close()
+        """
+    )
+    children = [
+        subprocess.Popen([sys.executable, "-c", script, hold], stdout=subprocess.PIPE, text=True)
+        for hold in ("1.0", "2.0")
+    ]
+    time.sleep(0.5)
+    (data_dir / "go").touch()
+    time.sleep(1.5)
+    server = EmbeddedServer(data_dir)
+    assert len(redis_processes(server.socket)) == 1
+    assert server.answers(), "the first process to leave must not stop a server still in use"
+    pids = [child.communicate(timeout=60)[0].strip() for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    assert pids[0] == pids[1] and pids[0].isdigit()
+    assert server.pid() is None and redis_processes(server.socket) == []
+
+
+def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LINEAGE_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "lineage.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_start_keeps_it_running_and_stop_ends_it(data_dir: Path) -> None:
+    server = EmbeddedServer(data_dir)
+    started = cli(data_dir, "start")
+    assert started.returncode == 0, started.stderr
+    pid = server.pid()
+    assert pid is not None and server.kept
+    assert "running, pid" in cli(data_dir, "status").stdout
+    assert cli(data_dir, "load", str(demo_dir())).returncode == 0
+    assert server.pid() == pid, "a one-shot command must not stop a server kept by lineage start"
+    stopped = cli(data_dir, "stop")
+    assert "stopped the embedded FalkorDB" in stopped.stdout
+    assert server.pid() is None and not server.kept
+    assert "no embedded FalkorDB was running" in cli(data_dir, "stop").stdout
+
+
+def test_a_one_shot_command_stops_the_server_it_started(data_dir: Path) -> None:
+    done = cli(data_dir, "status")
+    assert done.returncode == 0, done.stderr
+    assert "not running (started for this command, stopped after it)" in done.stdout
+    assert EmbeddedServer(data_dir).pid() is None
+
+
+def test_a_data_dir_too_deep_for_a_socket_is_refused(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 120)
+    with pytest.raises(ConfigError, match=r"too deep for a Unix socket path .* set LINEAGE_DATA_DIR"):
+        EmbeddedServer(deep)

@@ -1,0 +1,243 @@
+"""Loading: every validation rule names file, line and field; bad input writes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage import CycleDetected, MissingReferences, ValidationFailed
+from lineage.demo import demo_dir
+from lineage.loading.load import load
+from lineage.model import Label, NodeRef
+from lineage.scope import forward
+from lineage.status import collect
+from lineage.store import Store
+
+
+def write_jsonl(path: Path, records: list[Any]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
+    return path
+
+
+def node_count(store: Store) -> int:
+    return sum(r["nodes"] for r in store.run("admin_label_counts") if r["label"] != "LoadRun")
+
+
+def snapshot(store: Store) -> tuple[int, int]:
+    return node_count(store), store.run("admin_relationship_count")[0]["relationships"]
+
+
+LOT = {"kind": "MaterialLot", "uid": "L1", "material": "flour"}
+BATCH = {"kind": "Batch", "uid": "B1", "product": "bread"}
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ("{not json", r"bad\.jsonl:2: not valid JSON"),
+        ({"uid": "X"}, r"bad\.jsonl:2: kind: missing; expected one of Supplier, MaterialLot"),
+        ({"kind": "Widget", "uid": "X"}, r"bad\.jsonl:2: kind: unknown kind 'Widget'"),
+        ({"kind": "Batch", "uid": "B2"}, r"bad\.jsonl:2: product: Field required"),
+        ({**BATCH, "uid": "B2", "colour": "red"}, r"bad\.jsonl:2: colour: unknown field \(misspelt\?\)"),
+        (
+            {**BATCH, "uid": "B2", "quantity": "lots"},
+            r"bad\.jsonl:2: quantity: Input should be a valid number",
+        ),
+        (
+            {**BATCH, "uid": "B2", "quantity": -5},
+            r"bad\.jsonl:2: quantity: Input should be greater than or equal to 0",
+        ),
+        ({**BATCH, "uid": ""}, r"bad\.jsonl:2: uid: String should have at least 1 character"),
+        (
+            {**BATCH, "uid": "B2", "started_at": "2026-03-02T10:00:00Z", "ended_at": "2026-03-02T09:00:00Z"},
+            r"bad\.jsonl:2: ended_at \(2026-03-02T09:00:00Z\) is before started_at \(2026-03-02T10:00:00Z\)",
+        ),
+        (
+            {**BATCH, "uid": "B2", "started_at": "yesterday"},
+            r"bad\.jsonl:2: started_at: 'yesterday' is not an ISO-8601 time",
+        ),
+        (
+            {**BATCH, "uid": "B2", "batch_type": "magic"},
+            r"bad\.jsonl:2: batch_type: Input should be 'production', 'intermediate' or 'rework'",
+        ),
+        (
+            {"kind": "CONSUMED_BY", "from": "L1", "to": "B1"},
+            r"bad\.jsonl:2: from_label: from_label is required for CONSUMED_BY: one of Batch, MaterialLot",
+        ),
+        (
+            {"kind": "CONSUMED_BY", "from": "L1", "from_label": "Customer", "to": "B1"},
+            r"bad\.jsonl:2: from_label: from_label 'Customer' is not allowed for CONSUMED_BY; expected Batch, MaterialLot",
+        ),
+        ({"kind": "RAN_ON", "from": "B1", "to": "M1", "start": 5}, r"bad\.jsonl:2: end: Field required"),
+        ({"kind": "Customer", "uid": "C1"}, r"bad\.jsonl:2: region: Field required"),
+        (
+            {**LOT, "material": "rye"},
+            r"bad\.jsonl:2: uid: MaterialLot 'L1' was already given at .*bad\.jsonl:1 with different properties",
+        ),
+    ],
+)
+def test_each_validation_rule_names_file_line_and_field(
+    store: Store, tmp_path: Path, record: Any, expected: str
+) -> None:
+    bad = write_jsonl(tmp_path / "bad.jsonl", [LOT, record, BATCH])
+    with pytest.raises(ValidationFailed, match=expected):
+        load(store, [bad])
+    assert snapshot(store) == (0, 0)
+
+
+def test_every_problem_is_listed_and_nothing_is_written_even_beside_a_good_file(
+    store: Store, tmp_path: Path
+) -> None:
+    good = write_jsonl(tmp_path / "good.jsonl", [LOT, BATCH])
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"kind": "Batch", "uid": "B9"}, {"kind": "Nope"}])
+    with pytest.raises(ValidationFailed) as caught:
+        load(store, [good, bad])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{bad}:1: product: Field required",
+        f"{bad}:2: kind: unknown kind 'Nope'; expected one of " + ", ".join(
+            [label.value for label in Label]
+            + ["SUPPLIED", "CONSUMED_BY", "RAN_ON", "HANDLED_BY", "INSPECTED", "SHIPPED_IN", "DISPATCHED",
+               "DELIVERED_TO", "SOLD_IN", "SOLD", "ABOUT", "REPORTED_BY"]
+        ),
+    ]  # fmt: skip
+    assert "nothing was written" in str(caught.value)
+    assert snapshot(store) == (0, 0)
+
+
+def test_csv_rows_are_validated_with_their_line(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "Customer.csv").write_text("uid,name,region\nC1,Shop,North\nC2,Shop 2,\n")
+    with pytest.raises(ValidationFailed, match=r"Customer\.csv:3: region: Field required"):
+        load(store, [tmp_path / "Customer.csv"])
+    (tmp_path / "things.csv").write_text("uid,name\nX,Y\n")
+    with pytest.raises(
+        ValidationFailed, match=r"things\.csv:1: kind: no 'kind' column and the file name is not a kind"
+    ):
+        load(store, [tmp_path / "things.csv"])
+    (tmp_path / "Supplier.csv").write_text("uid,name\nS1,Acme,extra\n")
+    with pytest.raises(ValidationFailed, match=r"Supplier\.csv:2: more cells than header columns"):
+        load(store, [tmp_path / "Supplier.csv"])
+
+
+def test_missing_files_and_formats_are_named(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ValidationFailed, match=r"nowhere\.jsonl: no such file or folder") as caught:
+        load(store, [tmp_path / "nowhere.jsonl", tmp_path / "notes.txt"])
+    assert "notes.txt: unknown format; expected .jsonl, .ndjson, .csv" in str(caught.value)
+
+
+def test_missing_references_are_all_listed(store: Store, tmp_path: Path) -> None:
+    load(store, [write_jsonl(tmp_path / "stored.jsonl", [LOT])])
+    before = snapshot(store)
+    rels = write_jsonl(
+        tmp_path / "rels.jsonl",
+        [
+            BATCH,
+            {"kind": "CONSUMED_BY", "from": "L1", "from_label": "MaterialLot", "to": "B1"},  # L1 is stored
+            {"kind": "CONSUMED_BY", "from": "L404", "from_label": "MaterialLot", "to": "B1"},
+            {"kind": "RAN_ON", "from": "B1", "to": "M404", "start": 0, "end": 1},
+            {"kind": "SHIPPED_IN", "from": "B404", "to": "SH404"},
+        ],
+    )
+    with pytest.raises(MissingReferences) as caught:
+        load(store, [rels])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{rels}:3: from: CONSUMED_BY names MaterialLot 'L404', which is neither in the input nor in the graph",
+        f"{rels}:4: to: RAN_ON names Machine 'M404', which is neither in the input nor in the graph",
+        f"{rels}:5: from: SHIPPED_IN names Batch 'B404', which is neither in the input nor in the graph",
+        f"{rels}:5: to: SHIPPED_IN names Shipment 'SH404', which is neither in the input nor in the graph",
+    ]
+    assert snapshot(store) == before
+
+
+def test_a_cycle_in_the_input_is_refused_and_named(store: Store, tmp_path: Path) -> None:
+    cyclic = write_jsonl(
+        tmp_path / "cycle.jsonl",
+        [
+            {**BATCH, "uid": "B1"},
+            {**BATCH, "uid": "B2"},
+            {**BATCH, "uid": "B3"},
+            {"kind": "CONSUMED_BY", "from": "B1", "from_label": "Batch", "to": "B2"},
+            {"kind": "CONSUMED_BY", "from": "B2", "from_label": "Batch", "to": "B3"},
+            {"kind": "CONSUMED_BY", "from": "B3", "from_label": "Batch", "to": "B1"},
+        ],
+    )
+    with pytest.raises(CycleDetected, match=r"material flow cycle B\d -> B\d -> B\d -> B\d") as caught:
+        load(store, [cyclic])
+    assert len(caught.value.cycle) == 4 and caught.value.cycle[0] == caught.value.cycle[-1]
+    assert set(caught.value.cycle) == {"B1", "B2", "B3"}
+    assert len(caught.value.problems) == 3
+    assert snapshot(store) == (0, 0)
+
+
+def test_a_cycle_closed_through_stored_edges_is_refused(store: Store, tmp_path: Path) -> None:
+    chain = write_jsonl(
+        tmp_path / "chain.jsonl",
+        [
+            {**BATCH, "uid": "B1"},
+            {**BATCH, "uid": "B2"},
+            {**BATCH, "uid": "B3"},
+            {"kind": "CONSUMED_BY", "from": "B1", "from_label": "Batch", "to": "B2"},
+            {"kind": "CONSUMED_BY", "from": "B2", "from_label": "Batch", "to": "B3"},
+        ],
+    )
+    load(store, [chain])
+    before = snapshot(store)
+    closing = write_jsonl(
+        tmp_path / "closing.jsonl",
+        [{"kind": "CONSUMED_BY", "from": "B3", "from_label": "Batch", "to": "B1", "quantity": 1}],
+    )
+    with pytest.raises(CycleDetected) as caught:
+        load(store, [closing])
+    assert set(caught.value.cycle) == {"B1", "B2", "B3"}
+    assert [str(p) for p in caught.value.problems] == [
+        f"{closing}:1: CONSUMED_BY 'B3' -> 'B1' closes the cycle"
+    ]
+    assert snapshot(store) == before
+    # Self-consumption is the shortest cycle.
+    with pytest.raises(CycleDetected, match="B2 -> B2"):
+        load(
+            store,
+            [
+                write_jsonl(
+                    tmp_path / "self.jsonl",
+                    [{"kind": "CONSUMED_BY", "from": "B2", "from_label": "Batch", "to": "B2"}],
+                )
+            ],
+        )
+
+
+def test_loading_twice_changes_nothing(store: Store) -> None:
+    first = load(store, [demo_dir()])
+    counts = snapshot(store)
+    scope = forward(store, NodeRef(Label.MATERIAL_LOT, "L-4471"))
+    second = load(store, [demo_dir()])
+    assert snapshot(store) == counts == (first.nodes, first.relationships)
+    again = forward(store, NodeRef(Label.MATERIAL_LOT, "L-4471"))
+    assert again.model_dump(exclude={"elapsed_ms"}) == scope.model_dump(exclude={"elapsed_ms"})
+    assert second.digest == first.digest
+
+
+def test_an_interrupted_load_is_recorded_and_completed_by_loading_again(
+    store: Store, falkor_settings, tmp_path: Path
+) -> None:
+    class Interrupted(Exception):
+        pass
+
+    def cut_off(stage: str, done: int, total: int | None) -> None:
+        if stage == "write" and done > 0:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        load(store, [demo_dir()], progress=cut_off)
+    runs = store.run("load_runs_interrupted")
+    assert len(runs) == 1 and runs[0]["records"] == 105
+    assert 0 < node_count(store) < 42
+    if store.engine.name == "falkordb":
+        report = collect(falkor_settings)
+        assert [r["uid"] for r in report["interrupted_loads"]] == [runs[0]["uid"]]
+    load(store, [demo_dir()])
+    assert store.run("load_runs_interrupted") == []
+    assert snapshot(store) == (42, 63)

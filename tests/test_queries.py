@@ -1,0 +1,85 @@
+"""The query book: every file's header matches its body, and broken files fail naming file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lineage.errors import QueryFileError
+from lineage.model import REL_ENDPOINTS, Label, node_query_name, rel_query_name
+from lineage.queries import QueryBook, parse_query_file
+
+GOOD = """// name: {name}
+// params: uids
+// returns: uid
+// mode: read
+// why: a test query.
+UNWIND $uids AS u MATCH (n:Batch {{uid: u}}) RETURN n.uid AS uid
+"""
+
+
+def test_every_label_and_relationship_variant_has_its_upsert_query() -> None:
+    book = QueryBook.load()
+    for label in Label:
+        assert book[node_query_name(label)].params == ("rows",)
+    for rel, pairs in REL_ENDPOINTS.items():
+        for src, dst in pairs:
+            query = book[rel_query_name(rel, src, dst)]
+            assert f"(a:{src.value} " in query.text and f"(b:{dst.value} " in query.text
+            assert f"[r:{rel.value}]" in query.text
+
+
+def test_headers_describe_the_queries() -> None:
+    for query in QueryBook.load():
+        assert query.returns, query.name
+        assert query.why, query.name
+        assert query.mode == ("read" if query.name.startswith(("scope_", "trace_", "nodes_")) else query.mode)
+        assert "-[*" not in query.text and "*]-" not in query.text, f"{query.name} enumerates paths"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.cypher"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.format(name="other"), r"q\.cypher:1: header name 'other' differs from the file name 'q'"),
+        (GOOD.format(name="q").replace("// mode: read\n", ""), r"q\.cypher:1: header lacks mode"),
+        (GOOD.format(name="q").replace("mode: read", "mode: sometimes"), r"mode must be read or write"),
+        (
+            GOOD.format(name="q").replace("params: uids", "params: uids, extra"),
+            r"declares unused parameter\(s\) extra",
+        ),
+        (
+            GOOD.format(name="q").replace("params: uids", "params: none"),
+            r"uses undeclared parameter\(s\) uids",
+        ),
+        (GOOD.format(name="q").split("UNWIND")[0], r"q\.cypher:6: no statement after the header"),
+        (
+            GOOD.format(name="q").replace("// why: a test query.\n", "// why: x\n// why: y\n"),
+            r"q\.cypher:6: header 'why' given twice",
+        ),
+    ],
+)
+def test_a_broken_file_fails_naming_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(QueryFileError, match=expected):
+        parse_query_file(write(tmp_path, "q", text))
+
+
+def test_the_book_refuses_duplicates_and_empty_folders(tmp_path: Path) -> None:
+    with pytest.raises(QueryFileError, match="no .cypher files"):
+        QueryBook.load(tmp_path)
+    write(tmp_path, "q", GOOD.format(name="q"))
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "q", GOOD.format(name="q"))
+    with pytest.raises(QueryFileError, match=r"name 'q' is also used by"):
+        QueryBook.load(tmp_path)
+
+
+def test_a_parameter_inside_a_string_is_not_a_parameter(tmp_path: Path) -> None:
+    text = GOOD.format(name="q").replace("RETURN n.uid AS uid", "RETURN n.uid + '$notparam' AS uid")
+    assert parse_query_file(write(tmp_path, "q", text)).params == ("uids",)
