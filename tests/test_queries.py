@@ -71,7 +71,7 @@ def test_a_broken_file_fails_naming_file_and_line(tmp_path: Path, text: str, exp
 
 
 def test_the_book_refuses_duplicates_and_empty_folders(tmp_path: Path) -> None:
-    with pytest.raises(QueryFileError, match="no .cypher files"):
+    with pytest.raises(QueryFileError, match=r"no \.cypher files"):
         QueryBook.load(tmp_path)
     write(tmp_path, "q", GOOD.format(name="q"))
     (tmp_path / "sub").mkdir()
