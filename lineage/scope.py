@@ -36,10 +36,10 @@ BACKWARD_SOURCES = (
     Label.MATERIAL_LOT,
 )
 WINDOWED_SOURCES = (Label.MACHINE, Label.OPERATOR)
-#: Relationship types stored pointing from a thing to its upstream context (a batch to the machine
-#: it ran on); an explanation walks them against their direction going forward, and along it
-#: going backward. Every other type is stored in the direction material flows.
-_CONTEXT_TYPES = {RelType.RAN_ON, RelType.HANDLED_BY, RelType.ABOUT}
+#: Relationship types stored pointing from a thing to its context rather than along the flow of
+#: material (a batch to the machine it ran on, a seller to its sale); an explanation walks them
+#: against their direction going forward, and along it going backward.
+_CONTEXT_TYPES = {RelType.RAN_ON, RelType.HANDLED_BY, RelType.ABOUT, RelType.SOLD}
 
 
 class Ref(BaseModel):
