@@ -165,7 +165,7 @@ def scope_json(scope: Any) -> dict[str, Any]:
             "quantities": scope.quantities(),
             "elapsed_ms": round(scope.elapsed_ms, 3),
         },
-        "scope": scope.model_dump(mode="json"),
+        "scope": scope.to_dict(),
     }
 
 
@@ -243,10 +243,11 @@ def make_window(start: str | None, end: str | None) -> Any:
         return None
     lo = parse_time(start, "from")
     hi = parse_time(end, "to")
-    window = Window(start=lo if lo is not None else -(2**62), end=hi if hi is not None else 2**62)
-    if window.end <= window.start:
+    lo = lo if lo is not None else -(2**62)
+    hi = hi if hi is not None else 2**62
+    if hi <= lo:
         raise InvalidRequest(f"--to ({end}) must be after --from ({start})")
-    return window
+    return Window(start=lo, end=hi)
 
 
 @trace_app.command("backward")
@@ -284,7 +285,7 @@ def why(
         with opened() as store:
             path = explain(store, parse_ref(source), parse_ref(target), make_window(start, end))
         if as_json:
-            emit_json(path.model_dump(mode="json"))
+            emit_json(path.to_dict())
         else:
             out.print(path.describe(), highlight=False)
 

@@ -8,11 +8,10 @@ temporal values (see docs/model.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -440,9 +439,8 @@ RECORD_ADAPTER: TypeAdapter[Any] = TypeAdapter(Record)
 KINDS: tuple[str, ...] = tuple(label.value for label in Label) + tuple(r.value for r in RelType)
 
 
-@dataclass(frozen=True, order=True)
-class NodeRef:
-    """A node as the outside world names it: label and natural key."""
+class NodeRef(NamedTuple):
+    """A node as the outside world names it: label and natural key (a tuple: scopes make many)."""
 
     label: Label
     uid: str

@@ -15,12 +15,14 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Iterable
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
-from lineage.model import LABEL_SLUG, Label, NodeRef, RelType
+from lineage.gcpause import gc_paused
+from lineage.model import LABEL_SLUG, Label, NodeRef, RelType, iso
 from lineage.store import Store
 
 Direction = Literal["forward", "backward"]
@@ -36,52 +38,82 @@ BACKWARD_SOURCES = (
     Label.MATERIAL_LOT,
 )
 WINDOWED_SOURCES = (Label.MACHINE, Label.OPERATOR)
+#: Kinds whose stored properties a scope carries by default: what a summary shows (names, regions,
+#: contacts, batch types, results). Shipments and sales are the bulk of a large scope and carry their
+#: quantities on their relationships; ask for ``ALL_LABELS`` (or ``fetch_properties``) for the rest.
+SUMMARY_LABELS = tuple(label for label in Label if label not in (Label.SHIPMENT, Label.SALE))
+ALL_LABELS = tuple(Label)
+_LABELS = {label.value: label for label in Label}
 #: Relationship types stored pointing from a thing to its context rather than along the flow of
 #: material (a batch to the machine it ran on, a seller to its sale); an explanation walks them
 #: against their direction going forward, and along it going backward.
 _CONTEXT_TYPES = {RelType.RAN_ON, RelType.HANDLED_BY, RelType.ABOUT, RelType.SOLD}
 
 
-class Ref(BaseModel):
+def ref_dict(node: NodeRef) -> dict[str, str]:
+    return {"label": node.label.value, "uid": node.uid}
+
+
+@dataclass(slots=True)
+class ScopeNode:
     label: Label
     uid: str
+    depth: int  # relationships between the source and this node, shortest
+    properties: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def of(cls, node: NodeRef) -> Ref:
-        return cls(label=node.label, uid=node.uid)
-
-    def key(self) -> NodeRef:
+    @property
+    def ref(self) -> NodeRef:
         return NodeRef(self.label, self.uid)
 
-
-class ScopeNode(BaseModel):
-    label: Label
-    uid: str
-    depth: int = Field(description="relationships between the source and this node, shortest")
-    properties: dict[str, Any] = Field(default_factory=dict)
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label.value, "uid": self.uid, "depth": self.depth,
+                "properties": self.properties}  # fmt: skip
 
 
-class ScopeEdge(BaseModel):
+@dataclass(slots=True)
+class ScopeEdge:
     """A relationship as stored (``source`` to ``target`` in the graph's direction)."""
 
     type: RelType
-    source: Ref
-    target: Ref
+    source: NodeRef
+    target: NodeRef
     quantity: float | None = None
     unit: str | None = None
     start: int | None = None
     end: int | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.type.value, "source": ref_dict(self.source),
+                                "target": ref_dict(self.target)}  # fmt: skip
+        for name in ("quantity", "unit", "start", "end"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
+
 
 class Window(BaseModel):
-    start: int = Field(description="epoch ms, inclusive")
-    end: int = Field(description="epoch ms, exclusive")
+    """A time window in epoch milliseconds: ``start`` inclusive, ``end`` exclusive."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int
+    end: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end <= self.start:
+            raise ValueError(f"the window must end after it starts ({iso(self.start)} .. {iso(self.end)})")
+        return self
 
 
-class Scope(BaseModel):
+@dataclass(slots=True)
+class Scope:
+    """A forward scope or a backward trace: plain data, made in bulk (scopes reach 100,000 nodes)."""
+
     direction: Direction
-    source: Ref
-    window: Window | None = None
+    source: NodeRef
+    window: Window | None
     nodes: list[ScopeNode]
     edges: list[ScopeEdge]
     elapsed_ms: float
@@ -109,77 +141,101 @@ class Scope(BaseModel):
         return {region: sorted(uids) for region, uids in sorted(regions.items())}
 
     def quantities(self) -> dict[str, dict[str, float]]:
-        """Totals by relationship type and unit: shipped, sold, consumed from the source."""
+        """Totals by unit: taken from the source, shipped from the plant, re-shipped by distributors
+        (a share of what they received, so not added to it), and sold."""
+        reshipped = {e.target for e in self.edges if e.type == RelType.DISPATCHED}
         totals: dict[str, dict[str, float]] = {}
-        source = self.source.key()
         for e in self.edges:
             if e.quantity is None:
                 continue
-            if e.type == RelType.CONSUMED_BY and e.source.key() != source:
+            if e.type == RelType.CONSUMED_BY and e.source == self.source:
+                name = "consumed_from_source"
+            elif e.type == RelType.SHIPPED_IN:
+                name = "reshipped" if e.target in reshipped else "shipped"
+            elif e.type == RelType.SOLD_IN:
+                name = "sold"
+            else:
                 continue
-            if e.type not in (RelType.SHIPPED_IN, RelType.SOLD_IN, RelType.CONSUMED_BY):
-                continue
-            name = {"SHIPPED_IN": "shipped", "SOLD_IN": "sold", "CONSUMED_BY": "consumed_from_source"}[
-                e.type.value
-            ]
             by_unit = totals.setdefault(name, {})
             by_unit[e.unit or ""] = by_unit.get(e.unit or "", 0.0) + e.quantity
         return totals
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "source": ref_dict(self.source),
+            "window": self.window.model_dump() if self.window else None,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "edges": [e.to_dict() for e in self.edges],
+            "elapsed_ms": round(self.elapsed_ms, 3),
+        }
+
     def path_to(self, label: Label, uid: str) -> WhyPath:
         """One shortest chain of relationships from the source that explains the target's presence."""
         target = NodeRef(label, uid)
-        start = self.source.key()
-        parents, _ = _explain(self)
+        start = self.source
+        parents, _ = _walk(self.direction, start, ((e.type, e.source, e.target, e) for e in self.edges))
         if target not in parents:
             raise InvalidRequest(f"{target} is not in the {self.direction} scope of {start}")
         chain, steps = [target], []
         while (link := parents[chain[-1]]) is not None:
             chain.append(link[0])
             steps.append(link[1])
-        by_key = {NodeRef(n.label, n.uid): n for n in self.nodes}
+        by_key = {n.ref: n for n in self.nodes}
         return WhyPath(
             direction=self.direction,
             source=self.source,
-            target=Ref.of(target),
+            target=target,
             nodes=[by_key[k] for k in reversed(chain)],
             edges=steps[::-1],
         )
 
 
-def _explain(
-    scope: Scope,
-) -> tuple[dict[NodeRef, tuple[NodeRef, ScopeEdge] | None], dict[NodeRef, int]]:
-    """Breadth-first over the scope's edges, walked the way an explanation reads.
+T = TypeVar("T")
+
+
+def _walk(
+    direction: Direction, start: NodeRef, edges: Iterable[tuple[RelType, NodeRef, NodeRef, T]]
+) -> tuple[dict[NodeRef, tuple[NodeRef, T] | None], dict[NodeRef, int]]:
+    """Breadth-first over a scope's edges, walked the way an explanation reads.
 
     Returns each node's parent link and depth: the parents spell one shortest path to every node.
     """
-    adjacency: dict[NodeRef, list[tuple[NodeRef, ScopeEdge]]] = {}
-    for e in scope.edges:
-        a, b = e.source.key(), e.target.key()
-        if (e.type in _CONTEXT_TYPES) != (scope.direction == "backward"):
+    adjacency: dict[NodeRef, list[tuple[NodeRef, T]]] = {}
+    backward = direction == "backward"
+    for rel, a, b, payload in edges:
+        if (rel in _CONTEXT_TYPES) != backward:
             a, b = b, a
-        adjacency.setdefault(a, []).append((b, e))
-    start = scope.source.key()
-    parents: dict[NodeRef, tuple[NodeRef, ScopeEdge] | None] = {start: None}
+        adjacency.setdefault(a, []).append((b, payload))
+    parents: dict[NodeRef, tuple[NodeRef, T] | None] = {start: None}
     depth = {start: 0}
     queue = deque([start])
     while queue:
         here = queue.popleft()
-        for there, edge in adjacency.get(here, ()):
+        for there, payload in adjacency.get(here, ()):
             if there not in parents:
-                parents[there] = (here, edge)
+                parents[there] = (here, payload)
                 depth[there] = depth[here] + 1
                 queue.append(there)
     return parents, depth
 
 
-class WhyPath(BaseModel):
+@dataclass(slots=True)
+class WhyPath:
     direction: Direction
-    source: Ref
-    target: Ref
+    source: NodeRef
+    target: NodeRef
     nodes: list[ScopeNode]
     edges: list[ScopeEdge]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "source": ref_dict(self.source),
+            "target": ref_dict(self.target),
+            "nodes": [n.to_dict() for n in self.nodes],
+            "edges": [e.to_dict() for e in self.edges],
+        }
 
     def describe(self) -> str:
         parts = [f"{self.nodes[0].label.value} {self.nodes[0].uid}"]
@@ -240,40 +296,43 @@ class _Budget:
 
 
 class _Builder:
-    def __init__(self, budget: _Budget, source: NodeRef) -> None:
+    """Collects a scope as plain tuples; the pydantic models are made once, at the end."""
+
+    def __init__(self, budget: _Budget, source: NodeRef, properties: Iterable[Label]) -> None:
         self.budget = budget
         self.source = source
+        self.properties = frozenset(properties)
         self.nodes: set[NodeRef] = {source}
-        self.edges: dict[tuple[RelType, NodeRef, NodeRef], ScopeEdge] = {}
+        self.edges: dict[tuple[RelType, NodeRef, NodeRef], tuple[Any, ...]] = {}
 
-    def add(self, rel: RelType, a: NodeRef, b: NodeRef, **props: Any) -> None:
+    def add(
+        self,
+        rel: RelType,
+        a: NodeRef,
+        b: NodeRef,
+        quantity: float | None = None,
+        unit: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> None:
         self.nodes.add(a)
         self.nodes.add(b)
-        key = (rel, a, b)
-        if key not in self.edges:
-            self.edges[key] = ScopeEdge(type=rel, source=Ref.of(a), target=Ref.of(b), **props)
+        self.edges.setdefault((rel, a, b), (quantity, unit, start, end))
 
     def checkpoint(self) -> None:
         self.budget.check(len(self.nodes))
 
     def finish(self, direction: Direction, window: Window | None) -> Scope:
-        properties = fetch_properties(self.budget.store, self.nodes, self.budget)
-        explained = Scope(
-            direction=direction,
-            source=Ref.of(self.source),
-            window=window,
-            nodes=[],
-            edges=list(self.edges.values()),
-            elapsed_ms=0,
-        )
-        _, depths = _explain(explained)
+        described = [n for n in self.nodes if n.label in self.properties or n == self.source]
+        properties = fetch_properties(self.budget.store, described, self.budget)
+        _, depths = _walk(direction, self.source, ((r, a, b, None) for r, a, b in self.edges))
+        far = 1 << 30
         nodes = [
-            ScopeNode(label=n.label, uid=n.uid, depth=depths.get(n, -1), properties=properties.get(n, {}))
-            for n in sorted(self.nodes, key=lambda n: (depths.get(n, 1 << 30), n.label, n.uid))
+            ScopeNode(n.label, n.uid, depths.get(n, -1), properties.get(n, {}))
+            for n in sorted(self.nodes, key=lambda n: (depths.get(n, far), n.label, n.uid))
         ]
-        explained.nodes = nodes
-        explained.elapsed_ms = self.budget.elapsed_ms
-        return explained
+        edges = [ScopeEdge(rel, a, b, *props) for (rel, a, b), props in self.edges.items()]
+        return Scope(direction, self.source, window, nodes, edges, self.budget.elapsed_ms)
 
 
 def fetch_properties(
@@ -290,7 +349,7 @@ def fetch_properties(
         for row in rows:
             props = dict(row["props"])
             props.pop("uid", None)
-            result[NodeRef(Label(row["label"]), row["uid"])] = props
+            result[NodeRef(_LABELS[row["label"]], row["uid"])] = props
     return result
 
 
@@ -299,19 +358,14 @@ def _require(store: Store, budget: _Budget, node: NodeRef) -> None:
         raise NotFound(node.label.value, node.uid)
 
 
-def forward(
+def _forward(
     store: Store,
     source: NodeRef,
-    window: Window | None = None,
-    *,
-    max_nodes: int | None = None,
-    timeout_s: float | None = None,
+    window: Window | None,
+    max_nodes: int | None,
+    timeout_s: float | None,
+    properties: Iterable[Label],
 ) -> Scope:
-    """Everything downstream of ``source``: batches, shipments, customers, sales, quantities.
-
-    For a Machine or Operator the scope starts at the batches whose run overlaps ``window`` (all of
-    them when no window is given).
-    """
     if source.label not in FORWARD_SOURCES:
         raise InvalidRequest(
             f"a forward scope starts from {', '.join(FORWARD_SOURCES)}, not {source.label.value}; "
@@ -323,7 +377,7 @@ def forward(
         )
     budget = _Budget(store, f"forward scope of {source}", max_nodes, timeout_s)
     _require(store, budget, source)
-    scope = _Builder(budget, source)
+    scope = _Builder(budget, source, properties)
     L = Label
 
     lots: list[str] = []
@@ -407,14 +461,13 @@ def forward(
     return scope.finish("forward", window)
 
 
-def backward(
+def _backward(
     store: Store,
     source: NodeRef,
-    *,
-    max_nodes: int | None = None,
-    timeout_s: float | None = None,
+    max_nodes: int | None,
+    timeout_s: float | None,
+    properties: Iterable[Label],
 ) -> Scope:
-    """Everything upstream of ``source``: batches, lots, suppliers, machines, operators, inspections."""
     if source.label not in BACKWARD_SOURCES:
         raise InvalidRequest(
             f"a backward trace starts from {', '.join(BACKWARD_SOURCES)}, not {source.label.value}; "
@@ -422,7 +475,7 @@ def backward(
         )
     budget = _Budget(store, f"backward trace of {source}", max_nodes, timeout_s)
     _require(store, budget, source)
-    scope = _Builder(budget, source)
+    scope = _Builder(budget, source, properties)
     L = Label
 
     sales: list[str] = []
@@ -431,7 +484,7 @@ def backward(
     lots: list[str] = []
     if source.label == L.COMPLAINT:
         for row in budget.run("trace_complaint_subjects", uid=source.uid):
-            subject = NodeRef(Label(row["label"]), row["uid"])
+            subject = NodeRef(_LABELS[row["label"]], row["uid"])
             scope.add(RelType.ABOUT, source, subject)
             (sales if subject.label == L.SALE else batches).append(subject.uid)
     elif source.label == L.SALE:
@@ -524,6 +577,38 @@ def backward(
         scope.add(RelType.SUPPLIED, NodeRef(L.SUPPLIER, row["supplier"]), NodeRef(L.MATERIAL_LOT, row["lot"]))
     scope.checkpoint()
     return scope.finish("backward", None)
+
+
+def forward(
+    store: Store,
+    source: NodeRef,
+    window: Window | None = None,
+    *,
+    max_nodes: int | None = None,
+    timeout_s: float | None = None,
+    properties: Iterable[Label] = SUMMARY_LABELS,
+) -> Scope:
+    """Everything downstream of ``source``: batches, shipments, customers, sales, quantities.
+
+    For a Machine or Operator the scope starts at the batches whose run overlaps ``window`` (all of
+    them when no window is given). Stops with :class:`ScopeTooLarge` past ``max_nodes`` or
+    ``timeout_s`` (defaults from settings).
+    """
+    with gc_paused():
+        return _forward(store, source, window, max_nodes, timeout_s, properties)
+
+
+def backward(
+    store: Store,
+    source: NodeRef,
+    *,
+    max_nodes: int | None = None,
+    timeout_s: float | None = None,
+    properties: Iterable[Label] = SUMMARY_LABELS,
+) -> Scope:
+    """Everything upstream of ``source``: batches, lots, suppliers, machines, operators, inspections."""
+    with gc_paused():
+        return _backward(store, source, max_nodes, timeout_s, properties)
 
 
 def why(

@@ -40,9 +40,7 @@ class Reference:
         if label == "Supplier":
             lots = {b for a, b, _ in self._pairs("SUPPLIED") if a == uid}
             batches = self._downstream(lots)
-        elif label == "MaterialLot":
-            lots, batches = set(), self._downstream({uid})
-        elif label == "Batch":
+        elif label in ("MaterialLot", "Batch"):
             lots, batches = set(), self._downstream({uid})
         else:
             kind = "RAN_ON" if label == "Machine" else "HANDLED_BY"

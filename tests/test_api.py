@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from conftest import short_tmpdir
+
 from lineage.engines.embedded_server import EmbeddedServer
 
 

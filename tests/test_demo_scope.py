@@ -38,7 +38,8 @@ def test_forward_scope_of_the_bad_lot_is_exactly_the_hand_checked_one(demo_store
     }
     assert scope.quantities() == {
         "consumed_from_source": {"kg": 200.0},
-        "shipped": {"cups": 600.0 + 300.0 + 400.0 + 100.0},
+        "shipped": {"cups": 600.0 + 400.0 + 100.0},  # SH-01, SH-04, SH-05 from the plant
+        "reshipped": {"cups": 300.0},  # SH-02: part of what C-DIST-NORTH received in SH-01
         "sold": {"cups": 12.0 + 30.0 + 5.0},
     }
     depths = {n.uid: n.depth for n in scope.nodes}

@@ -9,13 +9,13 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from reference import Reference
+from strategies import HOUR, lineage_graphs
 
 from lineage.loading.load import load
 from lineage.model import Label, NodeRef
 from lineage.scope import Scope, Window, backward, forward
 from lineage.store import Store
-from reference import Reference
-from strategies import HOUR, lineage_graphs
 
 
 def load_records(store: Store, records: list[dict[str, Any]]) -> None:
@@ -45,11 +45,15 @@ def check_paths(scope: Scope) -> None:
 
 
 @given(records=lineage_graphs(), data=st.data())
-def test_forward_scope_matches_the_reference(store: Store, records: list[dict[str, Any]], data: st.DataObject) -> None:
+def test_forward_scope_matches_the_reference(
+    store: Store, records: list[dict[str, Any]], data: st.DataObject
+) -> None:
     load_records(store, records)
     reference = Reference(records)
     sources = [r for r in records if r["kind"] in ("MaterialLot", "Batch", "Supplier")]
-    for r in data.draw(st.lists(st.sampled_from(sources), min_size=1, max_size=4, unique_by=lambda r: r["uid"])):
+    for r in data.draw(
+        st.lists(st.sampled_from(sources), min_size=1, max_size=4, unique_by=lambda r: r["uid"])
+    ):
         scope = forward(store, NodeRef(Label(r["kind"]), r["uid"]))
         assert found(scope) == reference.forward(r["kind"], r["uid"]), r["uid"]
         check_paths(scope)
@@ -58,15 +62,21 @@ def test_forward_scope_matches_the_reference(store: Store, records: list[dict[st
     for machine in ("M0", "O0"):
         label = "Machine" if machine.startswith("M") else "Operator"
         scope = forward(store, NodeRef(Label(label), machine), Window(start=lo, end=hi))
-        assert found(scope).get("Batch", set()) == reference.forward(label, machine, (lo, hi)).get("Batch", set())
+        assert found(scope).get("Batch", set()) == reference.forward(label, machine, (lo, hi)).get(
+            "Batch", set()
+        )
 
 
 @given(records=lineage_graphs(), data=st.data())
-def test_backward_trace_matches_the_reference(store: Store, records: list[dict[str, Any]], data: st.DataObject) -> None:
+def test_backward_trace_matches_the_reference(
+    store: Store, records: list[dict[str, Any]], data: st.DataObject
+) -> None:
     load_records(store, records)
     reference = Reference(records)
     sources = [r for r in records if r["kind"] in ("Complaint", "Sale", "Customer", "Batch")]
-    for r in data.draw(st.lists(st.sampled_from(sources), min_size=1, max_size=4, unique_by=lambda r: r["uid"])):
+    for r in data.draw(
+        st.lists(st.sampled_from(sources), min_size=1, max_size=4, unique_by=lambda r: r["uid"])
+    ):
         scope = backward(store, NodeRef(Label(r["kind"]), r["uid"]))
         expected = reference.backward(r["kind"], r["uid"])
         got = found(scope)

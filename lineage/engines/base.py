@@ -37,8 +37,8 @@ class Engine(Protocol):
 
     def info(self) -> EngineInfo: ...
 
-    def clear(self) -> None:
-        """Remove every node and relationship (tests and ``lineage reset``)."""
+    def checkpoint(self) -> None:
+        """Make what was written cheap to recover (after a load); a no-op where the engine does it."""
         ...
 
     def close(self) -> None: ...

@@ -152,6 +152,32 @@ class EmbeddedServer:
             self.keepfile.unlink(missing_ok=True)
             return self._shutdown()
 
+    def compact(self, timeout_s: float = 600.0) -> None:
+        """Rewrite the append-only file into a snapshot (``BGREWRITEAOF``) and wait until it is done."""
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=30, retry=no_retry())
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    client.bgrewriteaof()
+                    break
+                except redis.ResponseError as e:  # one already running or scheduled: wait for it
+                    if "in progress" not in str(e) and "scheduled" not in str(e):
+                        raise
+                time.sleep(0.05)
+            while time.monotonic() < deadline:
+                state = client.info("persistence")
+                if not state.get("aof_rewrite_in_progress") and not state.get("aof_rewrite_scheduled"):
+                    if state.get("aof_last_bgrewrite_status", "ok") != "ok":
+                        raise EngineUnavailable(f"rewriting the append-only file failed; see {self.logfile}")
+                    return
+                time.sleep(0.05)
+            raise EngineUnavailable(f"rewriting the append-only file took over {timeout_s:.0f} s")
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
+            raise EngineUnavailable(f"the embedded FalkorDB server cannot be reached: {e}") from e
+        finally:
+            client.close()
+
     # --- inside the lock --------------------------------------------------------------------------
 
     def _drop_user(self) -> None:

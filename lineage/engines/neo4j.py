@@ -73,5 +73,8 @@ class Neo4jEngine:
             details={"database": self._database, "protocol": ".".join(map(str, server.protocol_version))},
         )
 
+    def checkpoint(self) -> None:
+        """Neo4j checkpoints its own transaction log."""
+
     def close(self) -> None:
         self._driver.close()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lineage.gcpause import gc_paused
 from lineage.loading.checks import check_cycles, check_references, chunked
 from lineage.loading.validate import Input, validate
 from lineage.model import Label, node_query_name, rel_query_name
@@ -44,7 +45,8 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> LoadReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    data = validate(paths, on_record=lambda n: progress("validate", n, None))
+    with gc_paused():
+        data = validate(paths, on_record=lambda n: progress("validate", n, None))
     timings["validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -103,3 +105,4 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
         nodes=data.node_count,
         relationships=data.rel_count,
     )
+    store.engine.checkpoint()
