@@ -353,6 +353,18 @@ def fetch_properties(
     return result
 
 
+def _consumers(scope: _Builder, query: str, label: Label, uids: list[str], seen: set[str]) -> list[str]:
+    """One level downstream: record each CONSUMED_BY edge, return the batches not seen before."""
+    reached: list[str] = []
+    for row in scope.budget.run_chunked(query, uids):
+        scope.add(RelType.CONSUMED_BY, NodeRef(label, row["src"]), NodeRef(Label.BATCH, row["dst"]),
+                  row["quantity"], row["unit"])  # fmt: skip
+        if row["dst"] not in seen:
+            seen.add(row["dst"])
+            reached.append(row["dst"])
+    return reached
+
+
 def _require(store: Store, budget: _Budget, node: NodeRef) -> None:
     if node not in fetch_properties(store, [node], budget):
         raise NotFound(node.label.value, node.uid)
@@ -403,34 +415,12 @@ def _forward(
     scope.checkpoint()
 
     seen = set(batches)
-    for row in budget.run_chunked("scope_lot_consumers", lots):
-        scope.add(
-            RelType.CONSUMED_BY,
-            NodeRef(L.MATERIAL_LOT, row["src"]),
-            NodeRef(L.BATCH, row["dst"]),
-            quantity=row["quantity"],
-            unit=row["unit"],
-        )
-        if row["dst"] not in seen:
-            seen.add(row["dst"])
-            batches.append(row["dst"])
+    batches += _consumers(scope, "scope_lot_consumers", L.MATERIAL_LOT, lots, seen)
     frontier = list(batches)
     while frontier:
         scope.checkpoint()
-        next_frontier = []
-        for row in budget.run_chunked("scope_batch_consumers", frontier):
-            scope.add(
-                RelType.CONSUMED_BY,
-                NodeRef(L.BATCH, row["src"]),
-                NodeRef(L.BATCH, row["dst"]),
-                quantity=row["quantity"],
-                unit=row["unit"],
-            )
-            if row["dst"] not in seen:
-                seen.add(row["dst"])
-                next_frontier.append(row["dst"])
-        batches.extend(next_frontier)
-        frontier = next_frontier
+        frontier = _consumers(scope, "scope_batch_consumers", L.BATCH, frontier, seen)
+        batches.extend(frontier)
     scope.checkpoint()
 
     shipments = budget.run_chunked("scope_batch_shipments", batches)

@@ -1,0 +1,12 @@
+# The lineage API, pointed at Neo4j by LINEAGE_DB_URI (see docker-compose.yml).
+FROM python:3.11.11-slim-bookworm
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY lineage ./lineage
+COPY api ./api
+COPY cypher ./cypher
+COPY fixtures/demo ./fixtures/demo
+RUN pip install --no-cache-dir . && useradd --create-home lineage
+USER lineage
+EXPOSE 8000
+CMD ["lineage", "serve", "--host", "0.0.0.0", "--port", "8000"]
