@@ -13,7 +13,7 @@ unaffected one does not pull its onward customers in.
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -199,7 +199,8 @@ def _walk(
 ) -> tuple[dict[NodeRef, tuple[NodeRef, T] | None], dict[NodeRef, int]]:
     """Breadth-first over a scope's edges, walked the way an explanation reads.
 
-    Returns each node's parent link and depth: the parents spell one shortest path to every node.
+    Returns each node's parent link and its depth, the depths in the order the walk reached them
+    (so by depth): the parents spell one shortest path to every node.
     """
     adjacency: dict[NodeRef, list[tuple[NodeRef, T]]] = {}
     backward = direction == "backward"
@@ -325,14 +326,43 @@ class _Builder:
     def finish(self, direction: Direction, window: Window | None) -> Scope:
         described = [n for n in self.nodes if n.label in self.properties or n == self.source]
         properties = fetch_properties(self.budget.store, described, self.budget)
-        _, depths = _walk(direction, self.source, ((r, a, b, None) for r, a, b in self.edges))
-        far = 1 << 30
-        nodes = [
-            ScopeNode(n.label, n.uid, depths.get(n, -1), properties.get(n, {}))
-            for n in sorted(self.nodes, key=lambda n: (depths.get(n, far), n.label, n.uid))
-        ]
+        depths = _depths(direction, self.source, self.edges)
+        # The walk is breadth-first, so its order is by depth: no sort needed.
+        nodes = [ScopeNode(n.label, n.uid, d, properties.get(n, {})) for n, d in depths.items()]
+        nodes += [ScopeNode(n.label, n.uid, -1, properties.get(n, {})) for n in self.nodes - depths.keys()]
         edges = [ScopeEdge(rel, a, b, *props) for (rel, a, b), props in self.edges.items()]
         return Scope(direction, self.source, window, nodes, edges, self.budget.elapsed_ms)
+
+
+def _depths(
+    direction: Direction, start: NodeRef, edges: Iterable[tuple[RelType, NodeRef, NodeRef]]
+) -> dict[NodeRef, int]:
+    """Each node's distance from the source along explanation edges, in breadth-first order.
+
+    The same walk as :func:`_walk` without parent links, level by level: it runs once for every
+    scope, over every edge, where ``_walk`` runs only when a path is asked for.
+    """
+    adjacency: dict[NodeRef, list[NodeRef]] = defaultdict(list)
+    backward = direction == "backward"
+    context = _CONTEXT_TYPES
+    for rel, a, b in edges:
+        if (rel in context) != backward:
+            adjacency[b].append(a)
+        else:
+            adjacency[a].append(b)
+    depth = {start: 0}
+    frontier = [start]
+    level = 0
+    while frontier:
+        level += 1
+        reached = []
+        for here in frontier:
+            for there in adjacency.get(here, ()):
+                if there not in depth:
+                    depth[there] = level
+                    reached.append(there)
+        frontier = reached
+    return depth
 
 
 def fetch_properties(

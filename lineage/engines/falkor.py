@@ -170,7 +170,7 @@ def _value(cell: list[Any]) -> Any:
     if kind == _ARRAY:
         return [_value(item) for item in value]
     if kind == _MAP:
-        return {_text(value[i]): _value(value[i + 1]) for i in range(0, len(value), 2)}
+        return {value[i]: _value(value[i + 1]) for i in range(0, len(value), 2)}  # keys are plain text
     raise EngineError(f"FalkorDB returned a value of type {kind}; lineage returns scalars, lists, maps")
 
 

@@ -7,6 +7,7 @@ invalid is found first.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TypeVar
@@ -51,12 +52,15 @@ def check_references(store: Store, data: Input) -> set[tuple[Label, str]]:
     for (_, src_label, dst_label), pairs in data.rels.items():
         src_known = data.nodes.get(src_label, {})
         dst_known = data.nodes.get(dst_label, {})
-        for src, dst in pairs:
-            if src not in src_known:
-                referenced.setdefault(src_label, set()).add(src)
-            if dst not in dst_known:
-                referenced.setdefault(dst_label, set()).add(dst)
+        outside_src = {src for src, _ in pairs if src not in src_known}
+        outside_dst = {dst for _, dst in pairs if dst not in dst_known}
+        if outside_src:
+            referenced.setdefault(src_label, set()).update(outside_src)
+        if outside_dst:
+            referenced.setdefault(dst_label, set()).update(outside_dst)
     stored = existing(store, referenced)
+    if sum(len(uids) for uids in referenced.values()) == len(stored):
+        return stored
     problems: list[Problem] = []
     for (rel, src_label, dst_label), pairs in data.rels.items():
         src_known = data.nodes.get(src_label, {})
@@ -75,9 +79,7 @@ def check_references(store: Store, data: Input) -> set[tuple[Label, str]]:
                             "nor in the graph",
                         )
                     )
-    if problems:
-        raise MissingReferences("relationships name nodes that do not exist", problems)
-    return stored
+    raise MissingReferences("relationships name nodes that do not exist", problems)
 
 
 def check_cycles(store: Store, data: Input, timeout_s: float) -> None:
@@ -86,29 +88,30 @@ def check_cycles(store: Store, data: Input, timeout_s: float) -> None:
     The stored graph is acyclic (this check guards every load), so a cycle must use a new edge, and
     every stored stretch of it starts at a batch that a new edge touches. Expanding downstream from
     the stored batches among those endpoints therefore pulls in every stored edge a cycle could use;
-    the cost follows their downstream scope, not the size of the graph.
+    the cost follows their downstream scope, not the size of the graph. Kahn's algorithm peels off
+    everything that is not on a cycle; only what is left goes to networkx to name one cycle.
     """
     new_edges = data.rels.get((RelType.CONSUMED_BY, Label.BATCH, Label.BATCH), {})
     if not new_edges:
         return
-    graph: nx.DiGraph = nx.DiGraph()
-    graph.add_edges_from(new_edges)
-    endpoints = set(graph.nodes)
+    edges: set[tuple[str, str]] = set(new_edges)
+    endpoints = {uid for pair in edges for uid in pair}
     stored = {uid for _, uid in existing(store, {Label.BATCH: endpoints})}
     frontier, seen = list(stored), set(stored)
     while frontier:
         next_frontier: list[str] = []
         for chunk in chunked(frontier, LOOKUP_CHUNK):
             for row in store.run("scope_batch_consumers", timeout_s=timeout_s, uids=chunk):
-                graph.add_edge(row["src"], row["dst"])
+                edges.add((row["src"], row["dst"]))
                 if row["dst"] not in seen:
                     seen.add(row["dst"])
                     next_frontier.append(row["dst"])
         frontier = next_frontier
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
+    cyclic = _on_cycles(edges)
+    if not cyclic:
         return
+    graph: nx.DiGraph = nx.DiGraph((a, b) for a, b in edges if a in cyclic and b in cyclic)
+    cycle = nx.find_cycle(graph)
     names = [edge[0] for edge in cycle] + [cycle[0][0]]
     problems = [
         data.problem(new_edges[(a, b)][1], None, f"CONSUMED_BY {a!r} -> {b!r} closes the cycle")
@@ -116,3 +119,19 @@ def check_cycles(store: Store, data: Input, timeout_s: float) -> None:
         if (a, b) in new_edges
     ]
     raise CycleDetected(names, problems)
+
+
+def _on_cycles(edges: set[tuple[str, str]]) -> set[str]:
+    """Nodes left after repeatedly removing those with no incoming edge: empty iff acyclic."""
+    successors: dict[str, list[str]] = defaultdict(list)
+    incoming: dict[str, int] = defaultdict(int)
+    for a, b in edges:
+        successors[a].append(b)
+        incoming[b] += 1
+    ready = [n for n in successors if incoming[n] == 0]
+    while ready:
+        for m in successors.get(ready.pop(), ()):
+            incoming[m] -= 1
+            if incoming[m] == 0:
+                ready.append(m)
+    return {n for n, count in incoming.items() if count > 0}

@@ -9,14 +9,16 @@ upsert on ``uid``, so repeating one changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from lineage.gcpause import gc_paused
 from lineage.loading.checks import check_cycles, check_references, chunked
 from lineage.loading.validate import Input, validate
-from lineage.model import Label, node_query_name, rel_query_name
+from lineage.model import node_query_name, rel_query_name
 from lineage.store import Store
 
 #: ``progress(stage, done, total)``; total is None while it is not known yet.
@@ -71,10 +73,14 @@ def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> Lo
 
 
 def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
-    """Nodes before relationships, each in batches of ``load_batch_rows`` rows per statement."""
+    """Nodes, then relationships, in statements of ``load_batch_rows`` rows each.
+
+    Two statements are in flight at a time, so the client renders one while the engine runs the
+    other; the engine applies them one by one. All node statements finish before the first
+    relationship statement is sent: a relationship whose end is not yet written would match nothing.
+    """
     size = store.settings.load_batch_rows
     total = data.node_count + data.rel_count
-    done = 0
     store.run(
         "load_run_begin",
         uid=data.digest,
@@ -83,21 +89,23 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
         records=data.records,
     )
     progress("write", 0, total)
-    for label in Label:
-        table = data.nodes.get(label)
-        if not table:
-            continue
-        rows = ({"uid": uid, "props": props} for uid, (props, _) in table.items())
-        for chunk in chunked(rows, size):
-            store.run(node_query_name(label), rows=chunk)
-            done += len(chunk)
-            progress("write", done, total)
-    for (rel, src, dst), pairs in data.rels.items():
-        rows = ({"src": a, "dst": b, "props": props} for (a, b), (props, _) in pairs.items())
-        for chunk in chunked(rows, size):
-            store.run(rel_query_name(rel, src, dst), rows=chunk)
-            done += len(chunk)
-            progress("write", done, total)
+    done = 0
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+        for phase in (_node_statements(data, size), _rel_statements(data, size)):
+            pending: deque[tuple[Future[object], int]] = deque()
+            try:
+                for name, chunk in phase:
+                    pending.append((pool.submit(store.run, name, rows=chunk), len(chunk)))
+                    while len(pending) >= IN_FLIGHT:
+                        done += _settle(pending)
+                        progress("write", done, total)
+                while pending:
+                    done += _settle(pending)
+                    progress("write", done, total)
+            except BaseException:
+                for future, _ in pending:  # an interrupted load sends nothing more
+                    future.cancel()
+                raise
     store.run(
         "load_run_finish",
         uid=data.digest,
@@ -106,3 +114,30 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
         relationships=data.rel_count,
     )
     store.engine.checkpoint()
+
+
+Statement = tuple[str, list[dict[str, object]]]
+
+
+def _node_statements(data: Input, size: int) -> Iterator[Statement]:
+    for label, table in data.nodes.items():
+        rows = ({"uid": uid, "props": props} for uid, (props, _) in table.items())
+        for chunk in chunked(rows, size):
+            yield node_query_name(label), chunk
+
+
+def _rel_statements(data: Input, size: int) -> Iterator[Statement]:
+    for (rel, src, dst), pairs in data.rels.items():
+        rows = ({"src": a, "dst": b, "props": props} for (a, b), (props, _) in pairs.items())
+        for chunk in chunked(rows, size):
+            yield rel_query_name(rel, src, dst), chunk
+
+
+#: Statements sent before the oldest must have finished.
+IN_FLIGHT = 2
+
+
+def _settle(pending: deque[tuple[Future[object], int]]) -> int:
+    future, rows = pending.popleft()
+    future.result()
+    return rows

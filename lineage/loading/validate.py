@@ -89,12 +89,13 @@ def validate(
     validate_json = RECORD_ADAPTER.validate_json
     validate_python = RECORD_ADAPTER.validate_python
     labels = {label.value: label for label in Label}
+    rel_types = {rel.value: rel for rel in RelType}
 
     for raw in read_records(files, digest):
         count += 1
         if on_record is not None and count % 10_000 == 0:
             on_record(count)
-        position = (raw.file_index, raw.line)
+        position = raw[:2]
         try:
             if raw.json is not None:
                 record = validate_json(raw.json)
@@ -132,7 +133,7 @@ def validate(
             continue
 
         try:
-            key = (RelType(record.kind), *record.endpoints)
+            key = (rel_types[record.kind], *record.endpoints)
         except ValueError as e:
             problems.append(data.problem(position, str(e).split()[0], str(e)))
             continue
