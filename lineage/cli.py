@@ -89,6 +89,14 @@ def _name(props: dict[str, Any]) -> str:
     return str(props.get("name") or props.get("product") or props.get("material") or "")
 
 
+QUANTITY_NAMES = {
+    "consumed_from_source": "taken from the source",
+    "shipped": "shipped from the plant",
+    "reshipped": "re-shipped by distributors",
+    "sold": "sold",
+}
+
+
 def print_scope(scope: Any) -> None:
     from lineage.scope import Scope
 
@@ -126,7 +134,8 @@ def print_scope(scope: Any) -> None:
             table = Table("what", "quantity", title="Quantities", title_justify="left")
             for what, by_unit in quantities.items():
                 table.add_row(
-                    what.replace("_", " "), ", ".join(f"{q:g} {u}".strip() for u, q in by_unit.items())
+                    QUANTITY_NAMES.get(what, what),
+                    ", ".join(f"{q:g} {u}".strip() for u, q in by_unit.items()),
                 )
             out.print(table)
         batches = [n for n in scope.nodes if n.label == Label.BATCH]
