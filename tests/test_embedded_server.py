@@ -150,3 +150,10 @@ def test_a_data_dir_too_deep_for_a_socket_is_refused(tmp_path: Path) -> None:
     deep = tmp_path / ("d" * 120)
     with pytest.raises(ConfigError, match=r"too deep for a Unix socket path .* set LINEAGE_DATA_DIR"):
         EmbeddedServer(deep)
+
+
+def test_the_append_only_file_is_rewritten_only_by_lineage(data_dir: Path) -> None:
+    with Store.open(Settings(data_dir=data_dir)) as store:
+        config = store.engine._db.connection.config_get("auto-aof-rewrite-percentage")  # type: ignore[attr-defined]
+        assert config == {"auto-aof-rewrite-percentage": "0"}
+        assert store.engine._db.connection.config_get("appendonly") == {"appendonly": "yes"}  # type: ignore[attr-defined]

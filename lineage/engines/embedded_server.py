@@ -30,6 +30,9 @@ from redis.retry import Retry
 
 from lineage.errors import ConfigError, EngineUnavailable
 
+#: Rewrite the append-only file once this much has been appended since the last snapshot: less
+#: replays quickly at start-up, more would make the next start replay statements for minutes.
+COMPACT_AFTER_BYTES = 8 * 1024 * 1024
 _MAX_SOCKET_PATH = 100  # sockaddr_un holds 108 bytes; leave room for the terminating NUL
 
 
@@ -152,10 +155,14 @@ class EmbeddedServer:
             self.keepfile.unlink(missing_ok=True)
             return self._shutdown()
 
-    def compact(self, timeout_s: float = 600.0) -> None:
-        """Rewrite the append-only file into a snapshot (``BGREWRITEAOF``) and wait until it is done."""
+    def compact(self, min_growth: int = 0, timeout_s: float = 600.0) -> bool:
+        """Rewrite the append-only file into a snapshot (``BGREWRITEAOF``) and wait until it is done,
+        if at least ``min_growth`` bytes were appended since the last snapshot. True if it did."""
         client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=30, retry=no_retry())
         try:
+            state = client.info("persistence")
+            if state.get("aof_current_size", 0) - state.get("aof_base_size", 0) < min_growth:
+                return False
             deadline = time.monotonic() + timeout_s
             while True:
                 try:
@@ -170,7 +177,7 @@ class EmbeddedServer:
                 if not state.get("aof_rewrite_in_progress") and not state.get("aof_rewrite_scheduled"):
                     if state.get("aof_last_bgrewrite_status", "ok") != "ok":
                         raise EngineUnavailable(f"rewriting the append-only file failed; see {self.logfile}")
-                    return
+                    return True
                 time.sleep(0.05)
             raise EngineUnavailable(f"rewriting the append-only file took over {timeout_s:.0f} s")
         except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
@@ -208,6 +215,10 @@ class EmbeddedServer:
             "yes",
             "--appendfsync",
             "everysec",
+            # No automatic rewrites: one would fork and serialise the whole graph in the middle of
+            # a load, on a machine with two cores. lineage compacts after loads and at shutdown.
+            "--auto-aof-rewrite-percentage",
+            "0",
             "--save",
             "",
             "--daemonize",
@@ -253,6 +264,8 @@ class EmbeddedServer:
         if pid is None and not self.answers():
             self.socket.unlink(missing_ok=True)
             return False
+        with contextlib.suppress(EngineUnavailable, redis.ResponseError):
+            self.compact(min_growth=COMPACT_AFTER_BYTES)  # so the next start loads a snapshot
         client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=30, retry=no_retry())
         try:
             client.shutdown()

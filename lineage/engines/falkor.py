@@ -15,13 +15,10 @@ import redis
 
 from lineage.config import Settings
 from lineage.engines.base import EngineInfo, Row
-from lineage.engines.embedded_server import EmbeddedServer, no_retry
+from lineage.engines.embedded_server import COMPACT_AFTER_BYTES, EmbeddedServer, no_retry
 from lineage.errors import EngineError, EngineUnavailable, QueryTimeout
 from lineage.model import Label
 from lineage.queries import Query
-
-#: Rewrite the append-only file once this much has been appended since the last snapshot.
-COMPACT_AFTER_BYTES = 8 * 1024 * 1024
 
 
 def _map_error(error: Exception, query: Query | None = None) -> Exception:
@@ -130,12 +127,7 @@ class FalkorEngine:
         slower than it ran them (minutes for a graph loaded in seconds); from a snapshot it loads
         the graph, indexes included, in seconds. Small growth is left alone: it replays quickly.
         """
-        try:
-            state = self._db.connection.info("persistence")
-        except Exception as e:
-            raise _map_error(e) from e
-        if state.get("aof_current_size", 0) - state.get("aof_base_size", 0) >= COMPACT_AFTER_BYTES:
-            self.server.compact()
+        self.server.compact(min_growth=COMPACT_AFTER_BYTES)
 
     def close(self) -> None:
         try:
