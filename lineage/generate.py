@@ -70,7 +70,7 @@ def generate_plant(out: Path, nodes: int = 100_000, seed: int = 7) -> Stats:
     """About ``nodes`` nodes (and 2.5 to 3 relationships per node) of one plant's year."""
     rng = random.Random(seed)
     w = _Writer(out)
-    scale = nodes / 0.79
+    scale = nodes / 0.785  # the shares below sum to about 0.785 of the scale: at least `nodes` nodes
     n_suppliers = max(4, int(scale * 0.0004))
     n_lots = max(20, int(scale * 0.05))
     n_machines = max(4, int(scale * 0.00005))
