@@ -297,7 +297,7 @@ class _Budget:
 
 
 class _Builder:
-    """Collects a scope as plain tuples; the pydantic models are made once, at the end."""
+    """Collects a scope as plain tuples; the result objects are made once, at the end."""
 
     def __init__(self, budget: _Budget, source: NodeRef, properties: Iterable[Label]) -> None:
         self.budget = budget
