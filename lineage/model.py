@@ -145,7 +145,7 @@ def iso(epoch_ms: int | None) -> str | None:
 
 EpochMs = Annotated[int, BeforeValidator(to_epoch_ms)]
 Uid = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Text = Annotated[str, Field(max_length=4096)]
+Text = Annotated[str, Field(max_length=4096, pattern=r"^[^\x00]*$")]  # NUL ends text in the bulk format
 Quantity = Annotated[float, Field(ge=0)]
 Unit = Annotated[str, Field(min_length=1, max_length=32)]
 

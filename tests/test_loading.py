@@ -10,9 +10,10 @@ import pytest
 
 from lineage import CycleDetected, MissingReferences, ValidationFailed
 from lineage.demo import demo_dir
+from lineage.engines import falkor_bulk
 from lineage.loading.load import load
 from lineage.model import Label, NodeRef
-from lineage.scope import forward
+from lineage.scope import ALL_LABELS, backward, forward
 from lineage.status import collect
 from lineage.store import Store
 
@@ -220,24 +221,82 @@ def test_loading_twice_changes_nothing(store: Store) -> None:
     assert second.digest == first.digest
 
 
-def test_an_interrupted_load_is_recorded_and_completed_by_loading_again(
-    store: Store, falkor_settings, tmp_path: Path
-) -> None:
-    class Interrupted(Exception):
-        pass
+class Interrupted(Exception):
+    pass
 
-    def cut_off(stage: str, done: int, total: int | None) -> None:
-        if stage == "write" and done > 0:
-            raise Interrupted
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["upsert", "bulk"])
+def test_an_interrupted_load_is_recorded_and_completed_by_loading_again(
+    store: Store, falkor_settings, bulk: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store.settings, "load_bulk", bulk)
+    progress = None
+    if bulk:
+        if store.engine.name != "falkordb":
+            pytest.skip("the bulk path is the embedded engine's")
+        # Small commands, and the second one never arrives.
+        monkeypatch.setattr(falkor_bulk, "COMMAND_BYTES", 400)
+        sent = falkor_bulk.BulkWriter.flush
+        calls = []
+
+        def flush_once(self: falkor_bulk.BulkWriter) -> None:
+            calls.append(1)
+            if len(calls) > 1:
+                raise Interrupted
+            sent(self)
+
+        monkeypatch.setattr(falkor_bulk.BulkWriter, "flush", flush_once)
+    else:
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage == "write" and done > 0:
+                raise Interrupted
 
     with pytest.raises(Interrupted):
-        load(store, [demo_dir()], progress=cut_off)
+        load(store, [demo_dir()], **({"progress": progress} if progress else {}))
+    monkeypatch.undo()
     runs = store.run("load_runs_interrupted")
     assert len(runs) == 1 and runs[0]["records"] == 105
     assert 0 < node_count(store) < 42
     if store.engine.name == "falkordb":
         report = collect(falkor_settings)
         assert [r["uid"] for r in report["interrupted_loads"]] == [runs[0]["uid"]]
-    load(store, [demo_dir()])
+    second = load(store, [demo_dir()])
+    assert second.method == "upsert"
     assert store.run("load_runs_interrupted") == []
     assert snapshot(store) == (42, 63)
+
+
+def canonical(store: Store) -> tuple[list, list]:
+    """Every node with its properties and every relationship with its properties, sorted."""
+    nodes, edges = [], []
+    for supplier in ("SUP-MILKCO", "SUP-SUGAR", "SUP-CULTURE", "SUP-PACK"):
+        scope = forward(store, NodeRef(Label.SUPPLIER, supplier), properties=ALL_LABELS)
+        nodes += [(n.label, n.uid, sorted(n.properties.items())) for n in scope.nodes]
+        edges += [json.dumps(e.to_dict(), sort_keys=True) for e in scope.edges]
+    for complaint in ("CP-01", "CP-02"):
+        scope = backward(store, NodeRef(Label.COMPLAINT, complaint), properties=ALL_LABELS)
+        nodes += [(n.label, n.uid, sorted(n.properties.items())) for n in scope.nodes]
+        edges += [json.dumps(e.to_dict(), sort_keys=True) for e in scope.edges]
+    return sorted(set(map(repr, nodes))), sorted(set(edges))
+
+
+def test_bulk_and_upsert_build_the_same_graph(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    if store.engine.name != "falkordb":
+        pytest.skip("the bulk path is the embedded engine's")
+    assert load(store, [demo_dir()]).method == "bulk"
+    assert store.run("load_runs_interrupted") == []
+    bulk = canonical(store), snapshot(store)
+    store.clear()
+    monkeypatch.setattr(store.settings, "load_bulk", False)
+    assert load(store, [demo_dir()]).method == "upsert"
+    assert (canonical(store), snapshot(store)) == bulk
+    assert len(bulk[0][0]) == 42 and len(bulk[0][1]) > 40
+
+
+def test_the_bulk_path_keeps_the_uid_constraints(store: Store) -> None:
+    if store.engine.name != "falkordb":
+        pytest.skip("the bulk path is the embedded engine's")
+    assert load(store, [demo_dir()]).method == "bulk"
+    constraints = store.engine._graph.query("CALL db.constraints()").result_set  # type: ignore[attr-defined]
+    assert {(row[1], row[4]) for row in constraints} == {(label.value, "OPERATIONAL") for label in Label}

@@ -6,7 +6,7 @@ the client's errors to lineage's own (:mod:`lineage.errors`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,6 +14,9 @@ from lineage.model import Label
 from lineage.queries import Query
 
 Row = dict[str, Any]
+#: (label, [(uid, properties)]) per label, and (type, from label, to label, [(from, to, properties)]).
+NodeGroups = Iterable[tuple[str, Iterable[tuple[str, dict[str, Any]]]]]
+RelGroups = Iterable[tuple[str, str, str, Iterable[tuple[str, str, dict[str, Any]]]]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ class Engine(Protocol):
         ...
 
     def info(self) -> EngineInfo: ...
+
+    def bulk_create(self, nodes: NodeGroups, rels: RelGroups) -> bool:
+        """Create everything at once in a graph the caller has seen empty, by the engine's own bulk
+        path, schema included; False (having written nothing) where the engine has none, and the
+        caller upserts instead."""
+        ...
 
     def checkpoint(self) -> None:
         """Make what was written cheap to recover (after a load); a no-op where the engine does it."""

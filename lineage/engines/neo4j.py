@@ -9,7 +9,7 @@ import neo4j
 from neo4j import exceptions as neo4j_errors
 
 from lineage.config import Settings
-from lineage.engines.base import EngineInfo, Row
+from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.errors import EngineError, EngineUnavailable, QueryTimeout
 from lineage.model import LABEL_SLUG, Label
 from lineage.queries import Query
@@ -72,6 +72,10 @@ class Neo4jEngine:
             version=server.agent,
             details={"database": self._database, "protocol": ".".join(map(str, server.protocol_version))},
         )
+
+    def bulk_create(self, nodes: NodeGroups, rels: RelGroups) -> bool:
+        """Neo4j's bulk import (neo4j-admin) works on a stopped database only: upsert instead."""
+        return False
 
     def checkpoint(self) -> None:
         """Neo4j checkpoints its own transaction log."""

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from lineage.engines.base import NodeGroups, RelGroups
 from lineage.gcpause import gc_paused
 from lineage.loading.checks import check_cycles, check_references, chunked
 from lineage.loading.validate import Input, validate
@@ -33,6 +34,7 @@ class LoadReport:
     relationships: int
     digest: str
     seconds: dict[str, float]
+    method: str  # "bulk" into an empty graph, else "upsert"
 
     @property
     def items_per_second(self) -> float:
@@ -60,7 +62,7 @@ def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> Lo
     timings["check"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    write(store, data, progress)
+    method = write(store, data, progress)
     timings["write"] = time.perf_counter() - started
     return LoadReport(
         files=[str(f) for f in data.files],
@@ -69,11 +71,15 @@ def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> Lo
         relationships=data.rel_count,
         digest=data.digest,
         seconds=timings,
+        method=method,
     )
 
 
-def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
-    """Nodes, then relationships, in statements of ``load_batch_rows`` rows each.
+def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
+    """Write everything; returns how: ``bulk`` or ``upsert``.
+
+    Into an empty graph, the engine's bulk path if it has one. Otherwise nodes, then relationships,
+    in statements of ``load_batch_rows`` rows each.
 
     Two statements are in flight at a time, so the client renders one while the engine runs the
     other; the engine applies them one by one. All node statements finish before the first
@@ -81,14 +87,20 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
     """
     size = store.settings.load_batch_rows
     total = data.node_count + data.rel_count
-    store.run(
-        "load_run_begin",
-        uid=data.digest,
-        started_at=int(time.time() * 1000),
-        files=[str(f) for f in data.files],
-        records=data.records,
-    )
+    marker = {
+        "uid": data.digest,
+        "started_at": int(time.time() * 1000),
+        "files": [str(f) for f in data.files],
+        "records": data.records,
+    }
     progress("write", 0, total)
+    if store.settings.load_bulk and store.run("admin_node_count")[0]["nodes"] == 0:
+        run = ("LoadRun", [(data.digest, {**marker, "status": "running"})])
+        if store.engine.bulk_create(_bulk_nodes(data, run), _bulk_rels(data)):
+            progress("write", total, total)
+            _finish(store, data)
+            return "bulk"
+    store.run("load_run_begin", **marker)
     done = 0
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         for phase in (_node_statements(data, size), _rel_statements(data, size)):
@@ -106,6 +118,11 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
                 for future, _ in pending:  # an interrupted load sends nothing more
                     future.cancel()
                 raise
+    _finish(store, data)
+    return "upsert"
+
+
+def _finish(store: Store, data: Input) -> None:
     store.run(
         "load_run_finish",
         uid=data.digest,
@@ -114,6 +131,18 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> None:
         relationships=data.rel_count,
     )
     store.engine.checkpoint()
+
+
+def _bulk_nodes(data: Input, run: tuple[str, list[tuple[str, dict[str, object]]]]) -> NodeGroups:
+    """The load's own LoadRun first, so a bulk load cut short shows as interrupted too."""
+    yield run
+    for label, table in data.nodes.items():
+        yield label.value, ((uid, props) for uid, (props, _) in table.items())
+
+
+def _bulk_rels(data: Input) -> RelGroups:
+    for (rel, src, dst), pairs in data.rels.items():
+        yield rel.value, src.value, dst.value, ((a, b, props) for (a, b), (props, _) in pairs.items())
 
 
 Statement = tuple[str, list[dict[str, object]]]

@@ -1,0 +1,137 @@
+"""FalkorDB's bulk insert (``GRAPH.BULK``): builds a new graph from packed nodes and edges.
+
+Used by a load into an empty graph, where upserting row by row through Cypher is bound by the
+server's per-row cost (about 40-70k rows/s here). The format is FalkorDB's own, as its bulk loader
+sends it: each command carries node and edge counts, then one token per label and per relationship
+type. A token is a header (name, number of properties, property names, each NUL-terminated) and,
+per node, its property values; per edge, the internal ids of its two ends, then its values. A value
+is a type byte and the value: NULL 0 (no property), BOOL 1, DOUBLE 2, STRING 3 (NUL-terminated),
+LONG 4, ARRAY 5 (a length, then values). Node ids are the nodes' positions in insertion order over
+all commands. ``BEGIN`` in the first command creates the graph, which must not exist yet.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from typing import Any
+
+#: Bytes per command, well below Redis's 512 MB limit on one argument.
+COMMAND_BYTES = 32 * 1024 * 1024
+
+_NULL = b"\x00"
+_BOOL = struct.Struct("=B?")
+_DOUBLE = struct.Struct("=Bd")
+_LONG = struct.Struct("=Bq")
+_ARRAY = struct.Struct("=Bq")
+_STRING = b"\x03"
+_ENDS = struct.Struct("=QQ")
+
+
+class Unpackable(ValueError):
+    """A value the bulk format cannot carry; the caller falls back to upserts."""
+
+
+def pack_value(value: Any) -> bytes:
+    if value is None:
+        return _NULL
+    if isinstance(value, bool):
+        return _BOOL.pack(1, value)
+    if isinstance(value, int):
+        return _LONG.pack(4, value)
+    if isinstance(value, float):
+        return _DOUBLE.pack(2, value)
+    if isinstance(value, str):
+        encoded = value.encode()
+        if b"\x00" in encoded:
+            raise Unpackable("a text value holds a NUL character")
+        return _STRING + encoded + b"\x00"
+    if isinstance(value, list | tuple):
+        return _ARRAY.pack(5, len(value)) + b"".join(pack_value(v) for v in value)
+    raise Unpackable(f"cannot pack a {type(value).__name__}")
+
+
+def _header(name: str, keys: list[str]) -> bytes:
+    parts = [name.encode() + b"\x00", struct.pack("=I", len(keys))]
+    parts += [key.encode() + b"\x00" for key in keys]
+    return b"".join(parts)
+
+
+class BulkWriter:
+    """Packs entities into commands of about ``COMMAND_BYTES`` and hands each to ``send``."""
+
+    def __init__(self, send: Callable[[list[Any]], None]) -> None:
+        self.send = send
+        self.first = True
+        self.node_ids: dict[tuple[str, str], int] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.tokens_nodes: list[bytes] = []
+        self.tokens_edges: list[bytes] = []
+        self.nodes = 0
+        self.edges = 0
+        self.size = 0
+
+    def flush(self) -> None:
+        if not self.nodes and not self.edges:
+            return
+        args: list[Any] = [self.nodes, self.edges, len(self.tokens_nodes), len(self.tokens_edges)]
+        args += self.tokens_nodes + self.tokens_edges
+        if self.first:
+            args.insert(0, "BEGIN")
+            self.first = False
+        self.send(args)
+        self._reset()
+
+    def add_nodes(self, label: str, rows: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """``rows`` of (uid, properties); ``uid`` is stored as the first property."""
+        rows = list(rows)
+        if not rows:
+            return
+        keys = sorted({key for _, props in rows for key in props} - {"uid"})
+        header = _header(label, ["uid", *keys])
+        body: list[bytes] = []
+        body_size = 0
+        next_id = len(self.node_ids)
+        for uid, props in rows:
+            packed = pack_value(uid) + b"".join(pack_value(props.get(key)) for key in keys)
+            self.node_ids[(label, uid)] = next_id
+            next_id += 1
+            body.append(packed)
+            body_size += len(packed)
+            self.nodes += 1
+            if self.size + body_size >= COMMAND_BYTES:
+                self.tokens_nodes.append(header + b"".join(body))
+                body, body_size = [], 0
+                self.flush()
+        if body:
+            self.tokens_nodes.append(header + b"".join(body))
+            self.size += len(header) + body_size
+
+    def add_edges(
+        self, rel: str, src_label: str, dst_label: str, rows: Iterable[tuple[str, str, dict[str, Any]]]
+    ) -> None:
+        """``rows`` of (source uid, target uid, properties); both ends must have been added."""
+        rows = list(rows)
+        if not rows:
+            return
+        keys = sorted({key for _, _, props in rows for key in props})
+        header = _header(rel, keys)
+        ids = self.node_ids
+        body: list[bytes] = []
+        body_size = 0
+        for src, dst, props in rows:
+            packed = _ENDS.pack(ids[(src_label, src)], ids[(dst_label, dst)])
+            if keys:
+                packed += b"".join(pack_value(props.get(key)) for key in keys)
+            body.append(packed)
+            body_size += len(packed)
+            self.edges += 1
+            if self.size + body_size >= COMMAND_BYTES:
+                self.tokens_edges.append(header + b"".join(body))
+                body, body_size = [], 0
+                self.flush()
+        if body:
+            self.tokens_edges.append(header + b"".join(body))
+            self.size += len(header) + body_size
