@@ -32,23 +32,36 @@ class Unpackable(ValueError):
     """A value the bulk format cannot carry; the caller falls back to upserts."""
 
 
+def _pack_str(value: str) -> bytes:
+    encoded = value.encode()
+    if b"\x00" in encoded:
+        raise Unpackable("a text value holds a NUL character")
+    return _STRING + encoded + b"\x00"
+
+
+def _pack_list(value: list[Any] | tuple[Any, ...]) -> bytes:
+    return _ARRAY.pack(5, len(value)) + b"".join([pack_value(v) for v in value])
+
+
+#: One packer per Python type: a dict lookup instead of a chain of isinstance checks, because
+#: a million-node load packs millions of values. bool is its own type here, not an int.
+_PACKERS: dict[type, Callable[[Any], bytes]] = {
+    type(None): lambda _: _NULL,
+    bool: lambda v: _BOOL.pack(1, v),
+    int: lambda v: _LONG.pack(4, v),
+    float: lambda v: _DOUBLE.pack(2, v),
+    str: _pack_str,
+    list: _pack_list,
+    tuple: _pack_list,
+}
+
+
 def pack_value(value: Any) -> bytes:
-    if value is None:
-        return _NULL
-    if isinstance(value, bool):
-        return _BOOL.pack(1, value)
-    if isinstance(value, int):
-        return _LONG.pack(4, value)
-    if isinstance(value, float):
-        return _DOUBLE.pack(2, value)
-    if isinstance(value, str):
-        encoded = value.encode()
-        if b"\x00" in encoded:
-            raise Unpackable("a text value holds a NUL character")
-        return _STRING + encoded + b"\x00"
-    if isinstance(value, list | tuple):
-        return _ARRAY.pack(5, len(value)) + b"".join(pack_value(v) for v in value)
-    raise Unpackable(f"cannot pack a {type(value).__name__}")
+    try:
+        packer = _PACKERS[type(value)]
+    except KeyError:
+        raise Unpackable(f"cannot pack a {type(value).__name__}") from None
+    return packer(value)
 
 
 def _header(name: str, keys: list[str]) -> bytes:
@@ -94,8 +107,10 @@ class BulkWriter:
         body: list[bytes] = []
         body_size = 0
         next_id = len(self.node_ids)
+        pack = pack_value
         for uid, props in rows:
-            packed = pack_value(uid) + b"".join(pack_value(props.get(key)) for key in keys)
+            get = props.get
+            packed = pack(uid) + b"".join([pack(get(key)) for key in keys])
             self.node_ids[(label, uid)] = next_id
             next_id += 1
             body.append(packed)
@@ -119,12 +134,14 @@ class BulkWriter:
         keys = sorted({key for _, _, props in rows for key in props})
         header = _header(rel, keys)
         ids = self.node_ids
+        pack, ends = pack_value, _ENDS.pack
         body: list[bytes] = []
         body_size = 0
         for src, dst, props in rows:
-            packed = _ENDS.pack(ids[(src_label, src)], ids[(dst_label, dst)])
+            packed = ends(ids[(src_label, src)], ids[(dst_label, dst)])
             if keys:
-                packed += b"".join(pack_value(props.get(key)) for key in keys)
+                get = props.get
+                packed += b"".join([pack(get(key)) for key in keys])
             body.append(packed)
             body_size += len(packed)
             self.edges += 1

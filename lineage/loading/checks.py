@@ -46,7 +46,7 @@ def existing(store: Store, wanted: dict[Label, set[str]]) -> set[tuple[Label, st
     return found
 
 
-def check_references(store: Store, data: Input) -> set[tuple[Label, str]]:
+def check_references(store: Store, data: Input, graph_empty: bool = False) -> set[tuple[Label, str]]:
     """Every relationship end must exist in the input or the graph; returns the pre-existing ones."""
     referenced: dict[Label, set[str]] = {}
     for (_, src_label, dst_label), pairs in data.rels.items():
@@ -58,7 +58,7 @@ def check_references(store: Store, data: Input) -> set[tuple[Label, str]]:
             referenced.setdefault(src_label, set()).update(outside_src)
         if outside_dst:
             referenced.setdefault(dst_label, set()).update(outside_dst)
-    stored = existing(store, referenced)
+    stored = set() if graph_empty else existing(store, referenced)
     if sum(len(uids) for uids in referenced.values()) == len(stored):
         return stored
     problems: list[Problem] = []
@@ -82,7 +82,7 @@ def check_references(store: Store, data: Input) -> set[tuple[Label, str]]:
     raise MissingReferences("relationships name nodes that do not exist", problems)
 
 
-def check_cycles(store: Store, data: Input, timeout_s: float) -> None:
+def check_cycles(store: Store, data: Input, timeout_s: float, graph_empty: bool = False) -> None:
     """Refuse input whose CONSUMED_BY edges, with those stored, would make material consume itself.
 
     The stored graph is acyclic (this check guards every load), so a cycle must use a new edge, and
@@ -96,7 +96,7 @@ def check_cycles(store: Store, data: Input, timeout_s: float) -> None:
         return
     edges: set[tuple[str, str]] = set(new_edges)
     endpoints = {uid for pair in edges for uid in pair}
-    stored = {uid for _, uid in existing(store, {Label.BATCH: endpoints})}
+    stored = set() if graph_empty else {uid for _, uid in existing(store, {Label.BATCH: endpoints})}
     frontier, seen = list(stored), set(stored)
     while frontier:
         next_frontier: list[str] = []

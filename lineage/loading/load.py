@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lineage.engines.base import NodeGroups, RelGroups
-from lineage.gcpause import gc_paused
 from lineage.loading.checks import check_cycles, check_references, chunked
 from lineage.loading.validate import Input, validate
 from lineage.model import node_query_name, rel_query_name
@@ -49,15 +48,17 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> LoadReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    with gc_paused():
-        data = validate(paths, on_record=lambda n: progress("validate", n, None))
+    data = validate(
+        paths, on_record=lambda n: progress("validate", n, None), workers=store.settings.load_workers
+    )
     timings["validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
     progress("check", 0, 2)
-    check_references(store, data)
+    graph_empty = store.run("admin_node_count")[0]["nodes"] == 0
+    check_references(store, data, graph_empty)
     progress("check", 1, 2)
-    check_cycles(store, data, timeout_s=store.settings.scope_timeout_s)
+    check_cycles(store, data, store.settings.scope_timeout_s, graph_empty)
     progress("check", 2, 2)
     timings["check"] = time.perf_counter() - started
 

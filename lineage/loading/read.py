@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -59,18 +59,21 @@ def _csv_kind(path: Path) -> str | None:
     return None
 
 
-def read_records(files: list[Path], digest: hashlib._Hash) -> Iterator[RawRecord]:
-    """Yield every record; feed the bytes to ``digest`` so a rerun of the same input is recognised."""
-    for index, path in enumerate(files):
-        digest.update(str(path.name).encode() + b"\0")
+def read_records(files: list[Path], indexes: Iterable[int], digests: dict[int, str]) -> Iterator[RawRecord]:
+    """Yield the records of the files at ``indexes``; record each file's SHA-256 in ``digests``,
+    so a rerun of the same input is recognised."""
+    for index in indexes:
+        path = files[index]
+        digest = hashlib.sha256()
         if path.suffix == ".csv":
             yield from _read_csv(index, path, digest)
-            continue
-        with path.open("rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                digest.update(line)
-                if line.strip():
-                    yield RawRecord(index, number, json=line)
+        else:
+            with path.open("rb") as handle:
+                for number, line in enumerate(handle, start=1):
+                    digest.update(line)
+                    if line.strip():
+                        yield RawRecord(index, number, json=line)
+        digests[index] = digest.hexdigest()
 
 
 def _read_csv(index: int, path: Path, digest: hashlib._Hash) -> Iterator[RawRecord]:
