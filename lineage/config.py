@@ -34,7 +34,6 @@ class Settings(BaseSettings):
     scope_max_nodes: int = Field(200_000, ge=1)
     scope_timeout_s: float = Field(30.0, gt=0)
     load_batch_rows: int = Field(10_000, ge=1, le=100_000)
-    load_workers: int = Field(2, ge=1, le=64)  # processes validating a large input
     load_bulk: bool = True  # a load into an empty graph uses the engine's bulk path where it has one
     server_start_timeout_s: float = Field(120.0, gt=0)
 

@@ -300,32 +300,3 @@ def test_the_bulk_path_keeps_the_uid_constraints(store: Store) -> None:
     assert load(store, [demo_dir()]).method == "bulk"
     constraints = store.engine._graph.query("CALL db.constraints()").result_set  # type: ignore[attr-defined]
     assert {(row[1], row[4]) for row in constraints} == {(label.value, "OPERATIONAL") for label in Label}
-
-
-def test_parallel_validation_gives_the_sequential_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from lineage.generate import generate_plant
-    from lineage.loading import validate as validation
-
-    generate_plant(tmp_path / "plant", nodes=3000, seed=2)
-    one = validation.validate([tmp_path / "plant"], workers=1)
-    monkeypatch.setattr(validation, "PARALLEL_MIN_BYTES", 0)
-    two = validation.validate([tmp_path / "plant"], workers=2)
-    assert (two.nodes, two.rels, two.records, two.digest) == (one.nodes, one.rels, one.records, one.digest)
-
-
-def test_parallel_validation_finds_faults_in_every_group(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from lineage.loading import validate as validation
-
-    monkeypatch.setattr(validation, "PARALLEL_MIN_BYTES", 0)
-    a = write_jsonl(tmp_path / "a.jsonl", [LOT, BATCH] * 50)
-    b = write_jsonl(tmp_path / "b.jsonl", [{**LOT, "material": "rye"}, {"kind": "Batch", "uid": "B7"}])
-    with pytest.raises(ValidationFailed) as caught:
-        validation.validate([a, b], workers=2)
-    assert [str(p) for p in caught.value.problems] == [
-        f"{b}:1: uid: MaterialLot 'L1' was already given at {a}:1 with different properties",
-        f"{b}:2: product: Field required",
-    ]

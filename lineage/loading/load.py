@@ -48,9 +48,7 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> LoadReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    data = validate(
-        paths, on_record=lambda n: progress("validate", n, None), workers=store.settings.load_workers
-    )
+    data = validate(paths, on_record=lambda n: progress("validate", n, None))
     timings["validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
