@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 from lineage.errors import Problem, ValidationFailed
 from lineage.model import KINDS
@@ -19,13 +18,9 @@ from lineage.model import KINDS
 SUFFIXES = (".jsonl", ".ndjson", ".csv")
 
 
-class RawRecord(NamedTuple):
-    """One record and where it is. A tuple, not a dataclass: a load makes millions of them."""
-
-    file_index: int
-    line: int
-    json: bytes | None = None  # a JSON Lines line, validated straight from bytes (fast path)
-    row: dict[str, str] | None = None  # a CSV row, empty cells already dropped
+#: (file index, line, JSON bytes or a CSV row with empty cells dropped). A plain tuple: a load
+#: reads millions of them.
+RawRecord = tuple[int, int, "bytes | dict[str, str]"]
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -59,21 +54,20 @@ def _csv_kind(path: Path) -> str | None:
     return None
 
 
-def read_records(files: list[Path], indexes: Iterable[int], digests: dict[int, str]) -> Iterator[RawRecord]:
-    """Yield the records of the files at ``indexes``; record each file's SHA-256 in ``digests``,
-    so a rerun of the same input is recognised."""
-    for index in indexes:
-        path = files[index]
-        digest = hashlib.sha256()
+def read_records(files: list[Path], digests: dict[int, str]) -> Iterator[RawRecord]:
+    """Yield every record; record each file's SHA-256 in ``digests``, so a rerun of the same input
+    is recognised. A JSON Lines file is read whole: line by line costs more than its size in memory."""
+    for index, path in enumerate(files):
         if path.suffix == ".csv":
+            digest = hashlib.sha256()
             yield from _read_csv(index, path, digest)
-        else:
-            with path.open("rb") as handle:
-                for number, line in enumerate(handle, start=1):
-                    digest.update(line)
-                    if line.strip():
-                        yield RawRecord(index, number, json=line)
-        digests[index] = digest.hexdigest()
+            digests[index] = digest.hexdigest()
+            continue
+        content = path.read_bytes()
+        digests[index] = hashlib.sha256(content).hexdigest()
+        for number, line in enumerate(content.split(b"\n"), start=1):
+            if line.strip():
+                yield index, number, line
 
 
 def _read_csv(index: int, path: Path, digest: hashlib._Hash) -> Iterator[RawRecord]:
@@ -103,4 +97,4 @@ def _read_csv(index: int, path: Path, digest: hashlib._Hash) -> Iterator[RawReco
             values["__extra_cells__"] = str(row[None])  # type: ignore[index]
         if "kind" not in values and file_kind is not None:
             values["kind"] = file_kind
-        yield RawRecord(index, number, row=values)
+        yield index, number, values

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from lineage.errors import Problem, ValidationFailed
 from lineage.gcpause import gc_paused
 from lineage.loading.read import expand_paths, read_records
-from lineage.model import KINDS, RECORD_ADAPTER, Label, RelType
+from lineage.model import KINDS, NODE_DEFAULTS, RECORD_ADAPTER, Label, RelType, endpoints
 
 #: Stop collecting after this many problems: the first thousand say enough, and memory stays bounded.
 MAX_PROBLEMS = 1000
@@ -107,25 +107,25 @@ def _validate_files(
     data = Input(files=files)
     problems: list[Problem] = []
     count = 0
-    validate_json = RECORD_ADAPTER.validate_json
-    validate_python = RECORD_ADAPTER.validate_python
+    validate_json = RECORD_ADAPTER.validator.validate_json  # the core validator: no Python wrapper
+    validate_python = RECORD_ADAPTER.validator.validate_python
     labels = {label.value: label for label in Label}
     rel_types = {rel.value: rel for rel in RelType}
+    defaults = NODE_DEFAULTS
 
-    for raw in read_records(files, range(len(files)), digests):
+    for index, number, raw in read_records(files, digests):
         count += 1
         if on_record is not None and count % 10_000 == 0:
             on_record(count)
-        position = raw[:2]
+        position = (index, number)
         try:
-            if raw.json is not None:
-                record = validate_json(raw.json)
+            if raw.__class__ is bytes:
+                record = validate_json(raw)
             else:
-                assert raw.row is not None
-                if "__extra_cells__" in raw.row:
+                if "__extra_cells__" in raw:
                     problems.append(data.problem(position, None, "more cells than header columns"))
                     continue
-                record = validate_python(raw.row)
+                record = validate_python(raw)
         except ValidationError as e:
             for detail in _tag_error(e):
                 fld, message = _describe(detail)
@@ -134,45 +134,37 @@ def _validate_files(
                 break
             continue
 
-        props = record.properties()
-        label = labels.get(record.kind)
+        # The record is a fresh dict: take the addressing out, and what is left are the properties.
+        kind = record.pop("kind")
+        label = labels.get(kind)
         if label is not None:
+            uid = record.pop("uid")
+            for name, value in defaults.get(label, {}).items():
+                record.setdefault(name, value)
             table = data.nodes.setdefault(label, {})
-            previous = table.get(record.uid)
+            previous = table.get(uid)
             if previous is None:
-                table[record.uid] = (props, position)
-            elif previous[0] != props:
+                table[uid] = (record, position)
+            elif previous[0] != record:
                 source, line = data.where(previous[1])
-                problems.append(
-                    data.problem(
-                        position,
-                        "uid",
-                        f"{label.value} {record.uid!r} was already given at {source}:{line} with "
-                        "different properties",
-                    )
-                )
+                given = f"{label.value} {uid!r} was already given at {source}:{line}"
+                problems.append(data.problem(position, "uid", f"{given} with different properties"))
             continue
 
+        src, dst = record.pop("from"), record.pop("to")
         try:
-            key = (rel_types[record.kind], *record.endpoints)
+            ends = endpoints(kind, record.pop("from_label", None), record.pop("to_label", None))
         except ValueError as e:
             problems.append(data.problem(position, str(e).split()[0], str(e)))
             continue
-        rels = data.rels.setdefault(key, {})
-        pair = (record.from_, record.to)
-        previous = rels.get(pair)
+        rels = data.rels.setdefault((rel_types[kind], *ends), {})
+        previous = rels.get((src, dst))
         if previous is None:
-            rels[pair] = (props, position)
-        elif previous[0] != props:
+            rels[(src, dst)] = (record, position)
+        elif previous[0] != record:
             source, line = data.where(previous[1])
-            problems.append(
-                data.problem(
-                    position,
-                    None,
-                    f"{record.kind} {record.from_!r} -> {record.to!r} was already given at "
-                    f"{source}:{line} with different properties",
-                )
-            )
+            given = f"{kind} {src!r} -> {dst!r} was already given at {source}:{line}"
+            problems.append(data.problem(position, None, f"{given} with different properties"))
         if len(problems) >= MAX_PROBLEMS:
             break
 
