@@ -13,6 +13,7 @@ all commands. ``BEGIN`` in the first command creates the graph, which must not e
 from __future__ import annotations
 
 import struct
+from array import array
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,7 +26,7 @@ _DOUBLE = struct.Struct("=Bd")
 _LONG = struct.Struct("=Bq")
 _ARRAY = struct.Struct("=Bq")
 _STRING = b"\x03"
-_ENDS = struct.Struct("=QQ")
+_ENDS = struct.Struct("=QQ")  # native order, as array("Q") packs the ends of property-less edges
 
 
 class Unpackable(ValueError):
@@ -76,7 +77,8 @@ class BulkWriter:
     def __init__(self, send: Callable[[list[Any]], None]) -> None:
         self.send = send
         self.first = True
-        self.node_ids: dict[tuple[str, str], int] = {}
+        self.node_ids: dict[str, dict[str, int]] = {}  # label -> uid -> internal id
+        self.next_id = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -106,12 +108,13 @@ class BulkWriter:
         header = _header(label, ["uid", *keys])
         body: list[bytes] = []
         body_size = 0
-        next_id = len(self.node_ids)
+        ids = self.node_ids.setdefault(label, {})
+        next_id = self.next_id
         pack = pack_value
         for uid, props in rows:
             get = props.get
             packed = pack(uid) + b"".join([pack(get(key)) for key in keys])
-            self.node_ids[(label, uid)] = next_id
+            ids[uid] = next_id
             next_id += 1
             body.append(packed)
             body_size += len(packed)
@@ -120,6 +123,7 @@ class BulkWriter:
                 self.tokens_nodes.append(header + b"".join(body))
                 body, body_size = [], 0
                 self.flush()
+        self.next_id = next_id
         if body:
             self.tokens_nodes.append(header + b"".join(body))
             self.size += len(header) + body_size
@@ -133,15 +137,27 @@ class BulkWriter:
             return
         keys = sorted({key for _, _, props in rows for key in props})
         header = _header(rel, keys)
-        ids = self.node_ids
-        pack, ends = pack_value, _ENDS.pack
+        sources, targets = self.node_ids[src_label], self.node_ids[dst_label]
+        if not keys:  # ends only: pack them in one call per slice
+            per_command = max(1, (COMMAND_BYTES - self.size) // _ENDS.size)
+            for start in range(0, len(rows), per_command):
+                part = rows[start : start + per_command]
+                ends = array("Q")
+                for src, dst, _ in part:
+                    ends.append(sources[src])
+                    ends.append(targets[dst])
+                self.tokens_edges.append(header + ends.tobytes())
+                self.edges += len(part)
+                self.size += len(header) + len(part) * _ENDS.size
+                if self.size >= COMMAND_BYTES:
+                    self.flush()
+            return
+        pack, pack_ends = pack_value, _ENDS.pack
         body: list[bytes] = []
         body_size = 0
         for src, dst, props in rows:
-            packed = ends(ids[(src_label, src)], ids[(dst_label, dst)])
-            if keys:
-                get = props.get
-                packed += b"".join([pack(get(key)) for key in keys])
+            get = props.get
+            packed = pack_ends(sources[src], targets[dst]) + b"".join([pack(get(key)) for key in keys])
             body.append(packed)
             body_size += len(packed)
             self.edges += 1
