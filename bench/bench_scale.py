@@ -107,7 +107,12 @@ def main() -> None:
     db = Path(f"/tmp/lineage-bench-{args.nodes}")
     shutil.rmtree(db, ignore_errors=True)
     lineage_cli(db, "plant", "start")
-    results: dict[str, Any] = {"machine": machine(), "nodes_requested": args.nodes, "seed": args.seed}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "nodes_requested": args.nodes,
+        "seed": args.seed,
+        "load_average_before": os.getloadavg(),
+    }
     try:
         print("loading the plant with `lineage load` ...", flush=True)
         load_report = json.loads(lineage_cli(db, "plant", "load", str(plant_dir), "--json"))
@@ -154,6 +159,7 @@ def main() -> None:
     finally:
         lineage_cli(db, "plant", "stop")
 
+    results["load_average_after"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"scale-{args.nodes}.json").write_text(json.dumps(results, indent=1))
     (args.out / f"scale-{args.nodes}.md").write_text(markdown(results))
@@ -166,8 +172,11 @@ def markdown(r: dict[str, Any]) -> str:
         f"Machine: {r['machine']}",
         f"Plant graph: {load['nodes']:,} nodes, {load['relationships']:,} relationships (seed {r['seed']}); "
         f"FalkorDB server memory after load: {r.get('server_memory')}",
+        f"Load average (1, 5, 15 min) before: {_loadavg(r['load_average_before'])}, "
+        f"after: {_loadavg(r['load_average_after'])}; on 2 cores, above 2 means other work competed",
         "",
-        f"Load (`lineage load`, validation included): {load['items_per_second']:,} nodes+relationships/s "
+        f"Load (`lineage load`, {load['method']}, validation included): "
+        f"{load['items_per_second']:,} nodes+relationships/s "
         f"(validate {load['seconds']['validate']:.1f} s, check {load['seconds']['check']:.1f} s, "
         f"write {load['seconds']['write']:.1f} s)",
         "",
@@ -181,6 +190,10 @@ def markdown(r: dict[str, Any]) -> str:
             f"| {w['median_ms']:.1f} | {w['p95_ms']:.1f} | {w['min_ms']:.1f}-{w['max_ms']:.1f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _loadavg(values: list[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
 
 
 if __name__ == "__main__":
