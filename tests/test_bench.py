@@ -1,0 +1,29 @@
+"""The scale benchmark runs end to end at a tiny size (figures are not checked: benchmarks are not tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_scale_benchmark_runs_and_reports(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_scale.py"), "--nodes", "2500",
+         "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "out" / "scale-2500.json").read_text())
+    assert results["load_plant"]["method"] == "bulk"
+    assert results["load_plant"]["nodes"] >= 2500
+    assert set(results["workloads"]) == {
+        "forward: lot (typical)", "forward: machine over a shift", "backward: customer",
+        "backward: complaint", "forward: supplier", "forward: diamond 16x200x4",
+    }  # fmt: skip
+    assert all(w["runs"] > 0 and w["median_ms"] > 0 for w in results["workloads"].values())
+    table = (tmp_path / "out" / "scale-2500.md").read_text()
+    assert "| forward: supplier |" in table and "Load average" in table
