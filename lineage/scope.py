@@ -126,6 +126,14 @@ class Scope:
     def uids(self, label: Label) -> set[str]:
         return {n.uid for n in self.nodes if n.label == label and n.depth > 0}
 
+    def uids_by_label(self) -> dict[str, set[str]]:
+        """Every node's uid by kind, the source excluded."""
+        found: dict[str, set[str]] = {}
+        for n in self.nodes:
+            if n.depth > 0:
+                found.setdefault(n.label.value, set()).add(n.uid)
+        return found
+
     def node(self, label: Label, uid: str) -> ScopeNode | None:
         for n in self.nodes:
             if n.label == label and n.uid == uid:

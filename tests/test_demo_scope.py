@@ -13,17 +13,9 @@ L = Label
 BAD_LOT = NodeRef(L.MATERIAL_LOT, "L-4471")
 
 
-def by_label(scope) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for n in scope.nodes:
-        if n.depth > 0:
-            found.setdefault(n.label.value, set()).add(n.uid)
-    return found
-
-
 def test_forward_scope_of_the_bad_lot_is_exactly_the_hand_checked_one(demo_store: Store) -> None:
     scope = forward(demo_store, BAD_LOT)
-    assert by_label(scope) == {
+    assert scope.uids_by_label() == {
         # B-1001 took 200 kg of L-4471; B-2001 and B-2002 took B-1001; B-3001 reworked B-2001.
         "Batch": {"B-1001", "B-2001", "B-2002", "B-3001"},
         # SH-01 carries B-2001 (and unaffected B-2003); SH-02 re-ships B-2001; SH-04 B-2002; SH-05 B-3001.
@@ -65,7 +57,7 @@ def test_distribution_is_batch_aware(demo_store: Store) -> None:
 
 def test_backward_trace_of_the_complaint(demo_store: Store) -> None:
     scope = backward(demo_store, NodeRef(L.COMPLAINT, "CP-01"))
-    assert by_label(scope) == {
+    assert scope.uids_by_label() == {
         "Sale": {"SA-01"},
         "Batch": {"B-2001", "B-1001"},
         "MaterialLot": {"L-4471", "L-5100", "L-6200", "L-7300"},

@@ -26,14 +26,6 @@ def load_records(store: Store, records: list[dict[str, Any]]) -> None:
         load(store, [path])
 
 
-def found(scope: Scope) -> dict[str, set[str]]:
-    result: dict[str, set[str]] = {}
-    for n in scope.nodes:
-        if n.depth > 0:
-            result.setdefault(n.label.value, set()).add(n.uid)
-    return result
-
-
 def check_paths(scope: Scope) -> None:
     """Every node's why-path starts at the source, ends at the node, and is as long as its depth."""
     for n in scope.nodes:
@@ -55,14 +47,14 @@ def test_forward_scope_matches_the_reference(
         st.lists(st.sampled_from(sources), min_size=1, max_size=4, unique_by=lambda r: r["uid"])
     ):
         scope = forward(store, NodeRef(Label(r["kind"]), r["uid"]))
-        assert found(scope) == reference.forward(r["kind"], r["uid"]), r["uid"]
+        assert scope.uids_by_label() == reference.forward(r["kind"], r["uid"]), r["uid"]
         check_paths(scope)
     lo = data.draw(st.integers(0, 12)) * HOUR
     hi = lo + data.draw(st.integers(1, 6)) * HOUR
     for machine in ("M0", "O0"):
         label = "Machine" if machine.startswith("M") else "Operator"
         scope = forward(store, NodeRef(Label(label), machine), Window(start=lo, end=hi))
-        assert found(scope).get("Batch", set()) == reference.forward(label, machine, (lo, hi)).get(
+        assert scope.uids_by_label().get("Batch", set()) == reference.forward(label, machine, (lo, hi)).get(
             "Batch", set()
         )
 
@@ -79,7 +71,7 @@ def test_backward_trace_matches_the_reference(
     ):
         scope = backward(store, NodeRef(Label(r["kind"]), r["uid"]))
         expected = reference.backward(r["kind"], r["uid"])
-        got = found(scope)
+        got = scope.uids_by_label()
         if r["kind"] == "Sale":
             got.pop("Sale", None)
         assert got == expected, r["uid"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 #: Bytes per command, well below Redis's 512 MB limit on one argument.
@@ -105,28 +105,17 @@ class BulkWriter:
         if not rows:
             return
         keys = sorted({key for _, props in rows for key in props} - {"uid"})
-        header = _header(label, ["uid", *keys])
-        body: list[bytes] = []
-        body_size = 0
         ids = self.node_ids.setdefault(label, {})
-        next_id = self.next_id
         pack = pack_value
-        for uid, props in rows:
-            get = props.get
-            packed = pack(uid) + b"".join([pack(get(key)) for key in keys])
-            ids[uid] = next_id
-            next_id += 1
-            body.append(packed)
-            body_size += len(packed)
-            self.nodes += 1
-            if self.size + body_size >= COMMAND_BYTES:
-                self.tokens_nodes.append(header + b"".join(body))
-                body, body_size = [], 0
-                self.flush()
-        self.next_id = next_id
-        if body:
-            self.tokens_nodes.append(header + b"".join(body))
-            self.size += len(header) + body_size
+
+        def packed() -> Iterator[tuple[bytes, int]]:
+            for uid, props in rows:
+                ids[uid] = self.next_id  # ids are positions in insertion order
+                self.next_id += 1
+                get = props.get
+                yield pack(uid) + b"".join([pack(get(key)) for key in keys]), 1
+
+        self._take(self.tokens_nodes, _header(label, ["uid", *keys]), packed(), "nodes")
 
     def add_edges(
         self, rel: str, src_label: str, dst_label: str, rows: Iterable[tuple[str, str, dict[str, Any]]]
@@ -136,35 +125,49 @@ class BulkWriter:
         if not rows:
             return
         keys = sorted({key for _, _, props in rows for key in props})
-        header = _header(rel, keys)
         sources, targets = self.node_ids[src_label], self.node_ids[dst_label]
-        if not keys:  # ends only: pack them in one call per slice
-            per_command = max(1, (COMMAND_BYTES - self.size) // _ENDS.size)
-            for start in range(0, len(rows), per_command):
-                part = rows[start : start + per_command]
-                ends = array("Q")
-                for src, dst, _ in part:
-                    ends.append(sources[src])
-                    ends.append(targets[dst])
-                self.tokens_edges.append(header + ends.tobytes())
-                self.edges += len(part)
-                self.size += len(header) + len(part) * _ENDS.size
-                if self.size >= COMMAND_BYTES:
-                    self.flush()
-            return
         pack, pack_ends = pack_value, _ENDS.pack
+
+        def packed() -> Iterator[tuple[bytes, int]]:
+            if not keys:  # ends only: one call packs a slice of them
+                for start in range(0, len(rows), 4096):
+                    part = rows[start : start + 4096]
+                    ends = array("Q")
+                    for src, dst, _ in part:
+                        ends.append(sources[src])
+                        ends.append(targets[dst])
+                    yield ends.tobytes(), len(part)
+                return
+            for src, dst, props in rows:
+                get = props.get
+                yield pack_ends(sources[src], targets[dst]) + b"".join([pack(get(key)) for key in keys]), 1
+
+        self._take(self.tokens_edges, _header(rel, keys), packed(), "edges")
+
+    def _take(
+        self, tokens: list[bytes], header: bytes, packed: Iterator[tuple[bytes, int]], counter: str
+    ) -> None:
+        """Put packed entities (blobs of ``n`` each) under ``header`` into ``tokens``, sending a
+        command whenever one is full."""
         body: list[bytes] = []
         body_size = 0
-        for src, dst, props in rows:
-            get = props.get
-            packed = pack_ends(sources[src], targets[dst]) + b"".join([pack(get(key)) for key in keys])
-            body.append(packed)
-            body_size += len(packed)
-            self.edges += 1
+        count = 0
+        for entity, n in packed:
+            body.append(entity)
+            body_size += len(entity)
+            count += n
             if self.size + body_size >= COMMAND_BYTES:
-                self.tokens_edges.append(header + b"".join(body))
-                body, body_size = [], 0
+                tokens.append(header + b"".join(body))
+                self._count(counter, count)
+                body, body_size, count = [], 0, 0
                 self.flush()
         if body:
-            self.tokens_edges.append(header + b"".join(body))
+            tokens.append(header + b"".join(body))
+            self._count(counter, count)
             self.size += len(header) + body_size
+
+    def _count(self, counter: str, count: int) -> None:
+        if counter == "nodes":
+            self.nodes += count
+        else:
+            self.edges += count
