@@ -68,7 +68,7 @@ def neo4j_settings() -> Iterator[Settings]:
     reason = _docker_reason()
     if reason:
         pytest.skip(reason)
-    from testcontainers.neo4j import Neo4jContainer
+    from testcontainers.community.neo4j import Neo4jContainer
 
     with Neo4jContainer(NEO4J_IMAGE, password=NEO4J_PASSWORD) as container:
         yield Settings(
