@@ -37,8 +37,12 @@ class Neo4jEngine:
         self._uri = settings.db_uri
         try:
             self._driver = neo4j.GraphDatabase.driver(settings.db_uri, auth=(settings.db_user, password))
+        except Exception as e:
+            raise _map_error(e) from e
+        try:
             self._driver.verify_connectivity()
         except Exception as e:
+            self._driver.close()  # a driver left open warns when collected, and holds its pool
             raise _map_error(e) from e
 
     def run(self, query: Query, params: dict[str, Any], timeout_s: float | None = None) -> list[Row]:
