@@ -334,6 +334,8 @@ class _Builder:
     def finish(self, direction: Direction, window: Window | None) -> Scope:
         described = [n for n in self.nodes if n.label in self.properties or n == self.source]
         properties = fetch_properties(self.budget.store, described, self.budget)
+        if self.source not in properties:  # checked last: one round trip fewer for every scope
+            raise NotFound(self.source.label.value, self.source.uid)
         depths = _depths(direction, self.source, self.edges)
         # The walk is breadth-first, so its order is by depth: no sort needed.
         nodes = [ScopeNode(n.label, n.uid, d, properties.get(n, {})) for n, d in depths.items()]
@@ -403,11 +405,6 @@ def _consumers(scope: _Builder, query: str, label: Label, uids: list[str], seen:
     return reached
 
 
-def _require(store: Store, budget: _Budget, node: NodeRef) -> None:
-    if node not in fetch_properties(store, [node], budget):
-        raise NotFound(node.label.value, node.uid)
-
-
 def _forward(
     store: Store,
     source: NodeRef,
@@ -426,7 +423,6 @@ def _forward(
             f"a time window applies to Machine and Operator scopes, not to {source.label.value}"
         )
     budget = _Budget(store, f"forward scope of {source}", max_nodes, timeout_s)
-    _require(store, budget, source)
     scope = _Builder(budget, source, properties)
     L = Label
 
@@ -461,30 +457,22 @@ def _forward(
         batches.extend(frontier)
     scope.checkpoint()
 
-    shipments = budget.run_chunked("scope_batch_shipments", batches)
-    receivers = {row["destination"] for row in shipments if row["destination"] is not None}
+    outflow = budget.run_chunked("scope_batch_outflow", batches)
+    shipments = [row for row in outflow if row["kind"] == "shipment"]
+    receivers = {row["customer"] for row in shipments if row["customer"] is not None}
     for row in shipments:
-        shipment = NodeRef(L.SHIPMENT, row["shipment"])
-        scope.add(
-            RelType.SHIPPED_IN,
-            NodeRef(L.BATCH, row["batch"]),
-            shipment,
-            quantity=row["quantity"],
-            unit=row["unit"],
-        )
-        if row["destination"] is not None:
-            scope.add(RelType.DELIVERED_TO, shipment, NodeRef(L.CUSTOMER, row["destination"]))
+        shipment = NodeRef(L.SHIPMENT, row["uid"])
+        scope.add(RelType.SHIPPED_IN, NodeRef(L.BATCH, row["batch"]), shipment, row["quantity"], row["unit"])
+        if row["customer"] is not None:
+            scope.add(RelType.DELIVERED_TO, shipment, NodeRef(L.CUSTOMER, row["customer"]))
         if row["origin"] is not None and row["origin"] in receivers:
             scope.add(RelType.DISPATCHED, NodeRef(L.CUSTOMER, row["origin"]), shipment)
-    scope.checkpoint()
-
-    for row in budget.run_chunked("scope_batch_sales", batches):
-        sale = NodeRef(L.SALE, row["sale"])
-        scope.add(
-            RelType.SOLD_IN, NodeRef(L.BATCH, row["batch"]), sale, quantity=row["quantity"], unit=row["unit"]
-        )
-        if row["seller"] is not None:
-            scope.add(RelType.SOLD, NodeRef(L.CUSTOMER, row["seller"]), sale)
+    for row in outflow:
+        if row["kind"] == "sale":
+            sale = NodeRef(L.SALE, row["uid"])
+            scope.add(RelType.SOLD_IN, NodeRef(L.BATCH, row["batch"]), sale, row["quantity"], row["unit"])
+            if row["customer"] is not None:
+                scope.add(RelType.SOLD, NodeRef(L.CUSTOMER, row["customer"]), sale)
     scope.checkpoint()
     return scope.finish("forward", window)
 
@@ -502,7 +490,6 @@ def _backward(
             f"use a forward scope for a {source.label.value}"
         )
     budget = _Budget(store, f"backward trace of {source}", max_nodes, timeout_s)
-    _require(store, budget, source)
     scope = _Builder(budget, source, properties)
     L = Label
 
