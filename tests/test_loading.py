@@ -294,6 +294,31 @@ def test_bulk_and_upsert_build_the_same_graph(store: Store, monkeypatch: pytest.
     assert len(bulk[0][0]) == 42 and len(bulk[0][1]) > 40
 
 
+def test_a_bulk_load_split_over_many_commands_builds_the_same_graph(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands of a few hundred bytes: every label and type is split across commands mid-token."""
+    if store.engine.name != "falkordb":
+        pytest.skip("the bulk path is the embedded engine's")
+    monkeypatch.setattr(store.settings, "load_bulk", False)
+    load(store, [demo_dir()])
+    upserted = canonical(store), snapshot(store)
+    store.clear()
+    monkeypatch.setattr(store.settings, "load_bulk", True)
+    monkeypatch.setattr(falkor_bulk, "COMMAND_BYTES", 300)
+    sent: list[int] = []
+    flush = falkor_bulk.BulkWriter.flush
+
+    def counted(self: falkor_bulk.BulkWriter) -> None:
+        sent.append(self.nodes + self.edges)
+        flush(self)
+
+    monkeypatch.setattr(falkor_bulk.BulkWriter, "flush", counted)
+    assert load(store, [demo_dir()]).method == "bulk"
+    assert len(sent) > 10
+    assert (canonical(store), snapshot(store)) == upserted
+
+
 def test_the_bulk_path_keeps_the_uid_constraints(store: Store) -> None:
     if store.engine.name != "falkordb":
         pytest.skip("the bulk path is the embedded engine's")

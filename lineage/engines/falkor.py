@@ -17,7 +17,7 @@ import redis
 from lineage.config import Settings
 from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.engines.embedded_server import COMPACT_AFTER_BYTES, EmbeddedServer, no_retry
-from lineage.engines.falkor_bulk import BulkWriter, Unpackable
+from lineage.engines.falkor_bulk import BulkWriter, Unpackable, created
 from lineage.errors import EngineError, EngineUnavailable, QueryTimeout
 from lineage.model import Label
 from lineage.queries import Query
@@ -129,14 +129,26 @@ class FalkorEngine:
         written = False
         try:
             self._graph.execute_command("GRAPH.DELETE", self._graph_name)
-            writer = BulkWriter(
-                lambda args: self._graph.execute_command("GRAPH.BULK", self._graph_name, *args)
-            )
+            made = [0, 0]
+
+            def send(args: list[Any]) -> None:
+                nodes_made, edges_made = created(
+                    self._graph.execute_command("GRAPH.BULK", self._graph_name, *args)
+                )
+                made[0] += nodes_made
+                made[1] += edges_made
+
+            writer = BulkWriter(send)
             for label, rows in nodes:
                 writer.add_nodes(label, rows)
             for rel, src_label, dst_label, pairs in rels:
                 writer.add_edges(rel, src_label, dst_label, pairs)
             writer.flush()
+            if made != [writer.sent_nodes, writer.sent_edges]:
+                raise EngineError(
+                    f"the bulk insert created {made[0]:,} nodes and {made[1]:,} relationships where "
+                    f"{writer.sent_nodes:,} and {writer.sent_edges:,} were sent; load again to complete it"
+                )
             written = True
         except Unpackable as e:
             raise EngineError(f"cannot bulk-load this input: {e}") from e

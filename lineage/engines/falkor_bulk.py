@@ -29,6 +29,13 @@ _STRING = b"\x03"
 _ENDS = struct.Struct("=QQ")  # native order, as array("Q") packs the ends of property-less edges
 
 
+def created(reply: Any) -> tuple[int, int]:
+    """(nodes, edges) from a GRAPH.BULK reply such as ``"120 nodes created, 300 edges created"``."""
+    text = reply.decode() if isinstance(reply, bytes) else str(reply)
+    nodes, edges = (int(part.strip().split(" ")[0]) for part in text.split(","))
+    return nodes, edges
+
+
 class Unpackable(ValueError):
     """A value the bulk format cannot carry; the caller falls back to upserts."""
 
@@ -77,13 +84,18 @@ class BulkWriter:
     def __init__(self, send: Callable[[list[Any]], None]) -> None:
         self.send = send
         self.first = True
+        self.sent_nodes = 0  # totals handed to ``send``, to check against what the server created
+        self.sent_edges = 0
         self.node_ids: dict[str, dict[str, int]] = {}  # label -> uid -> internal id
+        self.tokens_nodes: list[bytes] = []
+        self.tokens_edges: list[bytes] = []
         self.next_id = 0
         self._reset()
 
     def _reset(self) -> None:
-        self.tokens_nodes: list[bytes] = []
-        self.tokens_edges: list[bytes] = []
+        # Cleared in place, never replaced: _take holds on to these lists across flushes.
+        self.tokens_nodes.clear()
+        self.tokens_edges.clear()
         self.nodes = 0
         self.edges = 0
         self.size = 0
@@ -97,6 +109,8 @@ class BulkWriter:
             args.insert(0, "BEGIN")
             self.first = False
         self.send(args)
+        self.sent_nodes += self.nodes
+        self.sent_edges += self.edges
         self._reset()
 
     def add_nodes(self, label: str, rows: Iterable[tuple[str, dict[str, Any]]]) -> None:
