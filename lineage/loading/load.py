@@ -1,9 +1,10 @@
-"""``lineage load``: validate everything, check it against the graph, then write it in batches.
+"""``lineage load``: validate everything, check it against the graph, then write it.
 
-The whole input is checked before the first write. The writes are recorded as a ``LoadRun`` (keyed
-by a digest of the input) that stays 'running' until the last batch is written, so a load cut short
-shows in ``lineage status`` and is completed by loading the same input again: every write is an
-upsert on ``uid``, so repeating one changes nothing.
+The whole input is checked before the first write. Into an empty graph the engine's bulk path
+writes it (FalkorDB's GRAPH.BULK); otherwise batched upserts on ``uid`` do, so repeating a load
+changes nothing. Either way the writes are recorded as a ``LoadRun`` (keyed by a digest of the
+input) that stays 'running' until the last one, so a load cut short shows in ``lineage status``
+and is completed by loading the same input again.
 """
 
 from __future__ import annotations
