@@ -325,3 +325,14 @@ def test_the_bulk_path_keeps_the_uid_constraints(store: Store) -> None:
     assert load(store, [demo_dir()]).method == "bulk"
     constraints = store.engine._graph.query("CALL db.constraints()").result_set  # type: ignore[attr-defined]
     assert {(row[1], row[4]) for row in constraints} == {(label.value, "OPERATIONAL") for label in Label}
+
+
+def test_problem_collection_stops_at_the_cap_whatever_the_fault(tmp_path: Path) -> None:
+    """Duplicates with other properties are the one fault found after validation; they count too."""
+    from lineage.loading.validate import MAX_PROBLEMS, validate
+
+    records = [LOT] + [{**LOT, "material": f"m{i}"} for i in range(MAX_PROBLEMS + 500)]
+    with pytest.raises(ValidationFailed) as caught:
+        validate([write_jsonl(tmp_path / "dups.jsonl", records)])
+    assert len(caught.value.problems) == MAX_PROBLEMS
+    assert str(caught.value.problems[-1]).startswith(f"{tmp_path / 'dups.jsonl'}:{MAX_PROBLEMS + 1}: uid:")

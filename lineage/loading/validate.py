@@ -114,6 +114,8 @@ def _validate_files(
     defaults = NODE_DEFAULTS
 
     for index, number, raw in read_records(files, digests):
+        if len(problems) >= MAX_PROBLEMS:  # one check for every way a record can add problems
+            break
         count += 1
         if on_record is not None and count % 10_000 == 0:
             on_record(count)
@@ -130,8 +132,6 @@ def _validate_files(
             for detail in _tag_error(e):
                 fld, message = _describe(detail)
                 problems.append(data.problem(position, fld, message))
-            if len(problems) >= MAX_PROBLEMS:
-                break
             continue
 
         # The record is a fresh dict: take the addressing out, and what is left are the properties.
@@ -165,8 +165,6 @@ def _validate_files(
             source, line = data.where(previous[1])
             given = f"{kind} {src!r} -> {dst!r} was already given at {source}:{line}"
             problems.append(data.problem(position, None, f"{given} with different properties"))
-        if len(problems) >= MAX_PROBLEMS:
-            break
 
     if on_record is not None:
         on_record(count)
