@@ -16,7 +16,7 @@ import networkx as nx
 
 from lineage.errors import CycleDetected, MissingReferences, Problem
 from lineage.loading.validate import Input
-from lineage.model import LABEL_SLUG, Label, RelType
+from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, RelType
 from lineage.store import Store
 
 T = TypeVar("T")
@@ -42,7 +42,7 @@ def existing(store: Store, wanted: dict[Label, set[str]]) -> set[tuple[Label, st
             if not pending[label]:
                 del pending[label]
         for row in store.run("admin_existing", **params):
-            found.add((Label(row["label"]), row["uid"]))
+            found.add((LABEL_BY_NAME[row["label"]], row["uid"]))
     return found
 
 

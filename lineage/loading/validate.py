@@ -16,12 +16,22 @@ from pydantic import ValidationError
 from lineage.errors import Problem, ValidationFailed
 from lineage.gcpause import gc_paused
 from lineage.loading.read import expand_paths, read_records
-from lineage.model import KINDS, NODE_DEFAULTS, RECORD_ADAPTER, Label, RelType, endpoints
+from lineage.model import (
+    KINDS,
+    LABEL_BY_NAME,
+    NODE_DEFAULTS,
+    RECORD_ADAPTER,
+    REL_TYPE_BY_NAME,
+    Label,
+    RelType,
+    endpoints,
+)
 
 #: Stop collecting after this many problems: the first thousand say enough, and memory stays bounded.
 MAX_PROBLEMS = 1000
 
 Position = tuple[int, int]  # (file index, line)
+NO_DEFAULTS: dict[str, str] = {}
 RelKey = tuple[RelType, Label, Label]
 
 
@@ -109,9 +119,7 @@ def _validate_files(
     count = 0
     validate_json = RECORD_ADAPTER.validator.validate_json  # the core validator: no Python wrapper
     validate_python = RECORD_ADAPTER.validator.validate_python
-    labels = {label.value: label for label in Label}
-    rel_types = {rel.value: rel for rel in RelType}
-    defaults = NODE_DEFAULTS
+    labels, rel_types, defaults = LABEL_BY_NAME, REL_TYPE_BY_NAME, NODE_DEFAULTS
 
     for index, number, raw in read_records(files, digests):
         if len(problems) >= MAX_PROBLEMS:  # one check for every way a record can add problems
@@ -139,7 +147,7 @@ def _validate_files(
         label = labels.get(kind)
         if label is not None:
             uid = record.pop("uid")
-            for name, value in defaults.get(label, {}).items():
+            for name, value in defaults.get(label, NO_DEFAULTS).items():
                 record.setdefault(name, value)
             table = data.nodes.setdefault(label, {})
             previous = table.get(uid)
