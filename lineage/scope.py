@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
-from lineage.model import LABEL_SLUG, Label, NodeRef, RelType, iso
+from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso
 from lineage.store import Store
 
 Direction = Literal["forward", "backward"]
@@ -43,7 +43,6 @@ WINDOWED_SOURCES = (Label.MACHINE, Label.OPERATOR)
 #: quantities on their relationships; ask for ``ALL_LABELS`` (or ``fetch_properties``) for the rest.
 SUMMARY_LABELS = tuple(label for label in Label if label not in (Label.SHIPMENT, Label.SALE))
 ALL_LABELS = tuple(Label)
-_LABELS = {label.value: label for label in Label}
 #: Relationship types stored pointing from a thing to its context rather than along the flow of
 #: material (a batch to the machine it ran on, a seller to its sale); an explanation walks them
 #: against their direction going forward, and along it going backward.
@@ -181,10 +180,12 @@ class Scope:
     def path_to(self, label: Label, uid: str) -> WhyPath:
         """One shortest chain of relationships from the source that explains the target's presence."""
         target = NodeRef(label, uid)
-        start = self.source
-        parents, _ = _walk(self.direction, start, ((e.type, e.source, e.target, e) for e in self.edges))
+        with gc_paused():
+            parents = _parents(
+                self.source, _oriented(self.direction, ((e.type, e.source, e.target, e) for e in self.edges))
+            )
         if target not in parents:
-            raise InvalidRequest(f"{target} is not in the {self.direction} scope of {start}")
+            raise InvalidRequest(f"{target} is not in the {self.direction} scope of {self.source}")
         chain, steps = [target], []
         while (link := parents[chain[-1]]) is not None:
             chain.append(link[0])
@@ -202,31 +203,54 @@ class Scope:
 T = TypeVar("T")
 
 
-def _walk(
-    direction: Direction, start: NodeRef, edges: Iterable[tuple[RelType, NodeRef, NodeRef, T]]
-) -> tuple[dict[NodeRef, tuple[NodeRef, T] | None], dict[NodeRef, int]]:
-    """Breadth-first over a scope's edges, walked the way an explanation reads.
-
-    Returns each node's parent link and its depth, the depths in the order the walk reached them
-    (so by depth): the parents spell one shortest path to every node.
-    """
-    adjacency: dict[NodeRef, list[tuple[NodeRef, T]]] = {}
+def _oriented(
+    direction: Direction, edges: Iterable[tuple[RelType, NodeRef, NodeRef, T]]
+) -> Iterator[tuple[NodeRef, NodeRef, T]]:
+    """Each edge turned the way an explanation reads it: from the end nearer the source."""
     backward = direction == "backward"
+    context = _CONTEXT_TYPES
     for rel, a, b, payload in edges:
-        if (rel in _CONTEXT_TYPES) != backward:
-            a, b = b, a
-        adjacency.setdefault(a, []).append((b, payload))
+        yield (b, a, payload) if (rel in context) != backward else (a, b, payload)
+
+
+def _parents(
+    start: NodeRef, oriented: Iterable[tuple[NodeRef, NodeRef, T]]
+) -> dict[NodeRef, tuple[NodeRef, T] | None]:
+    """Breadth-first with parent links: they spell one shortest path to every node reached.
+    Kept apart from :func:`_depths`, which runs for every scope and is several times cheaper
+    without the links."""
+    adjacency: dict[NodeRef, list[tuple[NodeRef, T]]] = defaultdict(list)
+    for a, b, payload in oriented:
+        adjacency[a].append((b, payload))
     parents: dict[NodeRef, tuple[NodeRef, T] | None] = {start: None}
-    depth = {start: 0}
     queue = deque([start])
     while queue:
         here = queue.popleft()
         for there, payload in adjacency.get(here, ()):
             if there not in parents:
                 parents[there] = (here, payload)
-                depth[there] = depth[here] + 1
                 queue.append(there)
-    return parents, depth
+    return parents
+
+
+def _depths(start: NodeRef, oriented: Iterable[tuple[NodeRef, NodeRef, Any]]) -> dict[NodeRef, int]:
+    """Each node's distance from the source, walked level by level; the dict's order is by depth."""
+    adjacency: dict[NodeRef, list[NodeRef]] = defaultdict(list)
+    for a, b, _ in oriented:
+        adjacency[a].append(b)
+    depth = {start: 0}
+    frontier = [start]
+    level = 0
+    while frontier:
+        level += 1
+        reached = []
+        for here in frontier:
+            for there in adjacency.get(here, ()):
+                if there not in depth:
+                    depth[there] = level
+                    reached.append(there)
+        frontier = reached
+    return depth
 
 
 @dataclass(slots=True)
@@ -336,43 +360,12 @@ class _Builder:
         properties = fetch_properties(self.budget.store, described, self.budget)
         if self.source not in properties:  # checked last: one round trip fewer for every scope
             raise NotFound(self.source.label.value, self.source.uid)
-        depths = _depths(direction, self.source, self.edges)
+        depths = _depths(self.source, _oriented(direction, ((r, a, b, None) for r, a, b in self.edges)))
         # The walk is breadth-first, so its order is by depth: no sort needed.
         nodes = [ScopeNode(n.label, n.uid, d, properties.get(n, {})) for n, d in depths.items()]
         nodes += [ScopeNode(n.label, n.uid, -1, properties.get(n, {})) for n in self.nodes - depths.keys()]
         edges = [ScopeEdge(rel, a, b, *props) for (rel, a, b), props in self.edges.items()]
         return Scope(direction, self.source, window, nodes, edges, self.budget.elapsed_ms)
-
-
-def _depths(
-    direction: Direction, start: NodeRef, edges: Iterable[tuple[RelType, NodeRef, NodeRef]]
-) -> dict[NodeRef, int]:
-    """Each node's distance from the source along explanation edges, in breadth-first order.
-
-    The same walk as :func:`_walk` without parent links, level by level: it runs once for every
-    scope, over every edge, where ``_walk`` runs only when a path is asked for.
-    """
-    adjacency: dict[NodeRef, list[NodeRef]] = defaultdict(list)
-    backward = direction == "backward"
-    context = _CONTEXT_TYPES
-    for rel, a, b in edges:
-        if (rel in context) != backward:
-            adjacency[b].append(a)
-        else:
-            adjacency[a].append(b)
-    depth = {start: 0}
-    frontier = [start]
-    level = 0
-    while frontier:
-        level += 1
-        reached = []
-        for here in frontier:
-            for there in adjacency.get(here, ()):
-                if there not in depth:
-                    depth[there] = level
-                    reached.append(there)
-        frontier = reached
-    return depth
 
 
 def fetch_properties(
@@ -389,7 +382,7 @@ def fetch_properties(
         for row in rows:
             props = dict(row["props"])
             props.pop("uid", None)
-            result[NodeRef(_LABELS[row["label"]], row["uid"])] = props
+            result[NodeRef(LABEL_BY_NAME[row["label"]], row["uid"])] = props
     return result
 
 
@@ -499,7 +492,7 @@ def _backward(
     lots: list[str] = []
     if source.label == L.COMPLAINT:
         for row in budget.run("trace_complaint_subjects", uid=source.uid):
-            subject = NodeRef(_LABELS[row["label"]], row["uid"])
+            subject = NodeRef(LABEL_BY_NAME[row["label"]], row["uid"])
             scope.add(RelType.ABOUT, source, subject)
             (sales if subject.label == L.SALE else batches).append(subject.uid)
     elif source.label == L.SALE:
@@ -547,7 +540,7 @@ def _backward(
         scope.checkpoint()
         next_frontier = []
         for row in budget.run_chunked("trace_batch_inputs", frontier):
-            label = Label(row["label"])
+            label = LABEL_BY_NAME[row["label"]]
             scope.add(
                 RelType.CONSUMED_BY,
                 NodeRef(label, row["src"]),
