@@ -1,21 +1,23 @@
 """The FastAPI app: one store per process, made in the lifespan and closed on shutdown.
 
-Routes stay thin; the library does the work. This issue's app answers ``/health``; the scope routes
-come with the API issue.
+Routes stay thin: they parse, call the library, and return its pydantic models. Settings come from
+the environment (``LINEAGE_*``), so the same app serves the embedded engine or a Neo4j cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from api import ingest, nodes, problems, scopes
+from api.deps import StoreDep
+from api.schemas import Health
 from lineage import __version__
 from lineage.config import Settings
-from lineage.errors import EngineError, LineageError
+from lineage.errors import EngineError
 from lineage.store import Store
 
 
@@ -28,25 +30,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store.close()
 
 
-app = FastAPI(title="lineage", version=__version__, lifespan=lifespan)
+app = FastAPI(
+    title="lineage",
+    version=__version__,
+    lifespan=lifespan,
+    description="Who and what is affected by a lot, and where a complaint came from. Send the key in "
+    "`X-API-Key`; `/health` is public.",
+)
+problems.install(app)
+app.include_router(scopes.router)
+app.include_router(nodes.router)
+app.include_router(ingest.router)
 
 
-def get_store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
-
-
-StoreDep = Annotated[Store, Depends(get_store)]
-
-
-@app.get("/health")
-def health(store: StoreDep) -> JSONResponse:
-    """Whether the engine answers, and which one it is."""
-    body: dict[str, Any] = {"status": "ok", "lineage": __version__}
+@app.get("/health", response_model=Health, responses=problems.documented(503), tags=["health"])
+def health(store: StoreDep) -> JSONResponse | Health:
+    """Whether the engine answers, which one it is, and whether API keys are required."""
+    auth = "keys" if store.settings.api_keys else "open"
     try:
         info = store.info()
-    except (EngineError, LineageError) as e:
-        return JSONResponse(
-            {"status": "unavailable", "detail": str(e)}, status_code=503, headers={"Retry-After": "5"}
-        )
-    body |= {"engine": info.engine, "version": info.version}
-    return JSONResponse(body)
+    except EngineError as e:
+        body = Health(status="unavailable", lineage=__version__, auth=auth, detail=str(e))
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+    return Health(status="ok", lineage=__version__, engine=info.engine, version=info.version, auth=auth)

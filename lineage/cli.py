@@ -18,7 +18,7 @@ from rich.table import Table
 
 from lineage.config import Settings
 from lineage.errors import InvalidRequest, LineageError
-from lineage.model import Label, NodeRef, iso, parse_label, to_epoch_ms
+from lineage.model import Label, iso, node_ref, parse_ref
 from lineage.store import Store
 
 app = typer.Typer(
@@ -57,29 +57,6 @@ def run_safely(fn: Callable[[], None]) -> None:
     except LineageError as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(1) from None
-
-
-def node_ref(label: str, uid: str) -> NodeRef:
-    try:
-        return NodeRef(parse_label(label), uid)
-    except ValueError as e:
-        raise InvalidRequest(str(e)) from None
-
-
-def parse_ref(text: str) -> NodeRef:
-    label, sep, uid = text.partition(":")
-    if not sep or not uid:
-        raise InvalidRequest(f"{text!r} should be Label:uid, e.g. MaterialLot:L-4471")
-    return node_ref(label, uid)
-
-
-def parse_time(text: str | None, name: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        return to_epoch_ms(text)
-    except ValueError as e:
-        raise InvalidRequest(f"--{name}: {e}") from None
 
 
 # --- printing -----------------------------------------------------------------------------------
@@ -246,17 +223,9 @@ def trace_forward(
 
 
 def make_window(start: str | None, end: str | None) -> Any:
-    from lineage.scope import Window
+    from lineage.scope import window_between
 
-    if start is None and end is None:
-        return None
-    lo = parse_time(start, "from")
-    hi = parse_time(end, "to")
-    lo = lo if lo is not None else -(2**62)
-    hi = hi if hi is not None else 2**62
-    if hi <= lo:
-        raise InvalidRequest(f"--to ({end}) must be after --from ({start})")
-    return Window(start=lo, end=hi)
+    return window_between(start, end, prefix="--")
 
 
 @trace_app.command("backward")
@@ -451,6 +420,12 @@ def serve(
 ) -> None:
     """Serve the HTTP API (embedded engine by default, Neo4j by settings)."""
     import uvicorn
+
+    if not Settings().api_keys:
+        err.print(
+            "[yellow]No API keys configured (LINEAGE_API_KEYS): every route is open to whoever can "
+            f"reach {host}:{port}.[/]"
+        )
 
     uvicorn.run("api.main:app", host=host, port=port)
 

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED = "embedded"
+Role = Literal["viewer", "editor", "admin"]
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,15 @@ class Settings(BaseSettings):
     load_bulk: bool = True  # a load into an empty graph uses the engine's bulk path where it has one
     server_start_timeout_s: float = Field(120.0, gt=0)
 
+    # Suggested response level by the number of regions a scope reached.
+    response_national_regions: int = Field(3, ge=1)
+    response_regional_regions: int = Field(2, ge=1)
+
+    # The API: keys and their roles, as JSON ({"key": "viewer" | "editor" | "admin"}). With no keys
+    # the API is open to whoever can reach it, and `lineage serve` says so.
+    api_keys: dict[SecretStr, Role] = Field(default_factory=dict)
+    ingest_max_bytes: int = Field(256 * 1024 * 1024, ge=1)
+
     @field_validator("db_uri")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
@@ -52,6 +62,14 @@ class Settings(BaseSettings):
     def _neo4j_needs_password(self) -> Settings:
         if self.engine == "neo4j" and not self.db_password:
             raise ValueError("LINEAGE_DB_PASSWORD is required when LINEAGE_DB_URI points at Neo4j")
+        return self
+
+    @model_validator(mode="after")
+    def _levels_ordered(self) -> Settings:
+        if self.response_regional_regions > self.response_national_regions:
+            raise ValueError(
+                "LINEAGE_RESPONSE_REGIONAL_REGIONS must not exceed LINEAGE_RESPONSE_NATIONAL_REGIONS"
+            )
         return self
 
     @property

@@ -21,7 +21,9 @@ The API maps these to HTTP problems in one handler; the CLI prints ``str(error)`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Self
 
 
 class LineageError(Exception):
@@ -86,14 +88,29 @@ class InputRejected(LineageError):
     """Input refused as a whole: nothing of it was written."""
 
     def __init__(self, headline: str, problems: list[Problem], shown: int = 50) -> None:
+        self.headline = headline
         self.problems = problems
+        self.shown = shown
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        problems, shown = self.problems, self.shown
         lines = [
-            f"{headline} ({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was written:"
+            f"{self.headline} ({len(problems)} problem{'s' if len(problems) != 1 else ''}); "
+            "nothing was written:"
         ]
         lines += [f"  {p}" for p in problems[:shown]]
         if len(problems) > shown:
             lines.append(f"  ... and {len(problems) - shown} more")
-        super().__init__("\n".join(lines))
+        return "\n".join(lines)
+
+    def renamed(self, rename: Callable[[str], str]) -> Self:
+        """The same refusal with its sources renamed (an upload's temporary path to its name)."""
+        clone = type(self).__new__(type(self))  # not copy.copy: it would call __init__ with args
+        clone.__dict__.update(self.__dict__)
+        clone.problems = [replace(p, source=rename(p.source)) for p in self.problems]
+        clone.args = (clone._render(),)
+        return clone
 
 
 class ValidationFailed(InputRejected):

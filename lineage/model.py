@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Union
+from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict
+
+from lineage.errors import InvalidRequest
 
 
 class Label(StrEnum):
@@ -91,6 +93,21 @@ def rel_query_name(rel: RelType, src: Label, dst: Label) -> str:
     return f"load_rel_{rel.value.lower()}__{LABEL_SLUG[src]}__{LABEL_SLUG[dst]}"
 
 
+def node_ref(label: str, uid: str) -> NodeRef:
+    try:
+        return NodeRef(parse_label(label), uid)
+    except ValueError as e:
+        raise InvalidRequest(str(e)) from None
+
+
+def parse_ref(text: str) -> NodeRef:
+    """``Label:uid`` (the label in any case the allowlist knows) to a node reference."""
+    label, sep, uid = text.partition(":")
+    if not sep or not uid:
+        raise InvalidRequest(f"{text!r} should be Label:uid, e.g. MaterialLot:L-4471")
+    return node_ref(label, uid)
+
+
 def parse_label(text: str) -> Label:
     """Accept a label in any case (``batch``, ``Batch``, ``MaterialLot``, ``lot``) or fail clearly."""
     lowered = text.strip().lower()
@@ -143,7 +160,8 @@ def iso(epoch_ms: int | None) -> str | None:
 
 
 EpochMs = Annotated[int, BeforeValidator(to_epoch_ms)]
-Uid = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
+UID_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # no control characters
+Uid = Annotated[str, Field(min_length=1, max_length=256, pattern=UID_PATTERN)]
 Text = Annotated[str, Field(max_length=4096, pattern=r"^[^\x00]*$")]  # NUL ends text in the bulk format
 Quantity = Annotated[float, Field(ge=0)]
 Unit = Annotated[str, Field(min_length=1, max_length=32)]
@@ -282,6 +300,17 @@ NODE_RECORDS: dict[Label, Any] = {
     L.SALE: SaleRecord,
     L.COMPLAINT: ComplaintRecord,
 }
+#: Properties stored as epoch milliseconds (of nodes, then of relationships), shown to people as
+#: ISO-8601 again.
+_TIMES = "received_at expires_at started_at ended_at inspected_at shipped_at delivered_at sold_at occurred_at"
+TIME_PROPERTIES = frozenset([*_TIMES.split(), "start", "end"])
+
+
+def readable(properties: dict[str, Any]) -> dict[str, Any]:
+    """Stored properties with their times as ISO-8601 text."""
+    return {k: iso(v) if k in TIME_PROPERTIES and isinstance(v, int) else v for k, v in properties.items()}
+
+
 #: Stored when a record leaves them out, so every node of a kind can be read the same way.
 NODE_DEFAULTS: dict[Label, dict[str, str]] = {
     L.BATCH: {"batch_type": "production"},
@@ -381,3 +410,15 @@ class NodeRef(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.label.value}:{self.uid}"
+
+
+def _record_keys(record: Any) -> frozenset[str]:
+    if get_origin(record) is Annotated:
+        record = get_args(record)[0]
+    return frozenset(record.__required_keys__ | record.__optional_keys__) - {"kind"}
+
+
+#: Every property a node may store, for tables with one column per property.
+NODE_PROPERTIES: tuple[str, ...] = tuple(
+    sorted(frozenset().union(*(_record_keys(r) for r in NODE_RECORDS.values())) - {"uid"})
+)

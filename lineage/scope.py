@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
-from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso
+from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso, to_epoch_ms
 from lineage.store import Store
 
 Direction = Literal["forward", "backward"]
@@ -106,6 +106,28 @@ class Window(BaseModel):
         return self
 
 
+def window_between(start: str | None, end: str | None, prefix: str = "") -> Window | None:
+    """A window from two optional times (ISO-8601 or epoch ms); an open end reaches as far as time
+    does. ``prefix`` is how the caller spells its options (``--`` on the command line)."""
+    if start is None and end is None:
+        return None
+    lo, hi = (_time(text, prefix + name) for text, name in ((start, "from"), (end, "to")))
+    lo = lo if lo is not None else -(2**62)
+    hi = hi if hi is not None else 2**62
+    if hi <= lo:
+        raise InvalidRequest(f"{prefix}to ({end}) must be after {prefix}from ({start})")
+    return Window(start=lo, end=hi)
+
+
+def _time(text: str | None, name: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(to_epoch_ms(text))
+    except ValueError as e:
+        raise InvalidRequest(f"{name}: {e}") from None
+
+
 @dataclass(slots=True)
 class Scope:
     """A forward scope or a backward trace: plain data, made in bulk (scopes reach 100,000 nodes)."""
@@ -182,7 +204,7 @@ class Scope:
         target = NodeRef(label, uid)
         with gc_paused():
             parents = _parents(
-                self.source, _oriented(self.direction, ((e.type, e.source, e.target, e) for e in self.edges))
+                self.source, oriented(self.direction, ((e.type, e.source, e.target, e) for e in self.edges))
             )
         if target not in parents:
             raise InvalidRequest(f"{target} is not in the {self.direction} scope of {self.source}")
@@ -203,7 +225,7 @@ class Scope:
 T = TypeVar("T")
 
 
-def _oriented(
+def oriented(
     direction: Direction, edges: Iterable[tuple[RelType, NodeRef, NodeRef, T]]
 ) -> Iterator[tuple[NodeRef, NodeRef, T]]:
     """Each edge turned the way an explanation reads it: from the end nearer the source."""
@@ -360,7 +382,7 @@ class _Builder:
         properties = fetch_properties(self.budget.store, described, self.budget)
         if self.source not in properties:  # checked last: one round trip fewer for every scope
             raise NotFound(self.source.label.value, self.source.uid)
-        depths = _depths(self.source, _oriented(direction, ((r, a, b, None) for r, a, b in self.edges)))
+        depths = _depths(self.source, oriented(direction, ((r, a, b, None) for r, a, b in self.edges)))
         # The walk is breadth-first, so its order is by depth: no sort needed.
         nodes = [ScopeNode(n.label, n.uid, d, properties.get(n, {})) for n, d in depths.items()]
         nodes += [ScopeNode(n.label, n.uid, -1, properties.get(n, {})) for n in self.nodes - depths.keys()]

@@ -20,21 +20,23 @@ def collect(settings: Settings) -> dict[str, Any]:
         else:
             server_note = f"running, pid {pid}" + (" (kept by lineage start)" if server.kept else "")
     with Store.open(settings) as store:
-        info = store.info()
-        nodes = {
-            row["label"]: row["nodes"] for row in store.run("admin_label_counts") if row["label"] != "LoadRun"
-        }
-        relationships = store.run("admin_relationship_count")[0]["relationships"]
-        interrupted = store.run("load_runs_interrupted")
-    report: dict[str, Any] = {
+        report = data_report(store)
+    if server_note:
+        report["server"] = server_note
+    return report
+
+
+def data_report(store: Store) -> dict[str, Any]:
+    """Which engine and where, how much data by kind, and loads that were cut short."""
+    info = store.info()
+    counts = store.run("admin_label_counts")
+    nodes = {row["label"]: row["nodes"] for row in counts if row["label"] != "LoadRun"}
+    return {
         "engine": info.engine,
         "version": info.version,
         "location": info.location,
         "details": info.details,
         "nodes": dict(sorted(nodes.items())),
-        "relationships": relationships,
-        "interrupted_loads": interrupted,
+        "relationships": store.run("admin_relationship_count")[0]["relationships"],
+        "interrupted_loads": store.run("load_runs_interrupted"),
     }
-    if server_note:
-        report["server"] = server_note
-    return report

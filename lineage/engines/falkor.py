@@ -18,7 +18,7 @@ from lineage.config import Settings
 from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.engines.embedded_server import COMPACT_AFTER_BYTES, EmbeddedServer, no_retry
 from lineage.engines.falkor_bulk import BulkWriter, Unpackable, created
-from lineage.errors import EngineError, EngineUnavailable, QueryTimeout
+from lineage.errors import EngineError, EngineUnavailable, InvalidRequest, QueryTimeout
 from lineage.model import Label
 from lineage.queries import Query
 
@@ -33,6 +33,15 @@ def _map_error(error: Exception, query: Query | None = None) -> Exception:
     if isinstance(error, redis.ConnectionError | redis.TimeoutError | OSError):
         return EngineUnavailable(f"the embedded FalkorDB server cannot be reached{where}: {error}")
     return error
+
+
+def _refuse_nul(params: dict[str, Any]) -> None:
+    """The client writes parameters into the query text, which the server reads as a C string: a NUL
+    would cut the statement short. Nothing stored can hold one (input text is refused with it)."""
+    for name, value in params.items():
+        values = value if isinstance(value, list) else (value,)
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise InvalidRequest(f"parameter {name!r} holds a NUL character, which no stored text contains")
 
 
 class FalkorEngine:
@@ -50,6 +59,7 @@ class FalkorEngine:
         self._graph_name = settings.graph
 
     def run(self, query: Query, params: dict[str, Any], timeout_s: float | None = None) -> list[Row]:
+        _refuse_nul(params)
         # The client renders (and escapes) the parameters; the reply is parsed here, because the
         # client's general parser costs several times the server's own time on scope-sized results.
         command = ["GRAPH.RO_QUERY" if query.read_only else "GRAPH.QUERY", self._graph_name,

@@ -9,6 +9,7 @@ and is completed by loading the same input again.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +43,9 @@ class LoadReport:
         return (self.nodes + self.relationships) / total if total else 0.0
 
 
+_WRITING = threading.Lock()
+
+
 def _quiet(stage: str, done: int, total: int | None) -> None:
     return None
 
@@ -52,18 +56,19 @@ def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> Lo
     data = validate(paths, on_record=lambda n: progress("validate", n, None))
     timings["validate"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    progress("check", 0, 2)
-    graph_empty = store.run("admin_node_count")[0]["nodes"] == 0
-    check_references(store, data, graph_empty)
-    progress("check", 1, 2)
-    check_cycles(store, data, store.settings.scope_timeout_s, graph_empty)
-    progress("check", 2, 2)
-    timings["check"] = time.perf_counter() - started
+    with _WRITING:  # checks and writes of two loads in one process (API requests) never interleave
+        started = time.perf_counter()
+        progress("check", 0, 2)
+        graph_empty = store.run("admin_node_count")[0]["nodes"] == 0
+        check_references(store, data, graph_empty)
+        progress("check", 1, 2)
+        check_cycles(store, data, store.settings.scope_timeout_s, graph_empty)
+        progress("check", 2, 2)
+        timings["check"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    method = write(store, data, progress)
-    timings["write"] = time.perf_counter() - started
+        started = time.perf_counter()
+        method = write(store, data, progress)
+        timings["write"] = time.perf_counter() - started
     return LoadReport(
         files=[str(f) for f in data.files],
         records=data.records,

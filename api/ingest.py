@@ -1,0 +1,136 @@
+"""``POST /ingest``: the formats, validation and all-or-nothing rule of ``lineage load``, over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+
+from api.deps import ADMIN, EDITOR
+from api.problems import documented
+from lineage.loading.uploads import load_uploads
+from lineage.model import KINDS
+from lineage.status import data_report
+
+router = APIRouter(responses=documented(401, 403, 413, 415, 422, 500, 503))
+
+JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/ndjson")
+CSV_TYPES = ("text/csv",)
+MULTIPART = "multipart/form-data"
+
+
+class IngestReport(BaseModel):
+    files: list[str]
+    records: int
+    nodes: int
+    relationships: int
+    method: str
+    digest: str
+    seconds: dict[str, float]
+
+
+BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "JSON Lines, CSV (a `kind` column, or `?kind=`), or files as multipart/form-data",
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+            MULTIPART: {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is over the {limit:,}-byte limit (LINEAGE_INGEST_MAX_BYTES)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the body is over the {limit:,}-byte limit (LINEAGE_INGEST_MAX_BYTES)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _uploads(request: Request, kind: str | None, limit: int) -> list[tuple[str, bytes]]:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in JSONL_TYPES:
+        return [("body.jsonl", await _body(request, limit))]
+    if media in CSV_TYPES:
+        return [(f"{kind or 'body'}.csv", await _body(request, limit))]
+    if media == MULTIPART:
+        return await _files(request, limit)
+    raise HTTPException(
+        415,
+        f"send JSON Lines ({JSONL_TYPES[0]}), CSV (text/csv) or files ({MULTIPART}), "
+        f"not {media or 'nothing'}",
+    )
+
+
+async def _files(request: Request, limit: int) -> list[tuple[str, bytes]]:
+    uploads, size = [], 0
+    try:
+        async with request.form(max_files=1000, max_fields=1000) as form:
+            for field, value in form.multi_items():
+                if not isinstance(value, UploadFile):
+                    raise HTTPException(422, f"form field {field!r} is not a file; send input files only")
+                content = await value.read()
+                size += len(content)
+                if size > limit:
+                    raise HTTPException(413, f"the files are over the {limit:,}-byte limit")
+                uploads.append((value.filename or "upload", content))
+    except HTTPException as e:
+        if e.status_code != 400:
+            raise
+        raise HTTPException(422, f"the form cannot be read: {e.detail}") from None
+    if not uploads:
+        raise HTTPException(422, "the form holds no files")
+    return uploads
+
+
+@router.post(
+    "/ingest", response_model=IngestReport, dependencies=EDITOR, openapi_extra=BODY_DOC, tags=["ingest"]
+)
+async def ingest(
+    request: Request,
+    kind: Annotated[
+        str | None,
+        Query(
+            description="the kind of every row of a CSV body without a kind column",
+            json_schema_extra={"enum": list(KINDS)},
+        ),
+    ] = None,
+) -> IngestReport:
+    """Validate everything, check it against the graph, then write it, or write nothing and list
+    every problem (source, line, field, message)."""
+    store = request.app.state.store
+    uploads = await _uploads(request, kind, store.settings.ingest_max_bytes)
+    report = await run_in_threadpool(load_uploads, store, uploads)
+    return IngestReport(
+        files=report.files,
+        records=report.records,
+        nodes=report.nodes,
+        relationships=report.relationships,
+        method=report.method,
+        digest=report.digest,
+        seconds={k: round(v, 4) for k, v in report.seconds.items()},
+    )
+
+
+@router.get("/admin/status", dependencies=ADMIN, tags=["admin"])
+def admin_status(request: Request) -> dict[str, Any]:
+    """Engine, data by kind, and loads that were cut short (complete them by loading again)."""
+    return data_report(request.app.state.store)

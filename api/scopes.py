@@ -1,0 +1,218 @@
+"""Scopes over HTTP: the coordinator's `affected` answer, forward and backward scopes in pages and
+as streamed exports, and the path that explains why a node is in a scope."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
+
+from api.deps import VIEWER, StoreDep
+from api.problems import documented
+from api.schemas import Why
+from lineage.affected import Affected, affected
+from lineage.model import UID_PATTERN, Label, NodeRef, parse_ref
+from lineage.paging import PAGE_MAX, Format, ScopePage, ScopeRequest, What, export, page
+from lineage.scope import (
+    BACKWARD_SOURCES,
+    FORWARD_SOURCES,
+    Scope,
+    WhyPath,
+    backward,
+    forward,
+    why,
+    window_between,
+)
+from lineage.store import Store
+
+router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 422, 500, 503))
+SCOPE_PROBLEMS = documented(404, 413)
+
+#: Source kinds per direction, as their own enums so the OpenAPI schema offers only what works.
+ForwardLabel = StrEnum("ForwardLabel", {label.name: label.value for label in FORWARD_SOURCES})
+BackwardLabel = StrEnum("BackwardLabel", {label.name: label.value for label in BACKWARD_SOURCES})
+ForwardQ = Annotated[ForwardLabel, Query(alias="label", description="the kind of the source node")]
+BackwardQ = Annotated[BackwardLabel, Query(alias="label", description="the kind of the source node")]
+UidQ = Annotated[
+    str, Query(min_length=1, max_length=256, pattern=UID_PATTERN, description="the source node's uid")
+]
+FromQ = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        max_length=64,
+        description="Machine or Operator: batches whose run overlaps [from, to); ISO-8601 or epoch ms",
+    ),
+]
+ToQ = Annotated[str | None, Query(alias="to", max_length=64, description="end of the window, exclusive")]
+KindsQ = Annotated[list[Label] | None, Query(description="only nodes of these kinds (repeat the parameter)")]
+DepthQ = Annotated[int | None, Query(ge=1, le=10_000, description="only nodes at most this many hops away")]
+LimitQ = Annotated[int, Query(ge=1, le=PAGE_MAX, description="nodes per page")]
+CursorQ = Annotated[str | None, Query(max_length=1024, description="next_cursor of the previous page")]
+MaxNodesQ = Annotated[
+    int | None, Query(ge=1, description="stop past this many nodes (at most the server's own limit)")
+]
+FormatQ = Annotated[Format, Query(description="csv or jsonl")]
+WhatQ = Annotated[What, Query(description="the nodes, or the relationships among them")]
+
+
+def _max_nodes(store: Store, asked: int | None) -> int:
+    limit = store.settings.scope_max_nodes
+    return min(asked, limit) if asked else limit
+
+
+def _scope(store: Store, request: ScopeRequest, max_nodes: int | None) -> Scope:
+    cap = _max_nodes(store, max_nodes)
+    if request.direction == "forward":
+        return forward(store, request.source, request.window, max_nodes=cap, properties=())
+    return backward(store, request.source, max_nodes=cap, properties=())
+
+
+def _request(
+    direction: str,
+    label: StrEnum,
+    uid: str,
+    start: str | None,
+    end: str | None,
+    kinds: list[Label] | None,
+    depth: int | None,
+) -> ScopeRequest:
+    return ScopeRequest(
+        direction=direction,
+        source=NodeRef(Label(label.value), uid),  # type: ignore[arg-type]
+        window=window_between(start, end),
+        kinds=frozenset(kinds or ()),
+        max_depth=depth,
+    )
+
+
+def _stream(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what: What) -> StreamingResponse:
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    name = f"{request.direction}-{request.source.label.value}-{request.source.uid}-{what}.{fmt}"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return StreamingResponse(
+        export(store, scope, request, fmt, what),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
+
+
+@router.get("/lots/{uid}/affected", response_model=Affected, responses=SCOPE_PROBLEMS, tags=["scope"])
+def lot_affected(store: StoreDep, uid: Annotated[str, Path(max_length=256, pattern=UID_PATTERN)]) -> Affected:
+    """Who and what the lot reached: batches, shipments, customers by region with contacts, what was
+    sold, stock still on hand by location, and a suggested response level."""
+    return affected(store, NodeRef(Label.MATERIAL_LOT, uid))
+
+
+@router.get("/scope/forward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
+def scope_forward(
+    store: StoreDep,
+    label: ForwardQ,
+    uid: UidQ,
+    start: FromQ = None,
+    end: ToQ = None,
+    kinds: KindsQ = None,
+    depth: DepthQ = None,
+    limit: LimitQ = 500,
+    cursor: CursorQ = None,
+    max_nodes: MaxNodesQ = None,
+) -> ScopePage:
+    """Everything downstream of a lot, batch, supplier, or a machine or operator over a window, a page
+    at a time (nodes by depth, kind, uid; each with the relationships that lead to it)."""
+    request = _request("forward", label, uid, start, end, kinds, depth)
+    return page(store, _scope(store, request, max_nodes), request, limit, cursor)
+
+
+@router.get("/scope/backward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
+def scope_backward(
+    store: StoreDep,
+    label: BackwardQ,
+    uid: UidQ,
+    kinds: KindsQ = None,
+    depth: DepthQ = None,
+    limit: LimitQ = 500,
+    cursor: CursorQ = None,
+    max_nodes: MaxNodesQ = None,
+) -> ScopePage:
+    """Everything upstream of a complaint, sale, shipment, customer, batch or lot, a page at a time."""
+    request = _request("backward", label, uid, None, None, kinds, depth)
+    return page(store, _scope(store, request, max_nodes), request, limit, cursor)
+
+
+EXPORTED = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}}, "description": "the rows"}}
+
+
+@router.get(
+    "/scope/forward/export",
+    responses=SCOPE_PROBLEMS | EXPORTED,
+    response_class=StreamingResponse,
+    tags=["scope"],
+)
+def scope_forward_export(
+    store: StoreDep,
+    label: ForwardQ,
+    uid: UidQ,
+    start: FromQ = None,
+    end: ToQ = None,
+    kinds: KindsQ = None,
+    depth: DepthQ = None,
+    format: FormatQ = "csv",
+    what: WhatQ = "nodes",
+    max_nodes: MaxNodesQ = None,
+) -> StreamingResponse:
+    """The whole forward scope streamed as CSV or JSON Lines: nodes with every property, or the
+    relationships among them."""
+    request = _request("forward", label, uid, start, end, kinds, depth)
+    return _stream(store, _scope(store, request, max_nodes), request, format, what)
+
+
+@router.get(
+    "/scope/backward/export",
+    responses=SCOPE_PROBLEMS | EXPORTED,
+    response_class=StreamingResponse,
+    tags=["scope"],
+)
+def scope_backward_export(
+    store: StoreDep,
+    label: BackwardQ,
+    uid: UidQ,
+    kinds: KindsQ = None,
+    depth: DepthQ = None,
+    format: FormatQ = "csv",
+    what: WhatQ = "nodes",
+    max_nodes: MaxNodesQ = None,
+) -> StreamingResponse:
+    """The whole backward trace streamed as CSV or JSON Lines."""
+    request = _request("backward", label, uid, None, None, kinds, depth)
+    return _stream(store, _scope(store, request, max_nodes), request, format, what)
+
+
+RefQ = Annotated[
+    str,
+    Query(
+        min_length=3, max_length=300, pattern=UID_PATTERN, description="Label:uid, e.g. MaterialLot:L-4471"
+    ),
+]
+
+
+@router.get("/why", response_model=Why, responses=SCOPE_PROBLEMS, tags=["scope"])
+def why_path(
+    store: StoreDep,
+    source: RefQ,
+    target: RefQ,
+    start: FromQ = None,
+    end: ToQ = None,
+    max_nodes: MaxNodesQ = None,
+) -> Why:
+    """One shortest chain of relationships from the source to the target: why the target is in the
+    source's forward scope (or, failing that, its backward trace)."""
+    path: WhyPath = why(
+        store,
+        parse_ref(source),
+        parse_ref(target),
+        window_between(start, end),
+        max_nodes=_max_nodes(store, max_nodes),
+    )
+    return Why.of(path)

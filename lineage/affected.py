@@ -1,0 +1,299 @@
+"""The answer a recall coordinator needs first: who and what a lot (or any forward source) reached.
+
+Built from one forward scope: the affected batches, the shipments that carried them, the customers
+they reached grouped by region with their contact fields, what was sold, the stock still on hand at
+the plant and at each customer, and a suggested response level from the number of regions reached.
+
+Stock on hand is a balance of recorded quantities, per batch and unit: at the plant, produced minus
+shipped out minus consumed into other batches; at a customer, received minus re-shipped minus sold.
+A balance below zero means the records do not add up; it is reported as it is, not hidden.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from lineage.config import Settings
+from lineage.model import Label, NodeRef, RelType, iso, readable
+from lineage.scope import ALL_LABELS, Scope, Window, forward
+from lineage.store import Store
+
+ResponseLevel = Literal["national", "regional", "local", "none"]
+L = Label
+
+
+class Amount(BaseModel):
+    quantity: float
+    unit: str = ""
+
+
+class BatchLine(Amount):
+    """A quantity of one batch (in a shipment, a sale, a stock)."""
+
+    batch: str
+
+
+class AffectedBatch(BaseModel):
+    uid: str
+    product: str | None = None
+    sku: str | None = None
+    batch_type: str | None = None
+    quantity: float | None = None
+    unit: str | None = None
+    site: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    depth: int = Field(description="relationships between the source and this batch")
+
+
+class AffectedShipment(BaseModel):
+    uid: str
+    shipped_at: str | None = None
+    delivered_at: str | None = None
+    carrier: str | None = None
+    document: str | None = None
+    origin: str | None = Field(None, description="the distributor that re-shipped it; null: the plant")
+    customer: str | None = None
+    lines: list[BatchLine]
+
+
+class AffectedCustomer(BaseModel):
+    uid: str
+    name: str | None = None
+    customer_type: str | None = None
+    region: str
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    address: str | None = None
+    received: list[BatchLine]
+    sold: list[BatchLine]
+
+
+class RegionGroup(BaseModel):
+    """Customers of one region; its totals do not count re-shipped quantities twice."""
+
+    region: str
+    customers: list[AffectedCustomer]
+    sold: list[Amount]
+    on_hand: list[Amount]
+
+
+class StockOnHand(BatchLine):
+    location: str = Field(description="the plant site, or the customer holding it")
+    holder: Literal["plant", "customer"]
+    region: str | None = None
+
+
+class Response(BaseModel):
+    level: ResponseLevel
+    regions_reached: int
+    rule: str
+
+
+class Affected(BaseModel):
+    source: dict[str, str]
+    window: dict[str, str | None] | None = None
+    properties: dict[str, Any] = Field(description="the source's stored properties")
+    counts: dict[str, int]
+    batches: list[AffectedBatch]
+    shipments: list[AffectedShipment]
+    regions: list[RegionGroup]
+    sold: list[Amount]
+    stock_on_hand: list[StockOnHand]
+    response: Response
+    elapsed_ms: float
+
+
+_CONTACT_FIELDS = ("name", "customer_type", "contact_name", "contact_email", "contact_phone", "address")
+
+
+def response_level(regions: int, settings: Settings) -> Response:
+    """Suggested response level by how many regions the product reached (thresholds in settings)."""
+    national, regional = settings.response_national_regions, settings.response_regional_regions
+    if regions >= national:
+        level: ResponseLevel = "national"
+    elif regions >= regional:
+        level = "regional"
+    elif regions >= 1:
+        level = "local"
+    else:
+        level = "none"
+    rule = (
+        f"national from {national} regions, regional from {regional}, local below; "
+        f"{regions} reached (LINEAGE_RESPONSE_NATIONAL_REGIONS, LINEAGE_RESPONSE_REGIONAL_REGIONS)"
+    )
+    return Response(level=level, regions_reached=regions, rule=rule)
+
+
+def affected(store: Store, source: NodeRef, window: Window | None = None) -> Affected:
+    """Who and what ``source`` reached, ready for a coordinator (see the module docstring)."""
+    scope = forward(store, source, window, properties=ALL_LABELS)
+    return summarise(scope, store.settings)
+
+
+def _line(key: tuple[str, str], quantity: float) -> BatchLine:
+    return BatchLine(batch=key[0], unit=key[1], quantity=quantity)
+
+
+def _lines(totals: dict[tuple[str, str], float]) -> list[BatchLine]:
+    return [_line(key, q) for key, q in sorted(totals.items())]
+
+
+def _amounts(lines: list[BatchLine]) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for line in lines:
+        totals[line.unit] += line.quantity
+    return totals
+
+
+def _amount_list(totals: dict[str, float]) -> list[Amount]:
+    return [Amount(quantity=q, unit=u) for u, q in sorted(totals.items())]
+
+
+def summarise(scope: Scope, settings: Settings) -> Affected:
+    props = {n.ref: n.properties for n in scope.nodes}
+
+    def p(ref: NodeRef, name: str) -> Any:
+        return props.get(ref, {}).get(name)
+
+    dispatched_by: dict[str, str] = {}
+    delivered_to: dict[str, str] = {}
+    seller: dict[str, str] = {}
+    for e in scope.edges:
+        if e.type == RelType.DISPATCHED:
+            dispatched_by[e.target.uid] = e.source.uid
+        elif e.type == RelType.DELIVERED_TO:
+            delivered_to[e.source.uid] = e.target.uid
+        elif e.type == RelType.SOLD:
+            seller[e.target.uid] = e.source.uid
+
+    shipment_lines: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
+    received: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
+    sold: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
+    out_of_batch: dict[tuple[str, str], float] = defaultdict(float)  # shipped from the plant, consumed
+    held: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
+    for e in scope.edges:
+        if e.quantity is None:
+            continue
+        key = (e.source.uid, e.unit or "")
+        if e.type == RelType.SHIPPED_IN:
+            shipment = e.target.uid
+            shipment_lines[shipment][key] += e.quantity
+            if shipment in delivered_to:
+                received[delivered_to[shipment]][key] += e.quantity
+                held[delivered_to[shipment]][key] += e.quantity
+            if shipment in dispatched_by:
+                held[dispatched_by[shipment]][key] -= e.quantity
+            else:
+                out_of_batch[key] += e.quantity
+        elif e.type == RelType.CONSUMED_BY and e.source.label == L.BATCH:
+            out_of_batch[key] += e.quantity
+        elif e.type == RelType.SOLD_IN:
+            customer = seller.get(e.target.uid)
+            if customer is not None:
+                sold[customer][key] += e.quantity
+                held[customer][key] -= e.quantity
+
+    batches = [
+        AffectedBatch(
+            uid=n.uid,
+            product=n.properties.get("product"),
+            sku=n.properties.get("sku"),
+            batch_type=n.properties.get("batch_type"),
+            quantity=n.properties.get("quantity"),
+            unit=n.properties.get("unit"),
+            site=n.properties.get("site"),
+            started_at=iso(n.properties.get("started_at")),
+            ended_at=iso(n.properties.get("ended_at")),
+            depth=n.depth,
+        )
+        for n in sorted(scope.nodes, key=lambda n: (n.depth, n.uid))
+        if n.label == L.BATCH
+    ]
+    shipments = [
+        AffectedShipment(
+            uid=uid,
+            shipped_at=iso(p(NodeRef(L.SHIPMENT, uid), "shipped_at")),
+            delivered_at=iso(p(NodeRef(L.SHIPMENT, uid), "delivered_at")),
+            carrier=p(NodeRef(L.SHIPMENT, uid), "carrier"),
+            document=p(NodeRef(L.SHIPMENT, uid), "document"),
+            origin=dispatched_by.get(uid),
+            customer=delivered_to.get(uid),
+            lines=_lines(lines),
+        )
+        for uid, lines in sorted(shipment_lines.items())
+    ]
+
+    customers: dict[str, list[AffectedCustomer]] = defaultdict(list)
+    for n in sorted(scope.nodes, key=lambda n: n.uid):
+        if n.label != L.CUSTOMER or n.depth == 0:
+            continue
+        region = str(n.properties.get("region", "unknown"))
+        customers[region].append(
+            AffectedCustomer(
+                uid=n.uid,
+                region=region,
+                received=_lines(received.get(n.uid, {})),
+                sold=_lines(sold.get(n.uid, {})),
+                **{k: n.properties.get(k) for k in _CONTACT_FIELDS},
+            )
+        )
+    regions = [
+        RegionGroup(
+            region=region,
+            customers=members,
+            sold=_amount_list(_amounts([line for c in members for line in c.sold])),
+            on_hand=_amount_list(
+                _amounts([_line(key, q) for c in members for key, q in held.get(c.uid, {}).items()])
+            ),
+        )
+        for region, members in sorted(customers.items())
+    ]
+
+    stock: list[StockOnHand] = []
+    for b in batches:
+        if b.quantity is None:
+            continue
+        left = b.quantity - out_of_batch.get((b.uid, b.unit or ""), 0.0)
+        if left:
+            stock.append(
+                StockOnHand(
+                    batch=b.uid, quantity=left, unit=b.unit or "", location=b.site or "plant", holder="plant"
+                )
+            )
+    region_of = {c.uid: c.region for group in regions for c in group.customers}
+    for customer, balance in sorted(held.items()):
+        for (batch, unit), left in sorted(balance.items()):
+            if left:
+                stock.append(
+                    StockOnHand(
+                        batch=batch,
+                        quantity=left,
+                        unit=unit,
+                        location=customer,
+                        holder="customer",
+                        region=region_of.get(customer),
+                    )
+                )
+
+    all_sold: dict[str, float] = defaultdict(float)
+    for lines in sold.values():
+        for (_, unit), q in lines.items():
+            all_sold[unit] += q
+    return Affected(
+        source={"label": scope.source.label.value, "uid": scope.source.uid},
+        window={"from": iso(scope.window.start), "to": iso(scope.window.end)} if scope.window else None,
+        properties=readable(props.get(scope.source, {})),
+        counts=scope.counts(),
+        batches=batches,
+        shipments=shipments,
+        regions=regions,
+        sold=_amount_list(all_sold),
+        stock_on_hand=stock,
+        response=response_level(len(regions), settings),
+        elapsed_ms=round(scope.elapsed_ms, 3),
+    )

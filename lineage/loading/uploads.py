@@ -1,0 +1,43 @@
+"""Loading input that arrives as bytes (an HTTP upload) rather than as files on disk.
+
+Each upload is written under its own name into a private temporary folder and loaded exactly as
+``lineage load`` loads files, so the formats, the validation and the all-or-nothing rule are the
+same; problems and the report name the uploads, not the temporary paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+from pathlib import Path
+
+from lineage.errors import InputRejected
+from lineage.loading.load import LoadReport, load
+from lineage.store import Store
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str) -> str:
+    """The last part of an uploaded file name, with nothing that could leave the folder."""
+    base = _UNSAFE.sub("_", Path(name.replace("\\", "/")).name).lstrip(".")
+    return base[:120] or "upload"
+
+
+def load_uploads(store: Store, uploads: list[tuple[str, bytes]]) -> LoadReport:
+    """Load ``(name, content)`` pairs; a name's suffix gives its format, as for files."""
+    with tempfile.TemporaryDirectory(prefix="lineage-upload-") as folder:
+        paths: list[Path] = []
+        for index, (name, content) in enumerate(uploads):
+            place = Path(folder) / str(index)  # one folder each: two uploads may share a name
+            place.mkdir()
+            path = place / safe_name(name)
+            path.write_bytes(content)
+            paths.append(path)
+        names = {str(path): name for path, (name, _) in zip(paths, uploads, strict=True)}
+        try:
+            report = load(store, paths)
+        except InputRejected as e:
+            raise e.renamed(lambda source: names.get(source, source)) from None
+    return dataclasses.replace(report, files=[names.get(f, f) for f in report.files])

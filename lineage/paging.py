@@ -1,0 +1,269 @@
+"""A scope in pages, and streamed as CSV or JSON Lines, so a scope of a million rows never has to fit
+in one response.
+
+Nodes are ordered by (depth, kind, uid); each node carries the relationships that lead to it from
+nearer the source (its ``via``), so paging the nodes pages the relationships too, each exactly once.
+The cursor is the last key of a page plus a fingerprint of the request: the API stays stateless
+(each page recomputes the scope) and a cursor keeps its place even if data is added between pages,
+because it names a position in the order, not an offset.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from lineage.errors import InvalidRequest
+from lineage.model import NODE_PROPERTIES, Label, NodeRef, readable
+from lineage.scope import CHUNK, Direction, Scope, ScopeEdge, ScopeNode, Window, fetch_properties, oriented
+from lineage.store import Store
+
+PAGE_MAX = 10_000  # nodes per page at most
+_KIND_ORDER = {label: i for i, label in enumerate(Label)}
+UNREACHED = 1 << 30  # sorts nodes with no explaining path (depth -1) last
+
+
+@dataclass(frozen=True)
+class ScopeRequest:
+    """What a scope page or export was asked for: everything that decides its rows."""
+
+    direction: Direction
+    source: NodeRef
+    window: Window | None = None
+    kinds: frozenset[Label] = frozenset()  # empty: every kind
+    max_depth: int | None = None
+
+    def fingerprint(self) -> str:
+        parts = [
+            self.direction,
+            self.source.label.value,
+            self.source.uid,
+            repr(self.window and (self.window.start, self.window.end)),
+            ",".join(sorted(self.kinds)),
+            repr(self.max_depth),
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+    def keeps(self, node: ScopeNode) -> bool:
+        if node.depth == 0:
+            return False
+        if self.kinds and node.label not in self.kinds:
+            return False
+        return self.max_depth is None or 0 < node.depth <= self.max_depth
+
+
+class Via(BaseModel):
+    type: str
+    label: str
+    uid: str
+    direction: Literal["out", "in"] = Field(
+        description="'out': stored from the node before this one; 'in': stored towards it"
+    )
+    quantity: float | None = None
+    unit: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+class PageNode(BaseModel):
+    label: str
+    uid: str
+    depth: int
+    properties: dict[str, Any]
+    via: list[Via] = Field(description="relationships that lead to this node from nearer the source")
+
+
+class ScopePage(BaseModel):
+    direction: Direction
+    source: dict[str, str]
+    window: dict[str, int] | None
+    counts: dict[str, int] = Field(description="the whole scope by kind, before filters")
+    total: int = Field(description="nodes that pass the filters, over all pages")
+    nodes: list[PageNode]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
+    elapsed_ms: float
+
+
+def _key(node: ScopeNode) -> tuple[int, int, str]:
+    return (node.depth if node.depth >= 0 else UNREACHED, _KIND_ORDER[node.label], node.uid)
+
+
+def encode_cursor(request: ScopeRequest, key: tuple[int, int, str]) -> str:
+    raw = json.dumps({"f": request.fingerprint(), "k": list(key)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(request: ScopeRequest, cursor: str) -> tuple[int, int, str]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        depth, kind, uid = raw["k"]
+        fingerprint = raw["f"]
+        if not (isinstance(depth, int) and isinstance(kind, int) and isinstance(uid, str)):
+            raise ValueError
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("the cursor is malformed; use the next_cursor of a previous page") from None
+    if fingerprint != request.fingerprint():
+        raise InvalidRequest(
+            "the cursor belongs to a different request; keep the source, window, kinds and depth of the "
+            "request that returned it"
+        )
+    return depth, kind, uid
+
+
+def selected(scope: Scope, request: ScopeRequest) -> list[ScopeNode]:
+    """The nodes that pass the request's filters, in page order."""
+    return sorted((n for n in scope.nodes if request.keeps(n)), key=_key)
+
+
+def _vias(scope: Scope, wanted: set[NodeRef]) -> dict[NodeRef, list[Via]]:
+    vias: dict[NodeRef, list[Via]] = {ref: [] for ref in wanted}
+    edges = ((e.type, e.source, e.target, e) for e in scope.edges)
+    for near, far, edge in oriented(scope.direction, edges):
+        if far in wanted:
+            vias[far].append(_via(edge, near))
+    for found in vias.values():
+        found.sort(key=lambda v: (v.type, v.label, v.uid))
+    return vias
+
+
+def _via(edge: ScopeEdge, near: NodeRef) -> Via:
+    times = readable({"start": edge.start, "end": edge.end})
+    return Via(
+        type=edge.type.value,
+        label=near.label.value,
+        uid=near.uid,
+        direction="out" if edge.source == near else "in",
+        quantity=edge.quantity,
+        unit=edge.unit,
+        start=times["start"],
+        end=times["end"],
+    )
+
+
+def page(store: Store, scope: Scope, request: ScopeRequest, limit: int, cursor: str | None) -> ScopePage:
+    """One page of ``scope`` after ``cursor``, with the properties of its nodes."""
+    rows = selected(scope, request)
+    if cursor:
+        after = decode_cursor(request, cursor)
+        rows_after = [n for n in rows if _key(n) > after]
+    else:
+        rows_after = rows
+    chosen = rows_after[:limit]
+    properties = fetch_properties(store, [n.ref for n in chosen])
+    vias = _vias(scope, {n.ref for n in chosen})
+    more = len(rows_after) > limit
+    return ScopePage(
+        direction=scope.direction,
+        source={"label": scope.source.label.value, "uid": scope.source.uid},
+        window=scope.window.model_dump() if scope.window else None,
+        counts=scope.counts(),
+        total=len(rows),
+        nodes=[
+            PageNode(
+                label=n.label.value,
+                uid=n.uid,
+                depth=n.depth,
+                properties=readable(properties.get(n.ref, {})),
+                via=vias[n.ref],
+            )
+            for n in chosen
+        ],
+        next_cursor=encode_cursor(request, _key(chosen[-1])) if more and chosen else None,
+        elapsed_ms=round(scope.elapsed_ms, 3),
+    )
+
+
+# --- streamed exports ---------------------------------------------------------------------------
+
+NODE_COLUMNS = ("label", "uid", "depth", "name", *(p for p in NODE_PROPERTIES if p != "name"))
+EDGE_COLUMNS = (
+    "type",
+    "source_label",
+    "source_uid",
+    "target_label",
+    "target_uid",
+    "quantity",
+    "unit",
+    "start",
+    "end",
+)
+Format = Literal["csv", "jsonl"]
+What = Literal["nodes", "edges"]
+
+
+def _with_properties(store: Store, nodes: list[ScopeNode]) -> Iterator[dict[str, Any]]:
+    """Node rows with their properties, fetched a chunk at a time while the stream is read."""
+    for start in range(0, len(nodes), CHUNK):
+        part = nodes[start : start + CHUNK]
+        properties = fetch_properties(store, [n.ref for n in part])
+        for n in part:
+            props = readable(properties.get(n.ref, {}))
+            yield {"label": n.label.value, "uid": n.uid, "depth": n.depth} | props
+
+
+def _edge_rows(scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
+    kept = {n.ref for n in selected(scope, request)} | {scope.source}
+    for e in scope.edges:
+        if e.source in kept and e.target in kept:
+            times = readable({"start": e.start, "end": e.end})
+            yield {
+                "type": e.type.value,
+                "source_label": e.source.label.value,
+                "source_uid": e.source.uid,
+                "target_label": e.target.label.value,
+                "target_uid": e.target.uid,
+                "quantity": e.quantity,
+                "unit": e.unit,
+                **times,
+            }
+
+
+def export(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what: What) -> Iterator[bytes]:
+    """The selected nodes (with every property) or the relationships among them, as CSV (one column
+    per property the model knows) or JSON Lines, in chunks of bytes for a streamed response."""
+    if what == "nodes":
+        rows = _with_properties(store, selected(scope, request))
+        columns = NODE_COLUMNS
+    else:
+        rows = _edge_rows(scope, request)
+        columns = EDGE_COLUMNS
+    if fmt == "jsonl":
+        yield from _chunks(json.dumps({k: v for k, v in row.items() if v is not None}) + "\n" for row in rows)
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+
+    def lines() -> Iterator[str]:
+        for row in rows:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    yield buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    yield from _chunks(lines())
+
+
+def _chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[bytes]:
+    part: list[str] = []
+    length = 0
+    for line in lines:
+        part.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(part).encode()
+            part, length = [], 0
+    if part:
+        yield "".join(part).encode()

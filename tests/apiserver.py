@@ -1,0 +1,83 @@
+"""A real API process for the tests: ``lineage serve`` on a free port over its own data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from conftest import short_tmpdir
+
+from lineage.demo import demo_dir
+from lineage.engines.embedded_server import EmbeddedServer
+
+KEYS = {"viewer": "viewer-key-1", "editor": "editor-key-2", "admin": "admin-key-3"}
+
+
+@dataclass
+class Api:
+    url: str
+    data_dir: Path
+
+    def client(self, role: str | None = "viewer") -> httpx.Client:
+        headers = {"X-API-Key": KEYS[role]} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(demo: bool = True, keys: bool = True, **settings: str) -> Iterator[Api]:
+    """Start the API (with the demo loaded first if asked), yield it, stop it and check that it
+    stopped the embedded server it started."""
+    data_dir = short_tmpdir("lin-api-")
+    env = {**os.environ, "LINEAGE_DATA_DIR": str(data_dir)}
+    env |= {f"LINEAGE_{k.upper()}": v for k, v in settings.items()}
+    if keys:
+        env["LINEAGE_API_KEYS"] = json.dumps({key: role for role, key in KEYS.items()})
+    if demo:
+        subprocess.run(
+            [sys.executable, "-m", "lineage.cli", "load", str(demo_dir())],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lineage.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start:\n{process.communicate()[0]}") from None
+            time.sleep(0.1)
+    try:
+        yield Api(url, data_dir)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+        assert "Exception in ASGI application" not in output, f"an error escaped the handlers:\n{output}"
+        assert EmbeddedServer(data_dir).pid() is None, "the API must stop the embedded server it started"
+        shutil.rmtree(data_dir, ignore_errors=True)
