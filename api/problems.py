@@ -130,21 +130,22 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
+#: What each documented status means, for the OpenAPI description.
+_MEANINGS = {
+    401: "No or a wrong API key",
+    403: "The key's role is too small",
+    404: "No such node",
+    413: "Scope or body past its limit",
+    415: "Unsupported media type",
+    422: "Invalid parameters or input",
+    500: "Internal error",
+    503: "Engine unavailable",
+}
+
+
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the problems a route can answer with."""
     return {
-        status: {
-            "model": Problem,
-            "content": {MEDIA_TYPE: {}},
-            "description": _TITLES.get(
-                status,
-                {
-                    413: "Scope too large",
-                    422: "Invalid request or input",
-                    500: "Internal error",
-                    503: "Engine unavailable",
-                }.get(status, "Problem"),
-            ),
-        }
+        status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": _MEANINGS[status]}
         for status in statuses
     }
