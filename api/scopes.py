@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import VIEWER, StoreDep
@@ -18,6 +18,7 @@ from lineage.paging import PAGE_MAX, Format, ScopePage, ScopeRequest, What, expo
 from lineage.scope import (
     BACKWARD_SOURCES,
     FORWARD_SOURCES,
+    Direction,
     Scope,
     WhyPath,
     backward,
@@ -71,7 +72,7 @@ def _scope(store: Store, request: ScopeRequest, max_nodes: int | None) -> Scope:
 
 
 def _request(
-    direction: str,
+    direction: Direction,
     label: StrEnum,
     uid: str,
     start: str | None,
@@ -81,11 +82,31 @@ def _request(
 ) -> ScopeRequest:
     return ScopeRequest(
         direction=direction,
-        source=NodeRef(Label(label.value), uid),  # type: ignore[arg-type]
+        source=NodeRef(Label(label.value), uid),
         window=window_between(start, end),
         kinds=frozenset(kinds or ()),
         max_depth=depth,
     )
+
+
+def forward_request(
+    label: ForwardQ,
+    uid: UidQ,
+    start: FromQ = None,
+    end: ToQ = None,
+    kinds: KindsQ = None,
+    depth: DepthQ = None,
+) -> ScopeRequest:
+    """The parameters every forward route shares, as one request (a dependency, so declared once)."""
+    return _request("forward", label, uid, start, end, kinds, depth)
+
+
+def backward_request(label: BackwardQ, uid: UidQ, kinds: KindsQ = None, depth: DepthQ = None) -> ScopeRequest:
+    return _request("backward", label, uid, None, None, kinds, depth)
+
+
+ForwardRequest = Annotated[ScopeRequest, Depends(forward_request)]
+BackwardRequest = Annotated[ScopeRequest, Depends(backward_request)]
 
 
 def _stream(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what: What) -> StreamingResponse:
@@ -109,35 +130,25 @@ def lot_affected(store: StoreDep, uid: Annotated[str, Path(max_length=256, patte
 @router.get("/scope/forward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
 def scope_forward(
     store: StoreDep,
-    label: ForwardQ,
-    uid: UidQ,
-    start: FromQ = None,
-    end: ToQ = None,
-    kinds: KindsQ = None,
-    depth: DepthQ = None,
+    request: ForwardRequest,
     limit: LimitQ = 500,
     cursor: CursorQ = None,
     max_nodes: MaxNodesQ = None,
 ) -> ScopePage:
     """Everything downstream of a lot, batch, supplier, or a machine or operator over a window, a page
     at a time (nodes by depth, kind, uid; each with the relationships that lead to it)."""
-    request = _request("forward", label, uid, start, end, kinds, depth)
     return page(store, _scope(store, request, max_nodes), request, limit, cursor)
 
 
 @router.get("/scope/backward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
 def scope_backward(
     store: StoreDep,
-    label: BackwardQ,
-    uid: UidQ,
-    kinds: KindsQ = None,
-    depth: DepthQ = None,
+    request: BackwardRequest,
     limit: LimitQ = 500,
     cursor: CursorQ = None,
     max_nodes: MaxNodesQ = None,
 ) -> ScopePage:
     """Everything upstream of a complaint, sale, shipment, customer, batch or lot, a page at a time."""
-    request = _request("backward", label, uid, None, None, kinds, depth)
     return page(store, _scope(store, request, max_nodes), request, limit, cursor)
 
 
@@ -152,19 +163,13 @@ EXPORTED = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}}, "desc
 )
 def scope_forward_export(
     store: StoreDep,
-    label: ForwardQ,
-    uid: UidQ,
-    start: FromQ = None,
-    end: ToQ = None,
-    kinds: KindsQ = None,
-    depth: DepthQ = None,
+    request: ForwardRequest,
     format: FormatQ = "csv",
     what: WhatQ = "nodes",
     max_nodes: MaxNodesQ = None,
 ) -> StreamingResponse:
     """The whole forward scope streamed as CSV or JSON Lines: nodes with every property, or the
     relationships among them."""
-    request = _request("forward", label, uid, start, end, kinds, depth)
     return _stream(store, _scope(store, request, max_nodes), request, format, what)
 
 
@@ -176,16 +181,12 @@ def scope_forward_export(
 )
 def scope_backward_export(
     store: StoreDep,
-    label: BackwardQ,
-    uid: UidQ,
-    kinds: KindsQ = None,
-    depth: DepthQ = None,
+    request: BackwardRequest,
     format: FormatQ = "csv",
     what: WhatQ = "nodes",
     max_nodes: MaxNodesQ = None,
 ) -> StreamingResponse:
     """The whole backward trace streamed as CSV or JSON Lines."""
-    request = _request("backward", label, uid, None, None, kinds, depth)
     return _stream(store, _scope(store, request, max_nodes), request, format, what)
 
 
