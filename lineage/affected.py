@@ -109,6 +109,13 @@ class Affected(BaseModel):
 
 
 _CONTACT_FIELDS = ("name", "customer_type", "contact_name", "contact_email", "contact_phone", "address")
+_BATCH_FIELDS = ("product", "sku", "batch_type", "quantity", "unit", "site", "started_at", "ended_at")
+_SHIPMENT_FIELDS = ("shipped_at", "delivered_at", "carrier", "document")
+
+
+def _picked(properties: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The named stored properties (None where absent), times as ISO-8601."""
+    return readable({name: properties.get(name) for name in names})
 
 
 def response_level(regions: int, settings: Settings) -> Response:
@@ -157,9 +164,6 @@ def _amount_list(totals: dict[str, float]) -> list[Amount]:
 def summarise(scope: Scope, settings: Settings) -> Affected:
     props = {n.ref: n.properties for n in scope.nodes}
 
-    def p(ref: NodeRef, name: str) -> Any:
-        return props.get(ref, {}).get(name)
-
     dispatched_by: dict[str, str] = {}
     delivered_to: dict[str, str] = {}
     seller: dict[str, str] = {}
@@ -201,15 +205,8 @@ def summarise(scope: Scope, settings: Settings) -> Affected:
     batches = [
         AffectedBatch(
             uid=n.uid,
-            product=n.properties.get("product"),
-            sku=n.properties.get("sku"),
-            batch_type=n.properties.get("batch_type"),
-            quantity=n.properties.get("quantity"),
-            unit=n.properties.get("unit"),
-            site=n.properties.get("site"),
-            started_at=iso(n.properties.get("started_at")),
-            ended_at=iso(n.properties.get("ended_at")),
             depth=n.depth,
+            **_picked(n.properties, _BATCH_FIELDS),
         )
         for n in sorted(scope.nodes, key=lambda n: (n.depth, n.uid))
         if n.label == L.BATCH
@@ -217,10 +214,7 @@ def summarise(scope: Scope, settings: Settings) -> Affected:
     shipments = [
         AffectedShipment(
             uid=uid,
-            shipped_at=iso(p(NodeRef(L.SHIPMENT, uid), "shipped_at")),
-            delivered_at=iso(p(NodeRef(L.SHIPMENT, uid), "delivered_at")),
-            carrier=p(NodeRef(L.SHIPMENT, uid), "carrier"),
-            document=p(NodeRef(L.SHIPMENT, uid), "document"),
+            **_picked(props.get(NodeRef(L.SHIPMENT, uid), {}), _SHIPMENT_FIELDS),
             origin=dispatched_by.get(uid),
             customer=delivered_to.get(uid),
             lines=_lines(lines),
@@ -239,7 +233,7 @@ def summarise(scope: Scope, settings: Settings) -> Affected:
                 region=region,
                 received=_lines(received.get(n.uid, {})),
                 sold=_lines(sold.get(n.uid, {})),
-                **{k: n.properties.get(k) for k in _CONTACT_FIELDS},
+                **_picked(n.properties, _CONTACT_FIELDS),
             )
         )
     regions = [
