@@ -24,6 +24,8 @@ from lineage.store import Store
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = Store.open(Settings())
+    if app.state.store.settings.topology_index:
+        app.state.store.topology.keep_current()
     try:
         yield
     finally:
@@ -52,4 +54,11 @@ def health(store: StoreDep) -> JSONResponse | Health:
     except EngineError as e:
         body = Health(status="unavailable", lineage=__version__, auth=auth, detail=str(e))
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
-    return Health(status="ok", lineage=__version__, engine=info.engine, version=info.version, auth=auth)
+    return Health(
+        status="ok",
+        lineage=__version__,
+        engine=info.engine,
+        version=info.version,
+        auth=auth,
+        index=store.topology.state(),
+    )

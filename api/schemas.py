@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from lineage.model import readable
 from lineage.scope import WhyPath
+from lineage.topology import IndexState
 
 
 class Ref(BaseModel):
@@ -55,4 +56,5 @@ class Health(BaseModel):
     engine: str | None = None
     version: str | None = None
     auth: str = Field(description="'keys' when API keys are required, 'open' when none are configured")
+    index: IndexState | None = Field(None, description="the in-memory topology index scopes walk")
     detail: str | None = None

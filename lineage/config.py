@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     load_batch_rows: int = Field(10_000, ge=1, le=100_000)
     load_bulk: bool = True  # a load into an empty graph uses the engine's bulk path where it has one
     server_start_timeout_s: float = Field(120.0, gt=0)
+    # A long-lived process (`lineage serve`) keeps the lineage's shape in memory and walks scopes
+    # there (lineage.topology); off, every scope walks the database in Cypher.
+    topology_index: bool = True
 
     # Suggested response level by the number of regions a scope reached.
     response_national_regions: int = Field(3, ge=1)

@@ -18,12 +18,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
 
 from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
 from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso, to_epoch_ms
 from lineage.store import Store
+from lineage.walk import Selection
+from lineage.walk import backward as walk_backward
+from lineage.walk import forward as walk_forward
 
 Direction = Literal["forward", "backward"]
 CHUNK = 10_000
@@ -408,6 +414,85 @@ def fetch_properties(
     return result
 
 
+def _assemble(
+    walk: Selection,
+    budget: _Budget,
+    source: NodeRef,
+    direction: Direction,
+    window: Window | None,
+    properties: Iterable[Label],
+) -> Scope:
+    """A :class:`Scope` from a walk over the index: the same nodes, edges and depths as the Cypher
+    walk's :meth:`_Builder.finish` gives, made from arrays (a supplier's 20,000 edges in a few ms)."""
+    topology = walk.topology
+    taken = walk.edges()
+    ends = {rel: (topology.relations[rel].src[p], topology.relations[rel].dst[p]) for rel, p in taken.items()}
+    parts = [end for pair in ends.values() for end in pair]
+    if walk.source is not None:
+        parts.append(np.array([walk.source]))
+    if not parts:  # the source has no relationship at all: the scope is the source alone
+        found = fetch_properties(budget.store, [source], budget)
+        if source not in found:
+            raise NotFound(source.label.value, source.uid)
+        return Scope(
+            direction,
+            source,
+            window,
+            [ScopeNode(source.label, source.uid, 0, found[source])],
+            [],
+            budget.elapsed_ms,
+        )
+    ids = np.unique(np.concatenate(parts))
+    budget.check(ids.size)
+    refs = topology.refs(ids)
+    wanted = frozenset(properties)
+    found = fetch_properties(budget.store, [r for r in refs if r.label in wanted or r == source], budget)
+    if source not in found:
+        raise NotFound(source.label.value, source.uid)
+
+    local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
+    backward = direction == "backward"
+    heads, tails = [], []
+    for rel, (a, b) in local.items():
+        turned = (rel in _CONTEXT_TYPES) != backward  # as oriented() turns them
+        heads.append(a if turned else b)
+        tails.append(b if turned else a)
+    depths = _depths_of(len(refs), int(np.searchsorted(ids, walk.source)), heads, tails)
+    order = np.argsort(np.array([d if d >= 0 else len(refs) for d in depths]), kind="stable").tolist()
+    nodes = [ScopeNode(refs[i].label, refs[i].uid, depths[i], found.get(refs[i], {})) for i in order]
+
+    edges: list[ScopeEdge] = []
+    units = topology.units
+    for rel, positions in taken.items():
+        relation = topology.relations[rel]
+        a, b = local[rel]
+        columns = (relation.quantity, relation.unit, relation.start, relation.end)
+        rows = zip(a.tolist(), b.tolist(), *(c[positions].tolist() for c in columns), strict=True)
+        for x, y, q, u, s, e in rows:  # NaN is the index's null, and the only value not equal to itself
+            q_, u_ = (None if q != q else q), (None if u < 0 else units[u])
+            edges.append(
+                ScopeEdge(
+                    rel, refs[x], refs[y], q_, u_, None if s != s else int(s), None if e != e else int(e)
+                )
+            )
+    return Scope(direction, source, window, nodes, edges, budget.elapsed_ms)
+
+
+def _depths_of(size: int, start: int, heads: list[np.ndarray], tails: list[np.ndarray]) -> list[int]:
+    """Each node's distance from ``start`` along the oriented edges ``tail -> head``; -1 if none."""
+    depth = [-1] * size
+    depth[start] = 0
+    if not heads:
+        return depth
+    tail, head = np.concatenate(tails), np.concatenate(heads)
+    graph = csr_matrix((np.ones(tail.size, dtype=bool), (tail, head)), shape=(size, size))
+    order, parents = breadth_first_order(graph, start, directed=True, return_predecessors=True)
+    parent = parents.tolist()
+    for node in order[1:].tolist():  # breadth-first: a parent's depth is set before its children's
+        depth[node] = depth[parent[node]] + 1
+    return depth
+
+
 def _consumers(scope: _Builder, query: str, label: Label, uids: list[str], seen: set[str]) -> list[str]:
     """One level downstream: record each CONSUMED_BY edge, return the batches not seen before."""
     reached: list[str] = []
@@ -438,6 +523,11 @@ def _forward(
             f"a time window applies to Machine and Operator scopes, not to {source.label.value}"
         )
     budget = _Budget(store, f"forward scope of {source}", max_nodes, timeout_s)
+    topology = store.topology.current()
+    if topology is not None:
+        span = (window.start, window.end) if window else None
+        walk = walk_forward(topology, source, span, budget.check)
+        return _assemble(walk, budget, source, "forward", window, properties)
     scope = _Builder(budget, source, properties)
     L = Label
 
@@ -505,6 +595,10 @@ def _backward(
             f"use a forward scope for a {source.label.value}"
         )
     budget = _Budget(store, f"backward trace of {source}", max_nodes, timeout_s)
+    topology = store.topology.current()
+    if topology is not None:
+        walk = walk_backward(topology, source, budget.check)
+        return _assemble(walk, budget, source, "backward", None, properties)
     scope = _Builder(budget, source, properties)
     L = Label
 

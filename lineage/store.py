@@ -14,6 +14,7 @@ from lineage.engines import Engine, EngineInfo, Row, open_engine
 from lineage.errors import LineageError
 from lineage.model import Label
 from lineage.queries import QueryBook, default_book
+from lineage.topology import TopologyCache
 
 
 class Store:
@@ -21,6 +22,8 @@ class Store:
         self.engine = engine
         self.settings = settings
         self.queries = book or default_book()
+        #: The in-memory index of the lineage's shape; built only when asked (see :mod:`lineage.topology`).
+        self.topology = TopologyCache(self)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Store:
@@ -54,6 +57,7 @@ class Store:
             pass
 
     def close(self) -> None:
+        self.topology.drop()
         self.engine.close()
 
     def __enter__(self) -> Store:

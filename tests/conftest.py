@@ -95,10 +95,24 @@ def store(request: pytest.FixtureRequest) -> Store:
     """An empty graph on each available engine; one server per engine for the whole session."""
     opened: Store = request.getfixturevalue(f"{'falkor' if request.param == 'falkordb' else 'neo4j'}_store")
     opened.clear()
+    opened.topology.drop()  # a test that wants the index builds it
     return opened
 
 
+@pytest.fixture(params=["cypher", "index"])
+def walk(request: pytest.FixtureRequest) -> str:
+    """How scopes walk the graph: in the database (Cypher), or over the in-memory topology index.
+    A test that loads data calls :func:`ready` afterwards, which builds the index when it is asked for."""
+    return str(request.param)
+
+
+def ready(store: Store, walk: str) -> None:
+    if walk == "index":
+        store.topology.build()
+
+
 @pytest.fixture
-def demo_store(store: Store) -> Store:
+def demo_store(store: Store, walk: str) -> Store:
     load(store, [demo_dir()])
+    ready(store, walk)
     return store

@@ -8,6 +8,7 @@ import pytest
 
 from lineage.errors import QueryFileError
 from lineage.model import REL_ENDPOINTS, Label, node_query_name, rel_query_name
+from lineage.topology import topology_query_name
 from lineage.queries import QueryBook, parse_query_file
 
 GOOD = """// name: {name}
@@ -28,6 +29,19 @@ def test_every_label_and_relationship_variant_has_its_upsert_query() -> None:
             query = book[rel_query_name(rel, src, dst)]
             assert f"(a:{src.value} " in query.text and f"(b:{dst.value} " in query.text
             assert f"[r:{rel.value}]" in query.text
+
+
+def test_every_relationship_variant_is_read_into_the_topology_index() -> None:
+    book = QueryBook.load()
+    for rel, pairs in REL_ENDPOINTS.items():
+        for src, dst in pairs:
+            query = book[topology_query_name(rel, src, dst)]
+            assert f"(a:{src.value})-[r:{rel.value}]->(b:{dst.value})" in query.text
+            assert query.returns == ("src", "dst", "quantity", "unit", "start", "end")
+    unread = {q.name for q in book if q.name.startswith("topology_rel_")} - {
+        topology_query_name(rel, src, dst) for rel, pairs in REL_ENDPOINTS.items() for src, dst in pairs
+    }
+    assert not unread
 
 
 def test_headers_describe_the_queries() -> None:

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from conftest import ready
 from hypothesis import given
 from hypothesis import strategies as st
 from reference import Reference
@@ -38,9 +39,10 @@ def check_paths(scope: Scope) -> None:
 
 @given(records=lineage_graphs(), data=st.data())
 def test_forward_scope_matches_the_reference(
-    store: Store, records: list[dict[str, Any]], data: st.DataObject
+    store: Store, walk: str, records: list[dict[str, Any]], data: st.DataObject
 ) -> None:
     load_records(store, records)
+    ready(store, walk)
     reference = Reference(records)
     sources = [r for r in records if r["kind"] in ("MaterialLot", "Batch", "Supplier")]
     for r in data.draw(
@@ -61,9 +63,10 @@ def test_forward_scope_matches_the_reference(
 
 @given(records=lineage_graphs(), data=st.data())
 def test_backward_trace_matches_the_reference(
-    store: Store, records: list[dict[str, Any]], data: st.DataObject
+    store: Store, walk: str, records: list[dict[str, Any]], data: st.DataObject
 ) -> None:
     load_records(store, records)
+    ready(store, walk)
     reference = Reference(records)
     sources = [r for r in records if r["kind"] in ("Complaint", "Sale", "Customer", "Batch")]
     for r in data.draw(

@@ -1,0 +1,178 @@
+"""Forward scope and backward trace walked over the in-memory topology index.
+
+Each walk follows the same steps, in the same order and with the same rules, as the Cypher walk in
+:mod:`lineage.scope` (the query files it names are cited at each step), so both give the same scope;
+the tests hold them to that on generated graphs. A step takes a whole frontier at once: a sorted
+search finds every relationship leaving it, and a visited mask keeps each node to one visit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lineage.model import Label, NodeRef, RelType
+from lineage.topology import EMPTY, Topology
+
+#: Called with the number of nodes reached so far; raises when the scope is over its budget.
+Checkpoint = Callable[[int], None]
+L = Label
+R = RelType
+
+
+class Selection:
+    """The relationships a walk took, as positions in each :class:`~lineage.topology.Relation`."""
+
+    def __init__(self, topology: Topology, source: int | None) -> None:
+        self.topology = topology
+        self.source = source
+        self.taken: dict[RelType, list[np.ndarray]] = {}
+        self.seen = np.zeros(topology.size, dtype=bool)
+        self.reached = 0
+        if source is not None:
+            self.mark(np.array([source]))
+
+    def take(self, rel: RelType, positions: np.ndarray) -> None:
+        if positions.size:
+            self.taken.setdefault(rel, []).append(positions)
+            relation = self.topology.relations[rel]
+            self.mark(relation.src[positions])
+            self.mark(relation.dst[positions])
+
+    def mark(self, ids: np.ndarray) -> np.ndarray:
+        """Mark ``ids`` reached; returns those not reached before, each once."""
+        fresh = np.unique(ids[~self.seen[ids]])
+        self.seen[fresh] = True
+        self.reached += fresh.size
+        return fresh
+
+    def edges(self) -> dict[RelType, np.ndarray]:
+        return {rel: np.unique(np.concatenate(parts)) for rel, parts in self.taken.items()}
+
+
+def forward(
+    topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint
+) -> Selection:
+    rel = topology.relations
+    s = topology.id(source)
+    walk = Selection(topology, s)
+    if s is None:
+        return walk
+    here = np.array([s])
+    lots, batches = EMPTY, EMPTY
+    if source.label == L.SUPPLIER:  # scope_supplier_lots
+        taken = rel[R.SUPPLIED].out_of(here)
+        walk.take(R.SUPPLIED, taken)
+        lots = np.unique(rel[R.SUPPLIED].dst[taken])
+    elif source.label == L.MATERIAL_LOT:
+        lots = here
+    elif source.label == L.BATCH:
+        batches = here
+    else:  # scope_machine_batches, scope_operator_batches: runs overlapping the window
+        kind = R.RAN_ON if source.label == L.MACHINE else R.HANDLED_BY
+        lo, hi = window or (-(2**62), 2**62)
+        taken = rel[kind].into(here)
+        taken = taken[(rel[kind].start[taken] < hi) & (rel[kind].end[taken] > lo)]
+        walk.take(kind, taken)
+        batches = np.unique(rel[kind].src[taken])
+    checkpoint(walk.reached)
+
+    consumed = rel[R.CONSUMED_BY]
+    visited = np.zeros(topology.size, dtype=bool)  # batches expanded or queued, as the Cypher walk's `seen`
+    visited[batches] = True
+    frontier = [batches]
+    taken = consumed.out_of(lots)  # scope_lot_consumers
+    walk.take(R.CONSUMED_BY, taken)
+    frontier.append(_unvisited(consumed.dst[taken], visited))
+    level = np.concatenate(frontier)
+    every = [level]
+    while level.size:  # scope_batch_consumers, one level at a time
+        checkpoint(walk.reached)
+        taken = consumed.out_of(level)
+        walk.take(R.CONSUMED_BY, taken)
+        level = _unvisited(consumed.dst[taken], visited)
+        every.append(level)
+    batches = np.concatenate(every)
+    checkpoint(walk.reached)
+
+    # scope_batch_outflow: shipments and sales of the scoped batches, their customers, and a
+    # distributor's dispatch of a shipment only when that distributor received scoped goods.
+    taken = rel[R.SHIPPED_IN].out_of(batches)
+    walk.take(R.SHIPPED_IN, taken)
+    shipments = np.unique(rel[R.SHIPPED_IN].dst[taken])
+    taken = rel[R.DELIVERED_TO].out_of(shipments)
+    walk.take(R.DELIVERED_TO, taken)
+    receivers = np.unique(rel[R.DELIVERED_TO].dst[taken])
+    taken = rel[R.DISPATCHED].into(shipments)
+    walk.take(R.DISPATCHED, taken[np.isin(rel[R.DISPATCHED].src[taken], receivers)])
+    taken = rel[R.SOLD_IN].out_of(batches)
+    walk.take(R.SOLD_IN, taken)
+    walk.take(R.SOLD, rel[R.SOLD].into(np.unique(rel[R.SOLD_IN].dst[taken])))
+    checkpoint(walk.reached)
+    return walk
+
+
+def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint) -> Selection:
+    rel = topology.relations
+    s = topology.id(source)
+    walk = Selection(topology, s)
+    if s is None:
+        return walk
+    here = np.array([s])
+    sales, shipments, batches, lots = EMPTY, EMPTY, EMPTY, EMPTY
+    if source.label == L.COMPLAINT:  # trace_complaint_subjects
+        taken = rel[R.ABOUT].out_of(here)
+        walk.take(R.ABOUT, taken)
+        subjects = rel[R.ABOUT].dst[taken]
+        sales, batches = topology.ids_of(L.SALE, subjects), topology.ids_of(L.BATCH, subjects)
+    elif source.label == L.SALE:
+        sales = here
+    elif source.label == L.SHIPMENT:
+        shipments = here
+    elif source.label == L.CUSTOMER:  # trace_customer_receipts
+        taken = rel[R.DELIVERED_TO].into(here)
+        walk.take(R.DELIVERED_TO, taken)
+        shipments = rel[R.DELIVERED_TO].src[taken]
+        taken = rel[R.SOLD].out_of(here)
+        walk.take(R.SOLD, taken)
+        sales = rel[R.SOLD].dst[taken]
+    elif source.label == L.BATCH:
+        batches = here
+    else:
+        lots = here
+
+    found = [batches]
+    for kind, ends in ((R.SOLD_IN, sales), (R.SHIPPED_IN, shipments)):  # trace_sale_batches, ..._shipment_
+        taken = rel[kind].into(np.unique(ends))
+        walk.take(kind, taken)
+        found.append(rel[kind].src[taken])
+    checkpoint(walk.reached)
+
+    consumed = rel[R.CONSUMED_BY]
+    visited = np.zeros(topology.size, dtype=bool)
+    level = _unvisited(np.concatenate(found), visited)
+    every, inputs = [level], [lots]
+    while level.size:  # trace_batch_inputs, one level at a time
+        checkpoint(walk.reached)
+        taken = consumed.into(level)
+        walk.take(R.CONSUMED_BY, taken)
+        sources = consumed.src[taken]
+        inputs.append(topology.ids_of(L.MATERIAL_LOT, sources))
+        level = _unvisited(topology.ids_of(L.BATCH, sources), visited)
+        every.append(level)
+    batches, lots = np.concatenate(every), np.unique(np.concatenate(inputs))
+    checkpoint(walk.reached)
+
+    walk.take(R.RAN_ON, rel[R.RAN_ON].out_of(batches))  # trace_batch_machines
+    walk.take(R.HANDLED_BY, rel[R.HANDLED_BY].out_of(batches))  # trace_batch_operators
+    walk.take(R.INSPECTED, rel[R.INSPECTED].into(np.concatenate([batches, lots])))  # trace_*_inspections
+    walk.take(R.SUPPLIED, rel[R.SUPPLIED].into(lots))  # trace_lot_suppliers
+    checkpoint(walk.reached)
+    return walk
+
+
+def _unvisited(ids: np.ndarray, visited: np.ndarray) -> np.ndarray:
+    fresh = np.unique(ids[~visited[ids]])
+    visited[fresh] = True
+    return fresh

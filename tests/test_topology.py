@@ -1,0 +1,174 @@
+"""The in-memory topology index: the same scopes as the Cypher walk, and never a stale answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import HOUR, lineage_graphs
+from test_reference import load_records
+
+from lineage import NotFound, ScopeTooLarge
+from lineage.demo import demo_dir
+from lineage.loading.load import load
+from lineage.model import Label, NodeRef
+from lineage.scope import Scope, Window, backward, forward
+from lineage.store import Store
+
+BAD_LOT = NodeRef(Label.MATERIAL_LOT, "L-4471")
+
+
+def whole(scope: Scope) -> dict[str, Any]:
+    """Everything a scope says, in an order that does not depend on how it was walked."""
+    data = scope.to_dict()
+    data.pop("elapsed_ms")
+    data["nodes"] = sorted(data["nodes"], key=lambda n: (n["label"], n["uid"]))
+    data["edges"] = sorted(data["edges"], key=json.dumps)
+    return data
+
+
+def both_ways(store: Store, call: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    store.topology.drop()
+    by_cypher = whole(call())
+    store.topology.build()
+    try:
+        by_index = whole(call())
+    finally:
+        store.topology.drop()
+    return by_cypher, by_index
+
+
+@given(records=lineage_graphs(), data=st.data())
+def test_the_index_walk_gives_exactly_the_cypher_walks_scope(
+    store: Store, records: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    load_records(store, records)
+    kinds = ("MaterialLot", "Batch", "Supplier", "Complaint", "Sale", "Customer", "Shipment")
+    sources = [r for r in records if r["kind"] in kinds]
+    chosen = data.draw(
+        st.lists(st.sampled_from(sources), min_size=1, max_size=5, unique_by=lambda r: r["uid"])
+    )
+    calls = []
+    for r in chosen:
+        ref = NodeRef(Label(r["kind"]), r["uid"])
+        if r["kind"] in ("MaterialLot", "Batch", "Supplier"):
+            calls.append(lambda ref=ref: forward(store, ref))
+        if r["kind"] not in ("Supplier",):
+            calls.append(lambda ref=ref: backward(store, ref))
+    lo = data.draw(st.integers(0, 12)) * HOUR
+    window = Window(start=lo, end=lo + data.draw(st.integers(1, 6)) * HOUR)
+    for label, uid in ((Label.MACHINE, "M0"), (Label.OPERATOR, "O1")):
+        calls.append(lambda label=label, uid=uid: forward(store, NodeRef(label, uid), window))
+        calls.append(lambda label=label, uid=uid: forward(store, NodeRef(label, uid)))
+    for call in calls:
+        by_cypher, by_index = both_ways(store, call)
+        assert by_index == by_cypher
+
+
+def test_the_index_is_used_only_while_it_matches_the_graph(store: Store, tmp_path: Path) -> None:
+    demo_store = store
+    load(store, [demo_dir()])
+    demo_store.topology.build()
+    assert demo_store.topology.current() is not None
+    before = forward(demo_store, BAD_LOT).uids(Label.CUSTOMER)
+
+    # A new retailer receives affected B-3001: the next scope must include it, index or not.
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in (
+                {"kind": "Customer", "uid": "C-RET-W9", "name": "West shop", "region": "West"},
+                {"kind": "Shipment", "uid": "SH-99", "shipped_at": "2026-03-02T08:00:00Z"},
+                {"kind": "SHIPPED_IN", "from": "B-3001", "to": "SH-99", "quantity": 5, "unit": "cups"},
+                {"kind": "DELIVERED_TO", "from": "SH-99", "to": "C-RET-W9"},
+            )
+        )
+    )
+    load(demo_store, [extra])
+    assert demo_store.topology.current() is None  # stale: this scope walks the database
+    assert forward(demo_store, BAD_LOT).uids(Label.CUSTOMER) == before | {"C-RET-W9"}
+    demo_store.topology.build()
+    assert demo_store.topology.current() is not None
+    assert forward(demo_store, BAD_LOT).uids(Label.CUSTOMER) == before | {"C-RET-W9"}
+
+
+def test_a_load_by_another_process_is_seen_by_the_next_scope(
+    falkor_settings: Any, falkor_store: Store, tmp_path: Path
+) -> None:
+    store = falkor_store
+    store.clear()
+    load(store, [demo_dir()])
+    store.topology.build()
+    before = forward(store, BAD_LOT).uids(Label.CUSTOMER)
+    extra = tmp_path / "SHIPPED_IN.csv"  # a CSV file takes its kind from its name
+    extra.write_text("from,to,quantity,unit\nB-2002,SH-01,7,cups\n")
+    env = {
+        **os.environ,
+        "LINEAGE_DATA_DIR": str(falkor_settings.data_dir),
+        "LINEAGE_GRAPH": falkor_settings.graph,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "lineage.cli", "load", str(extra)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    scope = forward(store, BAD_LOT)
+    # B-2002 now also travels in SH-01, which went to the distributor: an edge the old index lacks.
+    assert any(e.source.uid == "B-2002" and e.target.uid == "SH-01" for e in scope.edges)
+    assert scope.uids(Label.CUSTOMER) == before
+    store.topology.drop()
+
+
+def test_a_process_that_keeps_the_index_rebuilds_it_in_the_background(store: Store) -> None:
+    load(store, [demo_dir()])
+    topology = store.topology
+    topology.keep_current()
+    assert _eventually(lambda: topology.current() is not None), topology.state()
+    first = topology.current()
+    state = topology.state()
+    assert state.state == "built" and state.relationships and state.nodes
+
+    store.run("admin_delete_some", limit=1)  # any write, even one that no load recorded
+    assert topology.current() is None  # seen at once; a rebuild starts
+    assert _eventually(lambda: topology.current() not in (None, first)), topology.state()
+    assert topology.current().revision != first.revision
+    topology.drop()
+    assert topology.state().state == "off"
+
+
+def test_a_node_without_relationships_is_its_own_scope_and_an_unknown_one_is_named(
+    demo_store: Store, walk: str, tmp_path: Path
+) -> None:
+    lone = tmp_path / "lone.jsonl"
+    lone.write_text(json.dumps({"kind": "MaterialLot", "uid": "L-LONE", "material": "salt"}))
+    load(demo_store, [lone])
+    if walk == "index":
+        demo_store.topology.build()
+    scope = forward(demo_store, NodeRef(Label.MATERIAL_LOT, "L-LONE"))
+    assert [(n.uid, n.depth, n.properties["material"]) for n in scope.nodes] == [("L-LONE", 0, "salt")]
+    assert scope.edges == []
+    with pytest.raises(NotFound, match="L-NOPE"):
+        forward(demo_store, NodeRef(Label.MATERIAL_LOT, "L-NOPE"))
+    with pytest.raises(ScopeTooLarge, match="limit of 3 nodes"):
+        forward(demo_store, BAD_LOT, max_nodes=3)
+
+
+def _eventually(check: Any, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
