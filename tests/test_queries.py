@@ -8,8 +8,8 @@ import pytest
 
 from lineage.errors import QueryFileError
 from lineage.model import REL_ENDPOINTS, Label, node_query_name, rel_query_name
-from lineage.topology import topology_query_name
 from lineage.queries import QueryBook, parse_query_file
+from lineage.topology import topology_query_name
 
 GOOD = """// name: {name}
 // params: uids
