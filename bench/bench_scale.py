@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,6 +79,28 @@ def timed(calls: list[tuple[str, Any]]) -> dict[str, Any]:
     }
 
 
+def build_index(store: Store) -> dict[str, Any]:
+    """Build the topology index scopes walk, as `lineage serve` does at start; its time and size."""
+    print("building the topology index ...", flush=True)
+    topology = store.topology.build()
+    report = {
+        "seconds": round(topology.built_s, 1),
+        "nodes": topology.size,
+        "relationships": topology.relationships(),
+        "array_mb": round(topology.nbytes() / 2**20, 1),
+        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(f"  {report}", flush=True)
+    return report
+
+
+def run_workloads(store: Store, workloads: dict[str, list[tuple[str, Any]]], into: dict[str, Any]) -> None:
+    for name, calls in workloads.items():
+        print(f"timing {name} ({len(calls)} sources) ...", flush=True)
+        into[name] = timed(calls)
+        print(f"  {into[name]}", flush=True)
+
+
 def shift_scope(store: Store, shift: dict[str, Any]) -> Any:
     window = Window(start=shift["from"], end=shift["to"])
     return forward(store, NodeRef(Label.MACHINE, shift["machine"]), window)
@@ -125,6 +148,7 @@ def main() -> None:
         settings = Settings(data_dir=db, graph="plant", scope_max_nodes=2_000_000, scope_timeout_s=120)
         with Store.open(settings) as store:
             results["server_memory"] = store.info().details.get("used_memory")
+            results["index"] = build_index(store)
             lots = samples["lots"]
             workloads: dict[str, list[tuple[str, Any]]] = {
                 "forward: lot (typical)": [
@@ -145,17 +169,26 @@ def main() -> None:
             workloads["forward: supplier"] = [
                 (s, lambda s=s: forward(store, NodeRef(Label.SUPPLIER, s))) for s in suppliers
             ]
+            workloads["forward: supplier, no properties"] = [
+                (s, lambda s=s: forward(store, NodeRef(Label.SUPPLIER, s), properties=())) for s in suppliers
+            ]
             results["workloads"] = {}
-            for name, calls in workloads.items():
-                print(f"timing {name} ({len(calls)} sources) ...", flush=True)
-                results["workloads"][name] = timed(calls)
-                print(f"  {results['workloads'][name]}", flush=True)
+            run_workloads(store, workloads, results["workloads"])
+            store.topology.drop()
+            cypher = {
+                f"{name} [Cypher walk]": calls for name, calls in workloads.items() if "supplier" in name
+            }
+            cypher["forward: lot (typical) [Cypher walk]"] = workloads["forward: lot (typical)"]
+            run_workloads(store, cypher, results["workloads"])
         with Store.open(Settings(data_dir=db, graph="diamond", scope_timeout_s=120)) as store:
+            results["index_diamond"] = build_index(store)
             calls = [(lot, lambda lot=lot: forward(store, NodeRef(Label.MATERIAL_LOT, lot)))
                      for lot in json.loads((diamond_dir / "samples.json").read_text())["lots"]]  # fmt: skip
             calls += [("DS", lambda: forward(store, NodeRef(Label.SUPPLIER, "DS")))]
-            results["workloads"]["forward: diamond 16x200x4"] = timed(calls)
-            print(f"  diamond {results['workloads']['forward: diamond 16x200x4']}", flush=True)
+            diamond = {"forward: diamond 16x200x4": calls}
+            run_workloads(store, diamond, results["workloads"])
+            store.topology.drop()
+            run_workloads(store, {"forward: diamond 16x200x4 [Cypher walk]": calls}, results["workloads"])
     finally:
         lineage_cli(db, "plant", "stop")
 
@@ -180,6 +213,11 @@ def markdown(r: dict[str, Any]) -> str:
         f"(validate {load['seconds']['validate']:.1f} s, check {load['seconds']['check']:.1f} s, "
         f"write {load['seconds']['write']:.1f} s)",
         "",
+        f"Topology index (built once per process, as `lineage serve` does at start): {_index(r['index'])}; "
+        f"diamond: {_index(r['index_diamond'])}",
+        "",
+        "Scopes walk the index unless marked [Cypher walk] (the database, one query per level).",
+        "",
         "| workload | sources | scope nodes (median, min-max) | median ms | p95 ms | min-max ms |",
         "|---|---|---|---|---|---|",
     ]
@@ -190,6 +228,13 @@ def markdown(r: dict[str, Any]) -> str:
             f"| {w['median_ms']:.1f} | {w['p95_ms']:.1f} | {w['min_ms']:.1f}-{w['max_ms']:.1f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _index(i: dict[str, Any]) -> str:
+    return (
+        f"{i['seconds']} s for {i['nodes']:,} nodes and {i['relationships']:,} relationships, "
+        f"{i['array_mb']} MB of arrays, process peak RSS {i['process_peak_rss_mb']} MB"
+    )
 
 
 def _loadavg(values: list[float]) -> str:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from lineage.config import Settings
 from lineage.model import Label, NodeRef, RelType, iso, readable
-from lineage.scope import ALL_LABELS, Scope, Window, forward
+from lineage.scope import Scope, Window, forward
 from lineage.store import Store
 
 ResponseLevel = Literal["national", "regional", "local", "none"]
@@ -138,7 +138,7 @@ def response_level(regions: int, settings: Settings) -> Response:
 
 def affected(store: Store, source: NodeRef, window: Window | None = None) -> Affected:
     """Who and what ``source`` reached, ready for a coordinator (see the module docstring)."""
-    scope = forward(store, source, window, properties=ALL_LABELS)
+    scope = forward(store, source, window, properties=(L.BATCH, L.SHIPMENT, L.CUSTOMER))  # what it shows
     return summarise(scope, store.settings)
 
 

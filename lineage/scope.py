@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -27,6 +28,7 @@ from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
 from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso, to_epoch_ms
 from lineage.store import Store
+from lineage.topology import FLOW_TYPES, RUN_TYPES, Topology
 from lineage.walk import Selection
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
@@ -446,36 +448,57 @@ def _assemble(
     budget.check(ids.size)
     refs = topology.refs(ids)
     wanted = frozenset(properties)
-    found = fetch_properties(budget.store, [r for r in refs if r.label in wanted or r == source], budget)
+    # The engine looks the properties up while this thread makes the scope's objects.
+    fetching = _FETCHER.submit(
+        fetch_properties, budget.store, [r for r in refs if r.label in wanted or r == source], budget
+    )
+    try:
+        local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
+        backward = direction == "backward"
+        heads, tails = [], []
+        for rel, (a, b) in local.items():
+            turned = (rel in _CONTEXT_TYPES) != backward  # as oriented() turns them
+            heads.append(a if turned else b)
+            tails.append(b if turned else a)
+        depths = _depths_of(len(refs), int(np.searchsorted(ids, walk.source)), heads, tails)
+        order = np.argsort(np.array([d if d >= 0 else len(refs) for d in depths]), kind="stable").tolist()
+        edges = [
+            edge for rel, positions in taken.items() for edge in _edges(topology, rel, positions, local, refs)
+        ]
+    finally:
+        found = fetching.result()
     if source not in found:
         raise NotFound(source.label.value, source.uid)
-
-    local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
-    backward = direction == "backward"
-    heads, tails = [], []
-    for rel, (a, b) in local.items():
-        turned = (rel in _CONTEXT_TYPES) != backward  # as oriented() turns them
-        heads.append(a if turned else b)
-        tails.append(b if turned else a)
-    depths = _depths_of(len(refs), int(np.searchsorted(ids, walk.source)), heads, tails)
-    order = np.argsort(np.array([d if d >= 0 else len(refs) for d in depths]), kind="stable").tolist()
     nodes = [ScopeNode(refs[i].label, refs[i].uid, depths[i], found.get(refs[i], {})) for i in order]
-
-    edges: list[ScopeEdge] = []
-    units = topology.units
-    for rel, positions in taken.items():
-        relation = topology.relations[rel]
-        a, b = local[rel]
-        columns = (relation.quantity, relation.unit, relation.start, relation.end)
-        rows = zip(a.tolist(), b.tolist(), *(c[positions].tolist() for c in columns), strict=True)
-        for x, y, q, u, s, e in rows:  # NaN is the index's null, and the only value not equal to itself
-            q_, u_ = (None if q != q else q), (None if u < 0 else units[u])
-            edges.append(
-                ScopeEdge(
-                    rel, refs[x], refs[y], q_, u_, None if s != s else int(s), None if e != e else int(e)
-                )
-            )
     return Scope(direction, source, window, nodes, edges, budget.elapsed_ms)
+
+
+#: Property lookups run here, beside the thread that walks: a scope waits on the engine and on
+#: Python at once instead of one after the other.
+_FETCHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lineage-properties")
+
+
+def _edges(
+    topology: Topology,
+    rel: RelType,
+    positions: np.ndarray,
+    local: dict[RelType, tuple[np.ndarray, np.ndarray]],
+    refs: list[NodeRef],
+) -> Iterator[ScopeEdge]:
+    relation = topology.relations[rel]
+    a, b = local[rel]
+    nothing = [None] * positions.size
+    quantity, unit, start, end = nothing, nothing, nothing, nothing
+    # NaN is the index's null: the only value not equal to itself.
+    if rel in FLOW_TYPES:
+        units = topology.units
+        quantity = [None if q != q else q for q in relation.quantity[positions].tolist()]
+        unit = [None if u < 0 else units[u] for u in relation.unit[positions].tolist()]
+    elif rel in RUN_TYPES:
+        start = [None if t != t else int(t) for t in relation.start[positions].tolist()]
+        end = [None if t != t else int(t) for t in relation.end[positions].tolist()]
+    for x, y, q, u, s, e in zip(a.tolist(), b.tolist(), quantity, unit, start, end, strict=True):
+        yield ScopeEdge(rel, refs[x], refs[y], q, u, s, e)
 
 
 def _depths_of(size: int, start: int, heads: list[np.ndarray], tails: list[np.ndarray]) -> list[int]:

@@ -20,10 +20,15 @@ def test_the_scale_benchmark_runs_and_reports(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "out" / "scale-2500.json").read_text())
     assert results["load_plant"]["method"] == "bulk"
     assert results["load_plant"]["nodes"] >= 2500
-    assert set(results["workloads"]) == {
+    by_index = {
         "forward: lot (typical)", "forward: machine over a shift", "backward: customer",
-        "backward: complaint", "forward: supplier", "forward: diamond 16x200x4",
+        "backward: complaint", "forward: supplier", "forward: supplier, no properties",
+        "forward: diamond 16x200x4",
     }  # fmt: skip
+    by_cypher = {"forward: lot (typical)", "forward: supplier", "forward: supplier, no properties",
+                 "forward: diamond 16x200x4"}  # fmt: skip
+    assert set(results["workloads"]) == by_index | {f"{name} [Cypher walk]" for name in by_cypher}
+    assert results["index"]["relationships"] == results["load_plant"]["relationships"]
     assert all(w["runs"] > 0 and w["median_ms"] > 0 for w in results["workloads"].values())
     table = (tmp_path / "out" / "scale-2500.md").read_text()
     assert "| forward: supplier |" in table and "Load average" in table

@@ -1,7 +1,7 @@
 // name: topology_rel_inspected__inspection__batch
 // params: none
-// returns: src, dst, quantity, unit, start, end
+// returns: src, dst
 // mode: read
 // why: every INSPECTED from a Inspection to a Batch, read once into the in-memory topology index.
 MATCH (a:Inspection)-[r:INSPECTED]->(b:Batch)
-RETURN a.uid AS src, b.uid AS dst, r.quantity AS quantity, r.unit AS unit, r.start AS start, r.end AS end
+RETURN a.uid AS src, b.uid AS dst

@@ -1,7 +1,7 @@
 // name: topology_rel_inspected__inspection__lot
 // params: none
-// returns: src, dst, quantity, unit, start, end
+// returns: src, dst
 // mode: read
 // why: every INSPECTED from a Inspection to a MaterialLot, read once into the in-memory topology index.
 MATCH (a:Inspection)-[r:INSPECTED]->(b:MaterialLot)
-RETURN a.uid AS src, b.uid AS dst, r.quantity AS quantity, r.unit AS unit, r.start AS start, r.end AS end
+RETURN a.uid AS src, b.uid AS dst

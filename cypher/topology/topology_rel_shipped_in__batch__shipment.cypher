@@ -1,7 +1,7 @@
 // name: topology_rel_shipped_in__batch__shipment
 // params: none
-// returns: src, dst, quantity, unit, start, end
+// returns: src, dst, quantity, unit
 // mode: read
 // why: every SHIPPED_IN from a Batch to a Shipment, read once into the in-memory topology index.
 MATCH (a:Batch)-[r:SHIPPED_IN]->(b:Shipment)
-RETURN a.uid AS src, b.uid AS dst, r.quantity AS quantity, r.unit AS unit, r.start AS start, r.end AS end
+RETURN a.uid AS src, b.uid AS dst, r.quantity AS quantity, r.unit AS unit
