@@ -42,6 +42,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def wait_for_index(base: str, seconds: float = 600) -> dict[str, object]:
+    """Until the server answers and its topology index is built, as it is soon after any start."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            index = httpx.get(f"{base}/health", timeout=1).json().get("index") or {}
+            if index.get("state") in ("built", "off"):
+                return index
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the server did not build its index within {seconds:g} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -70,12 +84,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(600):
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        index = wait_for_index(base)
         timings: dict[str, list[float]] = {"affected": [], "forward": []}
         statuses: Counter[str] = Counter()
         lock = threading.Lock()
@@ -117,6 +126,7 @@ def main() -> None:
         "",
         f"- machine: {machine()}",
         f"- data: {args.data} ({' '.join(counts.split())[:300]})",
+        f"- topology index: {index}",
         f"- {total} requests in {wall:.1f} s: {total / wall:.1f} requests/s; statuses {dict(statuses)}",
         "",
         "| endpoint | requests | p50 ms | p95 ms | p99 ms | max ms |",
