@@ -475,7 +475,7 @@ def _assemble(
 
 #: Property lookups run here, beside the thread that walks: a scope waits on the engine and on
 #: Python at once instead of one after the other.
-_FETCHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lineage-properties")
+_FETCHER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lineage-properties")
 
 
 def _edges(

@@ -214,7 +214,7 @@ def _floats(values: Any) -> np.ndarray:
 
 
 def _relation(
-    rel: RelType, pieces: list[tuple[Label, Label, dict[str, Any]]], offsets: dict[Label, int]
+    rel: RelType, pieces: list[tuple[Label, Label, dict[str, np.ndarray]]], offsets: dict[Label, int]
 ) -> Relation:
     cols: dict[str, np.ndarray] = {}
     for name in ("src", "dst", "quantity", "unit", "start", "end"):

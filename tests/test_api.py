@@ -11,6 +11,7 @@ import io
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -732,3 +733,23 @@ def test_engine_down_is_503_with_retry_after() -> None:
         assert response.headers["retry-after"] == "5"
         health = httpx.get(f"{broken.url}/health", timeout=30)
         assert health.status_code == 503 and health.json()["status"] == "unavailable"
+
+
+def test_the_server_keeps_its_index_and_an_ingest_is_in_the_next_scope(scratch: Api) -> None:
+    with scratch.client("editor") as editor:
+        deadline = time.monotonic() + 60
+        while (index := editor.get("/health").json()["index"])["state"] != "built":
+            assert time.monotonic() < deadline, index
+            time.sleep(0.05)
+        assert index["relationships"] > 0 and index["nodes"] > 0
+        body = (
+            b'{"kind":"Customer","uid":"C-RET-W9","name":"West shop","region":"West"}\n'
+            b'{"kind":"Shipment","uid":"SH-99"}\n'
+            b'{"kind":"SHIPPED_IN","from":"B-3001","to":"SH-99","quantity":5,"unit":"cups"}\n'
+            b'{"kind":"DELIVERED_TO","from":"SH-99","to":"C-RET-W9"}\n'
+        )
+        ingest = editor.post("/ingest", content=body, headers={"Content-Type": "application/x-ndjson"})
+        assert ingest.status_code == 200, ingest.text
+        affected = editor.get("/lots/L-4471/affected").json()  # at once: no waiting for the index
+        regions = {r["region"]: [c["uid"] for c in r["customers"]] for r in affected["regions"]}
+        assert regions["West"] == ["C-RET-W9"]
