@@ -24,14 +24,14 @@ R = RelType
 class Selection:
     """The relationships a walk took, as positions in each :class:`~lineage.topology.Relation`."""
 
-    def __init__(self, topology: Topology, source: int | None) -> None:
+    def __init__(self, topology: Topology, source: NodeRef) -> None:
         self.topology = topology
-        self.source = source
+        self.source = topology.id(source)  # None: no relationship at all, so the walk takes none
         self.taken: dict[RelType, list[np.ndarray]] = {}
         self.seen = np.zeros(topology.size, dtype=bool)
         self.reached = 0
-        if source is not None:
-            self.mark(np.array([source]))
+        self.here = EMPTY if self.source is None else np.array([self.source])
+        self.mark(self.here)
 
     def take(self, rel: RelType, positions: np.ndarray) -> None:
         if positions.size:
@@ -55,11 +55,10 @@ def forward(
     topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint
 ) -> Selection:
     rel = topology.relations
-    s = topology.id(source)
-    walk = Selection(topology, s)
-    if s is None:
+    walk = Selection(topology, source)
+    if walk.source is None:
         return walk
-    here = np.array([s])
+    here = walk.here
     lots, batches = EMPTY, EMPTY
     if source.label == L.SUPPLIER:  # scope_supplier_lots
         taken = rel[R.SUPPLIED].out_of(here)
@@ -115,11 +114,10 @@ def forward(
 
 def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint) -> Selection:
     rel = topology.relations
-    s = topology.id(source)
-    walk = Selection(topology, s)
-    if s is None:
+    walk = Selection(topology, source)
+    if walk.source is None:
         return walk
-    here = np.array([s])
+    here = walk.here
     sales, shipments, batches, lots = EMPTY, EMPTY, EMPTY, EMPTY
     if source.label == L.COMPLAINT:  # trace_complaint_subjects
         taken = rel[R.ABOUT].out_of(here)

@@ -74,11 +74,10 @@ def test_the_index_walk_gives_exactly_the_cypher_walks_scope(
 
 
 def test_the_index_is_used_only_while_it_matches_the_graph(store: Store, tmp_path: Path) -> None:
-    demo_store = store
     load(store, [demo_dir()])
-    demo_store.topology.build()
-    assert demo_store.topology.current() is not None
-    before = forward(demo_store, BAD_LOT).uids(Label.CUSTOMER)
+    store.topology.build()
+    assert store.topology.current() is not None
+    before = forward(store, BAD_LOT).uids(Label.CUSTOMER)
 
     # A new retailer receives affected B-3001: the next scope must include it, index or not.
     extra = tmp_path / "extra.jsonl"
@@ -93,12 +92,12 @@ def test_the_index_is_used_only_while_it_matches_the_graph(store: Store, tmp_pat
             )
         )
     )
-    load(demo_store, [extra])
-    assert demo_store.topology.current() is None  # stale: this scope walks the database
-    assert forward(demo_store, BAD_LOT).uids(Label.CUSTOMER) == before | {"C-RET-W9"}
-    demo_store.topology.build()
-    assert demo_store.topology.current() is not None
-    assert forward(demo_store, BAD_LOT).uids(Label.CUSTOMER) == before | {"C-RET-W9"}
+    load(store, [extra])
+    assert store.topology.current() is None  # stale: this scope walks the database
+    assert forward(store, BAD_LOT).uids(Label.CUSTOMER) == before | {"C-RET-W9"}
+    store.topology.build()
+    assert store.topology.current() is not None
+    assert forward(store, BAD_LOT).uids(Label.CUSTOMER) == before | {"C-RET-W9"}
 
 
 def test_a_load_by_another_process_is_seen_by_the_next_scope(
