@@ -28,7 +28,7 @@ from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
 from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso, to_epoch_ms
 from lineage.store import Store
-from lineage.topology import FLOW_TYPES, RUN_TYPES, Topology
+from lineage.topology import DESCRIBED, FLOW_TYPES, RUN_TYPES, Topology
 from lineage.walk import Selection
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
@@ -46,10 +46,9 @@ BACKWARD_SOURCES = (
     Label.MATERIAL_LOT,
 )
 WINDOWED_SOURCES = (Label.MACHINE, Label.OPERATOR)
-#: Kinds whose stored properties a scope carries by default: what a summary shows (names, regions,
-#: contacts, batch types, results). Shipments and sales are the bulk of a large scope and carry their
-#: quantities on their relationships; ask for ``ALL_LABELS`` (or ``fetch_properties``) for the rest.
-SUMMARY_LABELS = tuple(label for label in Label if label not in (Label.SHIPMENT, Label.SALE))
+#: Kinds whose stored properties a scope carries by default: the ones the index holds (see
+#: :data:`lineage.topology.DESCRIBED`); ask for ``ALL_LABELS`` (or ``fetch_properties``) for the rest.
+SUMMARY_LABELS = DESCRIBED
 ALL_LABELS = tuple(Label)
 #: Relationship types stored pointing from a thing to its context rather than along the flow of
 #: material (a batch to the machine it ran on, a seller to its sale); an explanation walks them
@@ -339,6 +338,9 @@ class _Budget:
         return rows
 
     def check(self, nodes: int) -> None:
+        """Called at every level of a walk, so that both limits hold without a database call."""
+        if time.perf_counter() > self.deadline:
+            raise self._timed_out()
         if nodes > self.max_nodes:
             raise ScopeTooLarge(
                 "max_nodes",
@@ -448,10 +450,10 @@ def _assemble(
     budget.check(ids.size)
     refs = topology.refs(ids)
     wanted = frozenset(properties)
-    # The engine looks the properties up while this thread makes the scope's objects.
-    fetching = _FETCHER.submit(
-        fetch_properties, budget.store, [r for r in refs if r.label in wanted or r == source], budget
-    )
+    # The index holds the properties of the kinds a summary shows; the engine looks up the others
+    # (when asked for) while this thread makes the scope's objects.
+    fetched = [r for r in refs if r.label not in DESCRIBED and (r.label in wanted or r == source)]
+    fetching = _FETCHER.submit(fetch_properties, budget.store, fetched, budget) if fetched else None
     try:
         local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
         backward = direction == "backward"
@@ -460,16 +462,27 @@ def _assemble(
             turned = (rel in _CONTEXT_TYPES) != backward  # as oriented() turns them
             heads.append(a if turned else b)
             tails.append(b if turned else a)
-        depths = _depths_of(len(refs), int(np.searchsorted(ids, walk.source)), heads, tails)
+        start = int(np.searchsorted(ids, walk.source))
+        depths = _depths_of(len(refs), start, heads, tails)
         order = np.argsort(np.array([d if d >= 0 else len(refs) for d in depths]), kind="stable").tolist()
         edges = [
             edge for rel, positions in taken.items() for edge in _edges(topology, rel, positions, local, refs)
         ]
+        shown = {label for label in wanted if label in DESCRIBED} | {source.label}
+        node_ids = ids.tolist()
+        nodes = [
+            ScopeNode(refs[i].label, refs[i].uid, depths[i],
+                      (topology.properties(node_ids[i]) or {}) if refs[i].label in shown else {})
+            for i in order
+        ]  # fmt: skip
     finally:
-        found = fetching.result()
-    if source not in found:
-        raise NotFound(source.label.value, source.uid)
-    nodes = [ScopeNode(refs[i].label, refs[i].uid, depths[i], found.get(refs[i], {})) for i in order]
+        found = fetching.result() if fetching is not None else {}
+    if fetched:
+        if source.label not in DESCRIBED and source not in found:
+            raise NotFound(source.label.value, source.uid)
+        for node in nodes:
+            if node.label not in DESCRIBED:
+                node.properties = found.get(node.ref, {})
     return Scope(direction, source, window, nodes, edges, budget.elapsed_ms)
 
 

@@ -100,6 +100,23 @@ def test_the_index_is_used_only_while_it_matches_the_graph(store: Store, tmp_pat
     assert forward(store, BAD_LOT).uids(Label.CUSTOMER) == before | {"C-RET-W9"}
 
 
+def test_properties_held_by_the_index_change_with_the_graph(store: Store, tmp_path: Path) -> None:
+    load(store, [demo_dir()])
+    store.topology.build()
+    customer = next(n for n in forward(store, BAD_LOT).nodes if n.label == Label.CUSTOMER)
+    assert customer.properties["region"] != "Moved"
+    # An upsert that changes a property and adds nothing: the counts stay, the load record moves.
+    moved = tmp_path / "moved.jsonl"
+    moved.write_text(
+        json.dumps({**customer.properties, "kind": "Customer", "uid": customer.uid, "region": "Moved"})
+    )
+    load(store, [moved])
+    assert store.topology.current() is None
+    assert customer.uid in forward(store, BAD_LOT).customers_by_region()["Moved"]
+    store.topology.build()
+    assert customer.uid in forward(store, BAD_LOT).customers_by_region()["Moved"]
+
+
 def test_a_load_by_another_process_is_seen_by_the_next_scope(
     falkor_settings: Any, falkor_store: Store, tmp_path: Path
 ) -> None:

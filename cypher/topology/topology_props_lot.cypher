@@ -1,0 +1,8 @@
+// name: topology_props_lot
+// params: none
+// returns: uid, props
+// mode: read
+// why: the stored properties of every MaterialLot, read once into the topology index so that a scope's
+//      summary does not wait on thousands of lookups.
+MATCH (n:MaterialLot)
+RETURN n.uid AS uid, properties(n) AS props

@@ -1,0 +1,8 @@
+// name: topology_props_operator
+// params: none
+// returns: uid, props
+// mode: read
+// why: the stored properties of every Operator, read once into the topology index so that a scope's
+//      summary does not wait on thousands of lookups.
+MATCH (n:Operator)
+RETURN n.uid AS uid, properties(n) AS props
