@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import falkordb
@@ -74,25 +75,31 @@ class FalkorEngine:
 
     def ensure_schema(self, labels: Sequence[Label]) -> None:
         try:
-            indexed = {row[0] for row in self._graph.query("CALL db.indexes()").result_set if "uid" in row[1]}
-            missing = [label for label in labels if label.value not in indexed]
-            for label in missing:
-                _tolerate_concurrent(self._graph.create_node_range_index, label.value, "uid")
+            created_any = self._create_schema(labels)
             self._wait_for_constraints(labels)
-            if missing:
+            if created_any:
                 self.server.compact()  # so a restart never replays schema statements
         except redis.ResponseError as e:
             raise _map_error(e) from e
+
+    def _create_schema(self, labels: Sequence[Label]) -> bool:
+        """Ask for the uid index and unique constraint of each label; the server builds them in the
+        background. True if anything was missing."""
+        indexed = {row[0] for row in self._graph.query("CALL db.indexes()").result_set if "uid" in row[1]}
+        missing = [label for label in labels if label.value not in indexed]
+        for label in missing:
+            _tolerate_concurrent(self._graph.create_node_range_index, label.value, "uid")
+        existing = self._constraints()
+        unconstrained = [label for label in labels if label.value not in existing]
+        for label in unconstrained:
+            _tolerate_concurrent(self._graph.create_node_unique_constraint, label.value, "uid")
+        return bool(missing or unconstrained)
 
     def _constraints(self) -> dict[str, str]:
         rows = self._graph.query("CALL db.constraints()").result_set
         return {row[1]: row[4] for row in rows if row[0] == "UNIQUE" and row[2] == ["uid"]}
 
     def _wait_for_constraints(self, labels: Sequence[Label]) -> None:
-        existing = self._constraints()
-        for label in labels:
-            if label.value not in existing:
-                _tolerate_concurrent(self._graph.create_node_unique_constraint, label.value, "uid")
         deadline = time.monotonic() + 120
         while True:
             states = self._constraints()
@@ -135,25 +142,34 @@ class FalkorEngine:
     def bulk_create(self, nodes: NodeGroups, rels: RelGroups) -> bool:
         """Build the graph with ``GRAPH.BULK``: the server then creates rows at memory speed
         instead of matching and merging each one (see falkor_bulk.py). The caller has seen the
-        graph empty; its schema is dropped (``BEGIN`` needs a new graph) and made again after."""
+        graph empty; its schema is dropped (``BEGIN`` needs a new graph) and made again after.
+
+        One command is in flight while the next is packed, and the uid indexes and constraints are
+        asked for as soon as the nodes are in: the server builds them while the relationships are
+        packed and sent (on the 1M-node plant that hides 4 s of index building and 5 s of bulk
+        inserting behind the packing)."""
         written = False
         try:
             self._graph.execute_command("GRAPH.DELETE", self._graph_name)
             made = [0, 0]
 
-            def send(args: list[Any]) -> None:
+            def bulk(args: list[Any]) -> None:
                 nodes_made, edges_made = created(
                     self._graph.execute_command("GRAPH.BULK", self._graph_name, *args)
                 )
                 made[0] += nodes_made
                 made[1] += edges_made
 
-            writer = BulkWriter(send)
-            for label, rows in nodes:
-                writer.add_nodes(label, rows)
-            for rel, src_label, dst_label, pairs in rels:
-                writer.add_edges(rel, src_label, dst_label, pairs)
-            writer.flush()
+            with _OneInFlight(bulk) as sender:
+                writer = BulkWriter(sender.send)
+                for label, rows in nodes:
+                    writer.add_nodes(label, rows)
+                writer.flush()
+                sender.drain()
+                self._create_schema(list(Label))
+                for rel, src_label, dst_label, pairs in rels:
+                    writer.add_edges(rel, src_label, dst_label, pairs)
+                writer.flush()
             if made != [writer.sent_nodes, writer.sent_edges]:
                 raise EngineError(
                     f"the bulk insert created {made[0]:,} nodes and {made[1]:,} relationships where "
@@ -168,7 +184,8 @@ class FalkorEngine:
             if not written:  # cut short: what was built gets its schema back, then the error surfaces
                 with contextlib.suppress(Exception):
                     self.ensure_schema(list(Label))
-        self.ensure_schema(list(Label))
+        self._wait_for_constraints(list(Label))
+        self.server.compact()  # so a restart loads a snapshot, not the bulk commands and schema statements
         return True
 
     def checkpoint(self) -> None:
@@ -185,6 +202,35 @@ class FalkorEngine:
             self._db.connection.close()
         finally:
             self.server.release()
+
+
+class _OneInFlight:
+    """Runs ``call`` on a thread, one call at a time: ``send`` waits for the previous call to finish,
+    so the caller prepares the next while the server works on this one."""
+
+    def __init__(self, call: Callable[[list[Any]], None]) -> None:
+        self._call = call
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-bulk")
+        self._pending: Future[None] | None = None
+
+    def send(self, args: list[Any]) -> None:
+        self.drain()
+        self._pending = self._pool.submit(self._call, args)
+
+    def drain(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _OneInFlight:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            if kind is None:
+                self.drain()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _rows(reply: list[Any]) -> list[Row]:

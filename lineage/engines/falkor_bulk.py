@@ -26,7 +26,6 @@ _DOUBLE = struct.Struct("=Bd")
 _LONG = struct.Struct("=Bq")
 _ARRAY = struct.Struct("=Bq")
 _STRING = b"\x03"
-_ENDS = struct.Struct("=QQ")  # native order, as array("Q") packs the ends of property-less edges
 
 
 def created(reply: Any) -> tuple[int, int]:
@@ -72,6 +71,70 @@ def pack_value(value: Any) -> bytes:
     return packer(value)
 
 
+class _RowProps:
+    """How one token's property values are packed, chosen from the values themselves.
+
+    A key whose every value is a float, or every value an int, has a fixed width: those keys come
+    first in the header and one ``struct`` call packs them with the ids ahead of them. Text packs
+    through a small cache (units and statuses repeat); anything else value by value. On the 1M-node
+    plant this packs two to three times faster than one value at a time."""
+
+    def __init__(self, rows: list[dict[str, Any]], exclude: set[str] | frozenset[str] = frozenset()) -> None:
+        self.keys = sorted({key for props in rows for key in props} - exclude)
+        self.fixed_keys: list[str] = []
+        self.rest_keys: list[str] = []
+        self._fixed: list[tuple[int, str, str]] = []  # (type byte, struct code, key)
+        self._rest: list[tuple[str, Callable[[Any], bytes]]] = []
+        for key in self.keys:
+            values = [props.get(key) for props in rows]
+            kinds = set(map(type, values))
+            if kinds == {float}:
+                self._fixed.append((2, "d", key))
+            elif kinds == {int} and min(values) >= -(2**63) and max(values) < 2**63:
+                self._fixed.append((4, "q", key))
+            else:
+                self._rest.append((key, _cached_text() if kinds == {str} else pack_value))
+        self.fixed_keys = [key for _, _, key in self._fixed]
+        self.rest_keys = [key for key, _ in self._rest]
+
+    def fixed_packer(self, ahead: str) -> Callable[[tuple[int, ...], dict[str, Any]], bytes]:
+        """Packs ``ahead`` (struct codes of the ids before the values) and the fixed-width values."""
+        pack = struct.Struct("=" + ahead + "".join("B" + code for _, code, _ in self._fixed)).pack
+        fixed = [(tag, key) for tag, _, key in self._fixed]
+        if not fixed:
+            return lambda ids, _: pack(*ids)
+        if len(fixed) == 1:
+            ((t1, k1),) = fixed
+            return lambda ids, p: pack(*ids, t1, p[k1])
+        if len(fixed) == 2:
+            (t1, k1), (t2, k2) = fixed
+            return lambda ids, p: pack(*ids, t1, p[k1], t2, p[k2])
+        return lambda ids, p: pack(*ids, *[x for tag, key in fixed for x in (tag, p[key])])
+
+    def rest_packer(self) -> Callable[[dict[str, Any]], bytes]:
+        rest = self._rest
+        if not rest:
+            return lambda _: b""
+        if len(rest) == 1:
+            ((k1, f1),) = rest
+            return lambda p: f1(p.get(k1))
+        return lambda p: b"".join([f(p.get(key)) for key, f in rest])
+
+
+def _cached_text(limit: int = 4096) -> Callable[[str], bytes]:
+    cache: dict[str, bytes] = {}
+
+    def pack(value: str) -> bytes:
+        packed = cache.get(value)
+        if packed is None:
+            packed = _pack_str(value)
+            if len(cache) < limit:
+                cache[value] = packed
+        return packed
+
+    return pack
+
+
 def _header(name: str, keys: list[str]) -> bytes:
     parts = [name.encode() + b"\x00", struct.pack("=I", len(keys))]
     parts += [key.encode() + b"\x00" for key in keys]
@@ -114,22 +177,24 @@ class BulkWriter:
         self._reset()
 
     def add_nodes(self, label: str, rows: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """``rows`` of (uid, properties); ``uid`` is stored as the first property."""
+        """``rows`` of (uid, properties); ``uid`` is stored as a property like the others."""
         rows = list(rows)
         if not rows:
             return
-        keys = sorted({key for _, props in rows for key in props} - {"uid"})
+        props = _RowProps([p for _, p in rows], exclude={"uid"})
+        fixed, rest = props.fixed_packer(""), props.rest_packer()
         ids = self.node_ids.setdefault(label, {})
-        pack = pack_value
+        first = self.next_id
+        ids.update(zip([uid for uid, _ in rows], range(first, first + len(rows)), strict=True))
+        self.next_id += len(rows)  # ids are positions in insertion order
+        pack_uid = _pack_str
 
         def packed() -> Iterator[tuple[bytes, int]]:
-            for uid, props in rows:
-                ids[uid] = self.next_id  # ids are positions in insertion order
-                self.next_id += 1
-                get = props.get
-                yield pack(uid) + b"".join([pack(get(key)) for key in keys]), 1
+            for uid, p in rows:
+                yield fixed((), p) + pack_uid(uid) + rest(p), 1
 
-        self._take(self.tokens_nodes, _header(label, ["uid", *keys]), packed(), "nodes")
+        header = _header(label, [*props.fixed_keys, "uid", *props.rest_keys])
+        self._take(self.tokens_nodes, header, packed(), "nodes")
 
     def add_edges(
         self, rel: str, src_label: str, dst_label: str, rows: Iterable[tuple[str, str, dict[str, Any]]]
@@ -138,25 +203,25 @@ class BulkWriter:
         rows = list(rows)
         if not rows:
             return
-        keys = sorted({key for _, _, props in rows for key in props})
+        props = _RowProps([p for _, _, p in rows])
         sources, targets = self.node_ids[src_label], self.node_ids[dst_label]
-        pack, pack_ends = pack_value, _ENDS.pack
+        header = _header(rel, [*props.fixed_keys, *props.rest_keys])
 
-        def packed() -> Iterator[tuple[bytes, int]]:
-            if not keys:  # ends only: one call packs a slice of them
-                for start in range(0, len(rows), 4096):
-                    part = rows[start : start + 4096]
-                    ends = array("Q")
-                    for src, dst, _ in part:
-                        ends.append(sources[src])
-                        ends.append(targets[dst])
-                    yield ends.tobytes(), len(part)
-                return
-            for src, dst, props in rows:
-                get = props.get
-                yield pack_ends(sources[src], targets[dst]) + b"".join([pack(get(key)) for key in keys]), 1
+        def ends_only() -> Iterator[tuple[bytes, int]]:  # one call packs a slice of them
+            for start in range(0, len(rows), 4096):
+                part = rows[start : start + 4096]
+                ends = array("Q")
+                for src, dst, _ in part:
+                    ends.append(sources[src])
+                    ends.append(targets[dst])
+                yield ends.tobytes(), len(part)
 
-        self._take(self.tokens_edges, _header(rel, keys), packed(), "edges")
+        def with_properties() -> Iterator[tuple[bytes, int]]:
+            fixed, rest = props.fixed_packer("QQ"), props.rest_packer()
+            for src, dst, p in rows:
+                yield fixed((sources[src], targets[dst]), p) + rest(p), 1
+
+        self._take(self.tokens_edges, header, with_properties() if props.keys else ends_only(), "edges")
 
     def _take(
         self, tokens: list[bytes], header: bytes, packed: Iterator[tuple[bytes, int]], counter: str
