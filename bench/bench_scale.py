@@ -87,7 +87,7 @@ def build_index(store: Store) -> dict[str, Any]:
         "seconds": round(topology.built_s, 1),
         "nodes": topology.size,
         "relationships": topology.relationships(),
-        "array_mb": round(topology.nbytes() / 2**20, 1),
+        "index_mb": round(topology.nbytes() / 2**20, 1),
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     print(f"  {report}", flush=True)
@@ -233,7 +233,8 @@ def markdown(r: dict[str, Any]) -> str:
 def _index(i: dict[str, Any]) -> str:
     return (
         f"{i['seconds']} s for {i['nodes']:,} nodes and {i['relationships']:,} relationships, "
-        f"{i['array_mb']} MB of arrays, process peak RSS {i['process_peak_rss_mb']} MB"
+        f"{i['index_mb']} MB of arrays and packed properties, "
+        f"process peak RSS {i['process_peak_rss_mb']} MB"
     )
 
 
