@@ -32,3 +32,27 @@ def test_the_scale_benchmark_runs_and_reports(tmp_path: Path) -> None:
     assert all(w["runs"] > 0 and w["median_ms"] > 0 for w in results["workloads"].values())
     table = (tmp_path / "out" / "scale-2500.md").read_text()
     assert "| forward: supplier |" in table and "Load average" in table
+
+
+def test_the_baselines_run_and_agree_with_lineage(tmp_path: Path) -> None:
+    """The harness stops on any answer that differs from lineage's; here it must finish, with every
+    baseline timed on every workload."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from baselines import postgres_binaries
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_baselines.py"), "--nodes", "2500", "--sources", "10",
+         "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "out" / "baselines-2500.json").read_text())
+    methods = {"lineage", "networkx", "scipy CSR"}
+    if postgres_binaries() is not None:
+        methods.add("PostgreSQL recursive CTE")
+    assert set(results["workloads"]) == {"forward: lot", "forward: supplier", "backward: customer"}
+    for workload in results["workloads"].values():
+        assert set(workload["methods"]) == methods
+        assert workload["scope_nodes_max"] > 1
+    assert results["naive_cypher"]["sources"] == 10
+    assert "| forward: supplier | 2 |" in (tmp_path / "out" / "baselines-2500.md").read_text()

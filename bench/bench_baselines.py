@@ -1,0 +1,232 @@
+"""Side by side: lineage's scopes against networkx, scipy, PostgreSQL and the naive Cypher pattern.
+
+    .venv/bin/python bench/bench_baselines.py                  # the 100k-node plant
+    .venv/bin/python bench/bench_baselines.py --nodes 1000000
+
+Every source is scoped by every method in turn, in the same process, on the same data, and each
+answer is checked against lineage's (a mismatch stops the run: a fast wrong answer is no baseline).
+Writes ``bench/out/baselines-<nodes>.md`` and ``.json``: per workload and method the median and p95
+in ms, and the ratio of each median to lineage's from this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from baselines import InMemory, Postgres, flow_edges, key, lineage_reach, postgres_binaries  # noqa: E402
+from bench_scale import lineage_cli, machine  # noqa: E402
+
+from lineage.config import Settings  # noqa: E402
+from lineage.errors import QueryTimeout  # noqa: E402
+from lineage.generate import generate_plant  # noqa: E402
+from lineage.model import Label, NodeRef  # noqa: E402
+from lineage.scope import backward, forward  # noqa: E402
+from lineage.store import Store  # noqa: E402
+
+Method = Callable[[NodeRef, str], set[str]]
+
+
+def _ms(thunk: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = thunk()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {
+        "median_ms": statistics.median(ordered),
+        "p95_ms": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "min_ms": ordered[0],
+        "max_ms": ordered[-1],
+    }
+
+
+def compare(
+    sources: list[NodeRef], direction: str, lineage: Method, baselines: dict[str, Method]
+) -> dict[str, Any]:
+    """Time every method on every source (after one warm-up call each); stop on any wrong answer."""
+    methods = {"lineage": lineage, **baselines}
+    for method in methods.values():
+        method(sources[0], direction)
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    sizes = []
+    for source in sources:
+        expected: set[str] | None = None
+        for name, method in methods.items():
+            elapsed, answer = _ms(lambda method=method, source=source: method(source, direction))
+            times[name].append(elapsed)
+            if expected is None:
+                expected = answer
+                sizes.append(len(answer))
+            elif answer != expected:
+                missing, extra = sorted(expected - answer)[:5], sorted(answer - expected)[:5]
+                raise SystemExit(
+                    f"{name} disagrees with lineage on the {direction} scope of {key(source)}: "
+                    f"missing {missing}, extra {extra}"
+                )
+    result: dict[str, Any] = {
+        "sources": len(sources),
+        "scope_nodes_median": statistics.median(sizes),
+        "scope_nodes_min": min(sizes),
+        "scope_nodes_max": max(sizes),
+        "methods": {name: _summary(t) for name, t in times.items()},
+    }
+    base = result["methods"]["lineage"]["median_ms"]
+    for summary in result["methods"].values():
+        summary["ratio_to_lineage"] = summary["median_ms"] / base
+    return result
+
+
+def naive(store: Store, lots: list[str], cap_s: float) -> dict[str, Any]:
+    """The ``-[*]->`` pattern from each lot under a time cap; answers checked against lineage's
+    batches, shipments and sales (the pattern follows the stored direction, so it misses the
+    customers who sold)."""
+    times, capped = [], 0
+    for uid in lots:
+        lot = NodeRef(Label.MATERIAL_LOT, uid)
+        try:
+            elapsed, rows = _ms(
+                lambda lot=lot: store.run("bench_naive_lot_forward", timeout_s=cap_s, uid=lot.uid)
+            )
+        except QueryTimeout:
+            capped += 1
+            times.append(cap_s * 1000)
+            continue
+        times.append(elapsed)
+        wanted = (Label.BATCH.value, Label.SHIPMENT.value, Label.SALE.value)
+        got = {f"{r['label']}:{r['uid']}" for r in rows if r["label"] in wanted}
+        scope = forward(store, lot, properties=())
+        expected = {f"{n.label.value}:{n.uid}" for n in scope.nodes if n.label.value in wanted}
+        if got != expected:
+            raise SystemExit(f"the naive pattern disagrees with lineage on {uid}")
+    return {"sources": len(lots), "capped": capped, "cap_s": cap_s, **_summary(times)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sources", type=int, default=100, help="lots and customers (suppliers: a fifth)")
+    parser.add_argument("--naive-cap", type=float, default=10.0, help="seconds per naive Cypher query")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    args = parser.parse_args()
+
+    plant_dir = args.data / f"plant-{args.nodes}-s{args.seed}"
+    if not (plant_dir / "samples.json").exists():
+        print(f"generating {args.nodes:,}-node plant into {plant_dir} ...", flush=True)
+        generate_plant(plant_dir, nodes=args.nodes, seed=args.seed)
+    samples = json.loads((plant_dir / "samples.json").read_text())
+    lots = [NodeRef(Label.MATERIAL_LOT, u) for u in samples["lots"][: args.sources]]
+    suppliers = [NodeRef(Label.SUPPLIER, u) for u in samples["suppliers"][: max(1, args.sources // 5)]]
+    customers = [NodeRef(Label.CUSTOMER, u) for u in samples["customers"][: args.sources]]
+
+    results: dict[str, Any] = {"machine": machine(), "nodes_requested": args.nodes, "seed": args.seed,
+                               "load_average_before": os.getloadavg()}  # fmt: skip
+    db = Path(f"/tmp/lineage-bench-baselines-{args.nodes}")
+    shutil.rmtree(db, ignore_errors=True)
+    lineage_cli(db, "plant", "start")
+    postgres = None
+    try:
+        print("loading the plant with `lineage load` ...", flush=True)
+        results["load"] = json.loads(lineage_cli(db, "plant", "load", str(plant_dir), "--json"))
+        print("reading the flow graph for the baselines ...", flush=True)
+        edges = list(flow_edges(plant_dir))
+        results["flow_edges"] = len(edges)
+        started = time.perf_counter()
+        memory = InMemory(edges)
+        results["in_memory_build_s"] = time.perf_counter() - started
+        baselines: dict[str, Method] = {"networkx": memory.networkx, "scipy CSR": memory.scipy}
+        if postgres_binaries() is not None:
+            print("starting PostgreSQL and copying the edges in ...", flush=True)
+            started = time.perf_counter()
+            postgres = Postgres()
+            postgres.load(edges)
+            results["postgres_load_s"] = time.perf_counter() - started
+            baselines["PostgreSQL recursive CTE"] = postgres.reach
+        else:
+            results["postgres"] = "not installed: apt-get install postgresql-15"
+
+        settings = Settings(data_dir=db, graph="plant", scope_max_nodes=2_000_000, scope_timeout_s=120)
+        with Store.open(settings) as store:
+            store.topology.build()
+
+            def by_lineage(source: NodeRef, direction: str) -> set[str]:
+                scope = (forward if direction == "forward" else backward)(store, source, properties=())
+                return lineage_reach(scope.nodes, direction)
+
+            results["workloads"] = {}
+            for name, sources, direction in (
+                ("forward: lot", lots, "forward"),
+                ("forward: supplier", suppliers, "forward"),
+                ("backward: customer", customers, "backward"),
+            ):
+                print(f"timing {name} ({len(sources)} sources) ...", flush=True)
+                results["workloads"][name] = compare(sources, direction, by_lineage, baselines)
+            print(f"timing the naive pattern from {min(10, len(lots))} lots ...", flush=True)
+            results["naive_cypher"] = naive(store, [lot.uid for lot in lots[:10]], args.naive_cap)
+    finally:
+        if postgres is not None:
+            postgres.close()
+        lineage_cli(db, "plant", "stop")
+    results["load_average_after"] = os.getloadavg()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"baselines-{args.nodes}"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    stem.with_suffix(".md").write_text(report(results))
+    print(report(results))
+
+
+def report(r: dict[str, Any]) -> str:
+    load = r["load"]
+    lines = [
+        f"Machine: {r['machine']}",
+        f"Plant graph: {load['nodes']:,} nodes, {load['relationships']:,} relationships "
+        f"(seed {r['seed']}); flow graph for the baselines: {r['flow_edges']:,} edges",
+        "Load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
+            *r["load_average_before"], *r["load_average_after"]
+        ),
+        "",
+        "Every method answered every source with the same node set as lineage (checked in the run).",
+        "lineage: the library's scope over its topology index, nodes and edges only (`properties=()`).",
+        "",
+        "| workload | sources | scope nodes (median, min-max) | method | median ms | p95 ms | x lineage |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, w in r["workloads"].items():
+        size = f"{w['scope_nodes_median']:,.0f} ({w['scope_nodes_min']:,}-{w['scope_nodes_max']:,})"
+        for method, m in w["methods"].items():
+            lines.append(
+                f"| {name} | {w['sources']} | {size} | {method} | {m['median_ms']:.1f} | {m['p95_ms']:.1f} "
+                f"| {m['ratio_to_lineage']:.2f} |"
+            )
+    n = r["naive_cypher"]
+    lines += [
+        "",
+        f"Naive Cypher `-[*]->` from {n['sources']} lots, capped at {n['cap_s']:g} s each: median "
+        f"{n['median_ms']:.1f} ms, max {n['max_ms']:.1f} ms, {n['capped']} hit the cap.",
+    ]
+    if "postgres" in r:
+        lines.append(f"PostgreSQL: {r['postgres']}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
