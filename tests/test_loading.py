@@ -65,7 +65,7 @@ BATCH = {"kind": "Batch", "uid": "B1", "product": "bread"}
             r"bad\.jsonl:2: batch_type: Input should be 'production', 'intermediate' or 'rework'",
         ),
         (
-            {"kind": "CONSUMED_BY", "from_label": "MaterialLot", "from": "L1", "to": "B1"},
+            {"kind": "CONSUMED_BY", "from": "L1", "to": "B1"},
             r"bad\.jsonl:2: from_label: from_label is required for CONSUMED_BY: one of Batch, MaterialLot",
         ),
         (
