@@ -98,22 +98,18 @@ class InMemory:
         return {names[i] for i in order.tolist()}
 
 
-_FORWARD_SQL = """
+#: The recursive CTE each way: from a node along ``edges`` (``src`` to ``dst``) or against it.
+_REACH_SQL = {
+    direction: f"""
 WITH RECURSIVE reach(node) AS (
     SELECT %(source)s::text
     UNION
-    SELECT e.dst FROM edges e JOIN reach r ON e.src = r.node
+    SELECT e.{there} FROM edges e JOIN reach r ON e.{here} = r.node
 )
 SELECT node FROM reach
 """
-_BACKWARD_SQL = """
-WITH RECURSIVE reach(node) AS (
-    SELECT %(source)s::text
-    UNION
-    SELECT e.src FROM edges e JOIN reach r ON e.dst = r.node
-)
-SELECT node FROM reach
-"""
+    for direction, here, there in (("forward", "src", "dst"), ("backward", "dst", "src"))
+}
 
 
 def postgres_binaries() -> Path | None:
@@ -165,7 +161,7 @@ class Postgres:
 
     def reach(self, source: NodeRef, direction: str) -> set[str]:
         with self.conn.cursor() as cur:
-            cur.execute(_FORWARD_SQL if direction == "forward" else _BACKWARD_SQL, {"source": key(source)})
+            cur.execute(_REACH_SQL[direction], {"source": key(source)})
             return {row[0] for row in cur.fetchall()}
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from baselines import InMemory, Postgres, flow_edges, key, lineage_reach, postgres_binaries  # noqa: E402
-from bench_scale import lineage_cli, machine  # noqa: E402
+from bench_scale import lineage_cli, loadavg_text, machine, write_results  # noqa: E402
 
 from lineage.config import Settings  # noqa: E402
 from lineage.errors import QueryTimeout  # noqa: E402
@@ -187,11 +187,7 @@ def main() -> None:
         lineage_cli(db, "plant", "stop")
     results["load_average_after"] = os.getloadavg()
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"baselines-{args.nodes}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
-    stem.with_suffix(".md").write_text(report(results))
-    print(report(results))
+    print(write_results(args.out / f"baselines-{args.nodes}", results, report))
 
 
 def report(r: dict[str, Any]) -> str:
@@ -200,9 +196,8 @@ def report(r: dict[str, Any]) -> str:
         f"Machine: {r['machine']}",
         f"Plant graph: {load['nodes']:,} nodes, {load['relationships']:,} relationships "
         f"(seed {r['seed']}); flow graph for the baselines: {r['flow_edges']:,} edges",
-        "Load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
-            *r["load_average_before"], *r["load_average_after"]
-        ),
+        f"Load average (1, 5, 15 min) before: {loadavg_text(r['load_average_before'])}, "
+        f"after: {loadavg_text(r['load_average_after'])}; on 2 cores, above 2 means other work competed",
         "",
         "Every method answered every source with the same node set as lineage (checked in the run).",
         "lineage: the library's scope over its topology index, nodes and edges only (`properties=()`).",

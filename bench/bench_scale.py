@@ -193,10 +193,16 @@ def main() -> None:
         lineage_cli(db, "plant", "stop")
 
     results["load_average_after"] = os.getloadavg()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"scale-{args.nodes}.json").write_text(json.dumps(results, indent=1))
-    (args.out / f"scale-{args.nodes}.md").write_text(markdown(results))
-    print(markdown(results))
+    print(write_results(args.out / f"scale-{args.nodes}", results, markdown))
+
+
+def write_results(stem: Path, results: dict[str, Any], render: Any) -> str:
+    """``<stem>.json`` with every figure and ``<stem>.md`` for people; returns the Markdown."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    text = render(results)
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    stem.with_suffix(".md").write_text(text)
+    return text
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -205,8 +211,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"Machine: {r['machine']}",
         f"Plant graph: {load['nodes']:,} nodes, {load['relationships']:,} relationships (seed {r['seed']}); "
         f"FalkorDB server memory after load: {r.get('server_memory')}",
-        f"Load average (1, 5, 15 min) before: {_loadavg(r['load_average_before'])}, "
-        f"after: {_loadavg(r['load_average_after'])}; on 2 cores, above 2 means other work competed",
+        f"Load average (1, 5, 15 min) before: {loadavg_text(r['load_average_before'])}, "
+        f"after: {loadavg_text(r['load_average_after'])}; on 2 cores, above 2 means other work competed",
         "",
         f"Load (`lineage load`, {load['method']}, validation included): "
         f"{load['items_per_second']:,} nodes+relationships/s "
@@ -238,7 +244,7 @@ def _index(i: dict[str, Any]) -> str:
     )
 
 
-def _loadavg(values: list[float]) -> str:
+def loadavg_text(values: list[float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
 
 
