@@ -189,8 +189,4 @@ def _as_postgres_user(directory: Path) -> dict[str, Any]:
 
 def lineage_reach(nodes: list[Any], direction: str) -> set[str]:
     """A lineage scope's nodes as the baselines name them (a trace without the context kinds)."""
-    return {
-        f"{n.label.value}:{n.uid}"
-        for n in nodes
-        if direction == "forward" or n.label in UPSTREAM_KINDS
-    }  # fmt: skip
+    return {f"{n.label.value}:{n.uid}" for n in nodes if direction == "forward" or n.label in UPSTREAM_KINDS}

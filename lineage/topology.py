@@ -141,7 +141,7 @@ class Topology:
         relations: dict[RelType, Relation],
         units: list[str],
         built_s: float,
-        packed: tuple[bytes | None, ...] | None = None,
+        packed: tuple[bytes | None, ...],
     ) -> None:
         self.revision = revision
         self.uids = uids
@@ -172,7 +172,7 @@ class Topology:
     def properties(self, node: int) -> dict[str, Any] | None:
         """The stored properties of a node of a :data:`DESCRIBED` kind, a new dict for each call;
         None for other kinds."""
-        packed = self.packed[node] if self.packed is not None else None
+        packed = self.packed[node]
         return None if packed is None else marshal.loads(packed)
 
     def relationships(self) -> int:
@@ -185,8 +185,7 @@ class Topology:
             sum(a.nbytes for a in (r.src, r.dst, r.by_dst, r.dst_sorted, r.quantity, r.unit, r.start, r.end))
             for r in self.relations.values()
         )
-        packed = self.packed or []
-        return arrays + 8 * len(packed) + sum(len(p) for p in packed if p is not None)
+        return arrays + 8 * len(self.packed) + sum(len(p) for p in self.packed if p is not None)
 
 
 def build(store: Store) -> Topology:

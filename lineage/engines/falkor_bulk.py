@@ -81,8 +81,6 @@ class _RowProps:
 
     def __init__(self, rows: list[dict[str, Any]], exclude: set[str] | frozenset[str] = frozenset()) -> None:
         self.keys = sorted({key for props in rows for key in props} - exclude)
-        self.fixed_keys: list[str] = []
-        self.rest_keys: list[str] = []
         self._fixed: list[tuple[int, str, str]] = []  # (type byte, struct code, key)
         self._rest: list[tuple[str, Callable[[Any], bytes]]] = []
         for key in self.keys:
@@ -94,8 +92,8 @@ class _RowProps:
                 self._fixed.append((4, "q", key))
             else:
                 self._rest.append((key, _cached_text() if kinds == {str} else pack_value))
-        self.fixed_keys = [key for _, _, key in self._fixed]
-        self.rest_keys = [key for key, _ in self._rest]
+        self.fixed_keys: list[str] = [key for _, _, key in self._fixed]
+        self.rest_keys: list[str] = [key for key, _ in self._rest]
 
     def fixed_packer(self, ahead: str) -> Callable[[tuple[int, ...], dict[str, Any]], bytes]:
         """Packs ``ahead`` (struct codes of the ids before the values) and the fixed-width values."""
