@@ -226,11 +226,13 @@ class _OneInFlight:
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
+        # A command already handed over is finished even when the load is failing, so what the
+        # server holds afterwards does not depend on whether the thread had picked it up yet.
         try:
             if kind is None:
                 self.drain()
         finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True)
 
 
 def _rows(reply: list[Any]) -> list[Row]:
