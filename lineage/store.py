@@ -13,7 +13,7 @@ from lineage.config import Settings
 from lineage.engines import Engine, EngineInfo, Row, open_engine
 from lineage.errors import LineageError
 from lineage.model import Label
-from lineage.queries import QueryBook, default_book
+from lineage.queries import Query, QueryBook, default_book
 from lineage.topology import TopologyCache
 
 
@@ -38,6 +38,17 @@ class Store:
         return cls(engine, settings, book)
 
     def run(self, name: str, timeout_s: float | None = None, **params: Any) -> list[Row]:
+        return self.engine.run(self._query(name, params), params, timeout_s)
+
+    def run_many(self, *names: str) -> list[list[Row]]:
+        """Several read queries without parameters, in one round trip where the engine allows it."""
+        statements = [(self._query(name, {}), {}) for name in names]
+        for query, _ in statements:
+            if not query.read_only:
+                raise LineageError(f"query '{query.name}' writes; run_many runs reads only")
+        return self.engine.run_many(statements)
+
+    def _query(self, name: str, params: dict[str, Any]) -> Query:
         query = self.queries[name]
         missing = set(query.params) - params.keys()
         extra = params.keys() - set(query.params)
@@ -46,7 +57,7 @@ class Store:
                 f"query '{name}' takes {', '.join(query.params) or 'no parameters'}; "
                 f"missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
-        return self.engine.run(query, params, timeout_s)
+        return query
 
     def info(self) -> EngineInfo:
         return self.engine.info()

@@ -75,13 +75,14 @@ def properties_query_name(label: Label) -> str:
 
 
 def read_revision(store: Store) -> Revision:
-    runs = store.run("topology_load_runs")[0]
+    counts = ("topology_load_runs", "admin_node_count", "admin_relationship_count")
+    runs, nodes, relationships = store.run_many(*counts)
     return Revision(
-        runs=runs["runs"],
-        started=runs["started"],
-        finished=runs["finished"],
-        nodes=store.run("admin_node_count")[0]["nodes"],
-        relationships=store.run("admin_relationship_count")[0]["relationships"],
+        runs=runs[0]["runs"],
+        started=runs[0]["started"],
+        finished=runs[0]["finished"],
+        nodes=nodes[0]["nodes"],
+        relationships=relationships[0]["relationships"],
     )
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import HOUR, lineage_graphs
 from test_reference import load_records
 
-from lineage import NotFound, ScopeTooLarge
+from lineage import LineageError, NotFound, ScopeTooLarge
 from lineage.demo import demo_dir
 from lineage.loading.load import load
 from lineage.model import Label, NodeRef
@@ -188,3 +188,14 @@ def _eventually(check: Any, seconds: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_the_revision_reads_its_counts_together_and_only_reads(store: Store) -> None:
+    load(store, [demo_dir()])
+    one_by_one = [store.run(name) for name in ("admin_node_count", "admin_relationship_count")]
+    assert store.run_many("admin_node_count", "admin_relationship_count") == one_by_one
+    assert one_by_one[0][0]["nodes"] > 0
+    with pytest.raises(LineageError, match="'load_run_begin' writes"):
+        store.run_many("admin_node_count", "load_run_begin")
+    with pytest.raises(LineageError, match="takes"):
+        store.run_many("nodes_properties")

@@ -60,6 +60,33 @@ class FalkorEngine:
         self._graph_name = settings.graph
 
     def run(self, query: Query, params: dict[str, Any], timeout_s: float | None = None) -> list[Row]:
+        command = self._command(query, params, timeout_s)
+        try:
+            return _rows(self._graph.execute_command(*command))
+        except Exception as e:
+            raise _map_error(e, query) from e
+
+    def run_many(self, statements: Sequence[tuple[Query, dict[str, Any]]]) -> list[list[Row]]:
+        """One pipeline: every command is written before the first reply is read."""
+        commands = [self._command(query, params, None) for query, params in statements]
+        try:
+            with self._db.connection.pipeline(transaction=False) as pipe:
+                for command in commands:
+                    pipe.execute_command(*command)
+                replies = pipe.execute(raise_on_error=False)
+        except Exception as e:
+            raise _map_error(e) from e
+        results = []
+        for (query, _), reply in zip(statements, replies, strict=True):
+            try:
+                if isinstance(reply, Exception):
+                    raise reply
+                results.append(_rows(reply))
+            except Exception as e:
+                raise _map_error(e, query) from e
+        return results
+
+    def _command(self, query: Query, params: dict[str, Any], timeout_s: float | None) -> list[Any]:
         _refuse_nul(params)
         # The client renders (and escapes) the parameters; the reply is parsed here, because the
         # client's general parser costs several times the server's own time on scope-sized results.
@@ -67,11 +94,7 @@ class FalkorEngine:
                    self._graph._build_params_header(params) + query.text, "--compact"]  # fmt: skip
         if timeout_s is not None:
             command += ["timeout", max(1, int(timeout_s * 1000))]
-        try:
-            reply = self._graph.execute_command(*command)
-            return _rows(reply)
-        except Exception as e:
-            raise _map_error(e, query) from e
+        return command
 
     def ensure_schema(self, labels: Sequence[Label]) -> None:
         try:
