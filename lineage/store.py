@@ -42,11 +42,10 @@ class Store:
 
     def run_many(self, *names: str) -> list[list[Row]]:
         """Several read queries without parameters, in one round trip where the engine allows it."""
-        statements = [(self._query(name, {}), {}) for name in names]
-        for query, _ in statements:
-            if not query.read_only:
-                raise LineageError(f"query '{query.name}' writes; run_many runs reads only")
-        return self.engine.run_many(statements)
+        for name in names:
+            if not self.queries[name].read_only:
+                raise LineageError(f"query '{name}' writes; run_many runs reads only")
+        return self.engine.run_many([(self._query(name, {}), {}) for name in names])
 
     def _query(self, name: str, params: dict[str, Any]) -> Query:
         query = self.queries[name]
