@@ -32,6 +32,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from lineage.model import Label, NodeRef, RelType, endpoints
+from lineage.scope import Scope
 
 #: Relationship types along the flow, and whether they are stored against it.
 FLOW = {
@@ -87,6 +88,10 @@ class InMemory:
             return {name}
         reach = nx.descendants if direction == "forward" else nx.ancestors
         return reach(self.graph, name) | {name}
+
+    def path(self, source: NodeRef, target: NodeRef) -> list[str]:
+        """One shortest chain of nodes from ``source`` down to ``target``."""
+        return nx.shortest_path(self.graph, key(source), key(target))
 
     def scipy(self, source: NodeRef, direction: str) -> set[str]:
         start = self.ids.get(key(source))
@@ -187,6 +192,13 @@ def _as_postgres_user(directory: Path) -> dict[str, Any]:
     return {"user": nobody.pw_uid, "group": nobody.pw_gid}
 
 
-def lineage_reach(nodes: list[Any], direction: str) -> set[str]:
-    """A lineage scope's nodes as the baselines name them (a trace without the context kinds)."""
-    return {f"{n.label.value}:{n.uid}" for n in nodes if direction == "forward" or n.label in UPSTREAM_KINDS}
+def lineage_reach(scope: Scope, direction: str) -> set[str]:
+    """A lineage scope's nodes as the baselines name them (a trace without the context kinds), asked
+    the way a caller who wants which nodes, not their properties, asks: by kind, from its arrays."""
+    reached = {
+        f"{kind}:{uid}"
+        for kind, uids in scope.uids_by_label().items()
+        if direction == "forward" or Label(kind) in UPSTREAM_KINDS
+        for uid in uids
+    }
+    return reached | {key(scope.source)}

@@ -1,11 +1,12 @@
 """Side by side: lineage's scopes against networkx, scipy, PostgreSQL and the naive Cypher pattern.
 
-    .venv/bin/python bench/bench_baselines.py                  # the 100k-node plant
-    .venv/bin/python bench/bench_baselines.py --nodes 1000000
+    .venv/bin/python bench/bench_baselines.py                                 # the 100k-node plant
+    .venv/bin/python bench/bench_baselines.py --shape diamond --nodes 1000000
+    .venv/bin/python bench/bench_baselines.py --shape distribution --nodes 1000000
 
 Every source is scoped by every method in turn, in the same process, on the same data, and each
 answer is checked against lineage's (a mismatch stops the run: a fast wrong answer is no baseline).
-Writes ``bench/out/baselines-<nodes>.md`` and ``.json``: per workload and method the median and p95
+Writes ``bench/out/baselines-<shape>-<nodes>.md`` and ``.json``: per workload and method the median and p95
 in ms, and the ratio of each median to lineage's from this run.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -27,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from baselines import InMemory, Postgres, flow_edges, key, lineage_reach, postgres_binaries  # noqa: E402
-from bench_scale import lineage_cli, loadavg_text, machine, write_results  # noqa: E402
+from bench_scale import build_index, lineage_cli, loadavg_text, machine, write_results  # noqa: E402
 
 from lineage.config import Settings  # noqa: E402
 from lineage.errors import QueryTimeout  # noqa: E402
-from lineage.generate import generate_plant  # noqa: E402
+from lineage.generate import generate_diamond, generate_distribution, generate_plant  # noqa: E402
 from lineage.model import Label, NodeRef  # noqa: E402
-from lineage.scope import backward, forward  # noqa: E402
+from lineage.scope import backward, forward, why  # noqa: E402
 from lineage.store import Store  # noqa: E402
 
 Method = Callable[[NodeRef, str], set[str]]
@@ -116,11 +118,84 @@ def naive(store: Store, lots: list[str], cap_s: float) -> dict[str, Any]:
     return {"sources": len(lots), "capped": capped, "cap_s": cap_s, **_summary(times)}
 
 
+#: Diamonds are 16 levels of nodes each consuming 4 of the level before; --nodes sets the width.
+DIAMOND_LEVELS, DIAMOND_FAN_IN = 16, 4
+
+
+def generated(shape: str, nodes: int, seed: int, data: Path) -> Path:
+    """The shape's seeded data in ``data`` (generated once, then reused)."""
+    if shape == "diamond":
+        width = max(2, nodes // DIAMOND_LEVELS)
+        folder = data / f"diamond-{DIAMOND_LEVELS}x{width}x{DIAMOND_FAN_IN}"
+        make: Callable[[], Any] = lambda: generate_diamond(  # noqa: E731
+            folder, levels=DIAMOND_LEVELS, width=width, fan_in=DIAMOND_FAN_IN, seed=seed
+        )
+    else:
+        folder = data / f"{shape}-{nodes}-s{seed}"
+        make = lambda: GENERATORS[shape](folder, nodes=nodes, seed=seed)  # noqa: E731
+    if not (folder / "samples.json").exists():
+        print(f"generating {shape} ({nodes:,} nodes) into {folder} ...", flush=True)
+        make()
+    return folder
+
+
+GENERATORS = {"plant": generate_plant, "distribution": generate_distribution}
+
+
+def workloads(shape: str, samples: dict[str, Any], count: int) -> list[tuple[str, list[NodeRef], str]]:
+    """(name, sources, direction) for each shape: the sources its users would scope from."""
+
+    def refs(label: Label, key: str, limit: int = count) -> list[NodeRef]:
+        return [NodeRef(label, uid) for uid in samples[key][:limit]]
+
+    if shape == "diamond":
+        return [
+            ("forward: lot", refs(Label.MATERIAL_LOT, "lots"), "forward"),
+            ("forward: supplier", refs(Label.SUPPLIER, "suppliers"), "forward"),
+        ]
+    if shape == "distribution":
+        return [
+            ("forward: batch", refs(Label.BATCH, "batches"), "forward"),
+            ("forward: lot", refs(Label.MATERIAL_LOT, "lots"), "forward"),
+            ("forward: supplier", refs(Label.SUPPLIER, "suppliers"), "forward"),
+            ("backward: customer", refs(Label.CUSTOMER, "customers"), "backward"),
+        ]
+    return [
+        ("forward: lot", refs(Label.MATERIAL_LOT, "lots"), "forward"),
+        ("forward: supplier", refs(Label.SUPPLIER, "suppliers", max(1, count // 5)), "forward"),
+        ("backward: customer", refs(Label.CUSTOMER, "customers"), "backward"),
+    ]
+
+
+def why_paths(store: Store, memory: InMemory, lots: list[NodeRef]) -> dict[str, Any]:
+    """``why`` from a lot to the farthest customer in its scope (the farthest node where there are no
+    customers), against networkx's shortest path on the flow graph (the same length: the check)."""
+    lineage_times, networkx_times, lengths = [], [], []
+    for lot in lots:
+        scope = forward(store, lot, properties=())
+        ends = [n for n in scope.nodes if n.label == Label.CUSTOMER] or scope.nodes  # a diamond has none
+        target = max(ends, key=lambda n: (n.depth, n.uid)).ref
+        if target == lot:
+            continue
+        elapsed, path = _ms(lambda lot=lot, target=target: why(store, lot, target))
+        lineage_times.append(elapsed)
+        elapsed, reference = _ms(lambda lot=lot, target=target: memory.path(lot, target))
+        networkx_times.append(elapsed)
+        if len(path.edges) != len(reference) - 1:
+            raise SystemExit(f"networkx finds a shorter explanation of {key(target)} from {key(lot)}")
+        lengths.append(len(path.edges))
+    if not lengths:
+        return {"sources": 0}
+    methods = {"lineage": _summary(lineage_times), "networkx": _summary(networkx_times)}
+    return {"sources": len(lengths), "path_length_median": statistics.median(lengths), "methods": methods}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--shape", choices=("plant", "diamond", "distribution"), default="plant")
+    parser.add_argument("--nodes", type=int, default=100_000, help="about this many (diamond: 16 x nodes/16)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sources", type=int, default=100, help="lots and customers (suppliers: a fifth)")
     parser.add_argument("--naive-cap", type=float, default=10.0, help="seconds per naive Cypher query")
@@ -128,26 +203,26 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
 
-    plant_dir = args.data / f"plant-{args.nodes}-s{args.seed}"
-    if not (plant_dir / "samples.json").exists():
-        print(f"generating {args.nodes:,}-node plant into {plant_dir} ...", flush=True)
-        generate_plant(plant_dir, nodes=args.nodes, seed=args.seed)
-    samples = json.loads((plant_dir / "samples.json").read_text())
-    lots = [NodeRef(Label.MATERIAL_LOT, u) for u in samples["lots"][: args.sources]]
-    suppliers = [NodeRef(Label.SUPPLIER, u) for u in samples["suppliers"][: max(1, args.sources // 5)]]
-    customers = [NodeRef(Label.CUSTOMER, u) for u in samples["customers"][: args.sources]]
-
-    results: dict[str, Any] = {"machine": machine(), "nodes_requested": args.nodes, "seed": args.seed,
-                               "load_average_before": os.getloadavg()}  # fmt: skip
-    db = Path(f"/tmp/lineage-bench-baselines-{args.nodes}")
+    folder = generated(args.shape, args.nodes, args.seed, args.data)
+    samples = json.loads((folder / "samples.json").read_text())
+    name = f"{args.shape}-{args.nodes}"
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "shape": args.shape,
+        "nodes_requested": args.nodes,
+        "seed": args.seed,
+        "data": folder.name,
+        "load_average_before": os.getloadavg(),
+    }
+    db = Path(f"/tmp/lineage-bench-baselines-{name}")
     shutil.rmtree(db, ignore_errors=True)
-    lineage_cli(db, "plant", "start")
+    lineage_cli(db, args.shape, "start")
     postgres = None
     try:
-        print("loading the plant with `lineage load` ...", flush=True)
-        results["load"] = json.loads(lineage_cli(db, "plant", "load", str(plant_dir), "--json"))
+        print(f"loading {folder.name} with `lineage load` ...", flush=True)
+        results["load"] = json.loads(lineage_cli(db, args.shape, "load", str(folder), "--json"))
         print("reading the flow graph for the baselines ...", flush=True)
-        edges = list(flow_edges(plant_dir))
+        edges = list(flow_edges(folder))
         results["flow_edges"] = len(edges)
         started = time.perf_counter()
         memory = InMemory(edges)
@@ -162,45 +237,52 @@ def main() -> None:
             baselines["PostgreSQL recursive CTE"] = postgres.reach
         else:
             results["postgres"] = "not installed: apt-get install postgresql-15"
+        del edges
 
-        settings = Settings(data_dir=db, graph="plant", scope_max_nodes=2_000_000, scope_timeout_s=120)
+        settings = Settings(data_dir=db, graph=args.shape, scope_max_nodes=5_000_000, scope_timeout_s=600)
         with Store.open(settings) as store:
-            store.topology.build()
+            results["index"] = build_index(store)
+            results["server_memory"] = store.info().details.get("used_memory")
 
             def by_lineage(source: NodeRef, direction: str) -> set[str]:
                 scope = (forward if direction == "forward" else backward)(store, source, properties=())
-                return lineage_reach(scope.nodes, direction)
+                return lineage_reach(scope, direction)
 
             results["workloads"] = {}
-            for name, sources, direction in (
-                ("forward: lot", lots, "forward"),
-                ("forward: supplier", suppliers, "forward"),
-                ("backward: customer", customers, "backward"),
-            ):
-                print(f"timing {name} ({len(sources)} sources) ...", flush=True)
-                results["workloads"][name] = compare(sources, direction, by_lineage, baselines)
+            for workload, sources, direction in workloads(args.shape, samples, args.sources):
+                print(f"timing {workload} ({len(sources)} sources) ...", flush=True)
+                results["workloads"][workload] = compare(sources, direction, by_lineage, baselines)
+            lots = [NodeRef(Label.MATERIAL_LOT, uid) for uid in samples["lots"][: args.sources]]
+            print(f"timing why paths from {len(lots)} lots ...", flush=True)
+            results["why"] = why_paths(store, memory, lots)
             print(f"timing the naive pattern from {min(10, len(lots))} lots ...", flush=True)
             results["naive_cypher"] = naive(store, [lot.uid for lot in lots[:10]], args.naive_cap)
+        results["process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
         if postgres is not None:
             postgres.close()
-        lineage_cli(db, "plant", "stop")
+        lineage_cli(db, args.shape, "stop")
     results["load_average_after"] = os.getloadavg()
 
-    print(write_results(args.out / f"baselines-{args.nodes}", results, report))
+    print(write_results(args.out / f"baselines-{name}", results, report))
 
 
 def report(r: dict[str, Any]) -> str:
     load = r["load"]
     lines = [
         f"Machine: {r['machine']}",
-        f"Plant graph: {load['nodes']:,} nodes, {load['relationships']:,} relationships "
-        f"(seed {r['seed']}); flow graph for the baselines: {r['flow_edges']:,} edges",
+        f"Graph: {r['shape']} ({r['data']}), {load['nodes']:,} nodes, "
+        f"{load['relationships']:,} relationships; flow graph for the baselines: {r['flow_edges']:,} edges",
+        f"Load (`lineage load`, validation included): {load['items_per_second']:,} nodes+relationships/s; "
+        f"topology index {r['index']['seconds']} s, {r['index']['index_mb']} MB; FalkorDB server memory "
+        f"{r['server_memory']}; this process's peak RSS (lineage, networkx and scipy together) "
+        f"{r['process_peak_rss_mb']:,} MB",
         f"Load average (1, 5, 15 min) before: {loadavg_text(r['load_average_before'])}, "
         f"after: {loadavg_text(r['load_average_after'])}; on 2 cores, above 2 means other work competed",
         "",
         "Every method answered every source with the same node set as lineage (checked in the run).",
-        "lineage: the library's scope over its topology index, nodes and edges only (`properties=()`).",
+        "lineage: the library's scope over its topology index (`properties=()`), asked which nodes it holds "
+        "by kind (`Scope.uids_by_label`), as the baselines answer: node names, no objects per node.",
         "",
         "| workload | sources | scope nodes (median, min-max) | method | median ms | p95 ms | x lineage |",
         "|---|---|---|---|---|---|---|",
@@ -212,6 +294,16 @@ def report(r: dict[str, Any]) -> str:
                 f"| {name} | {w['sources']} | {size} | {method} | {m['median_ms']:.1f} | {m['p95_ms']:.1f} "
                 f"| {m['ratio_to_lineage']:.2f} |"
             )
+    why = r["why"]
+    if why["sources"]:
+        lineage, networkx = why["methods"]["lineage"], why["methods"]["networkx"]
+        lines += [
+            "",
+            f"Why paths, from {why['sources']} lots to the farthest customer (or node) in each scope "
+            f"(median {why['path_length_median']:g} relationships, the same length as networkx's shortest "
+            f"path): lineage `why` median {lineage['median_ms']:.1f} ms (p95 {lineage['p95_ms']:.1f}; "
+            f"it scopes, then walks back), networkx `shortest_path` {networkx['median_ms']:.1f} ms.",
+        ]
     n = r["naive_cypher"]
     lines += [
         "",

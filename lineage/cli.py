@@ -377,23 +377,26 @@ def status(as_json: JsonOpt = False) -> None:
 @app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write JSON Lines files into.")],
-    shape: Annotated[str, typer.Option(help="plant or diamond")] = "plant",
-    nodes: Annotated[int, typer.Option(help="Approximate node count (plant).")] = 100_000,
+    shape: Annotated[str, typer.Option(help="plant, diamond or distribution")] = "plant",
+    nodes: Annotated[int, typer.Option(help="Approximate node count (plant, distribution).")] = 100_000,
     seed: Annotated[int, typer.Option()] = 7,
     levels: Annotated[int, typer.Option(help="Diamond levels.")] = 16,
     width: Annotated[int, typer.Option(help="Diamond nodes per level.")] = 200,
     fan_in: Annotated[int, typer.Option(help="Diamond inputs per node.")] = 4,
 ) -> None:
-    """Write a seeded, realistic lineage graph (plant) or a diamond-heavy one."""
-    from lineage.generate import generate_diamond, generate_plant
+    """Write a seeded, realistic lineage graph (plant), a diamond-heavy one, or a few batches
+    fanned out to a great many customers (distribution)."""
+    from lineage.generate import generate_diamond, generate_distribution, generate_plant
 
     def go() -> None:
         if shape == "plant":
             stats = generate_plant(out_dir, nodes=nodes, seed=seed)
         elif shape == "diamond":
             stats = generate_diamond(out_dir, levels=levels, width=width, fan_in=fan_in, seed=seed)
+        elif shape == "distribution":
+            stats = generate_distribution(out_dir, nodes=nodes, seed=seed)
         else:
-            raise InvalidRequest(f"--shape must be plant or diamond, not {shape!r}")
+            raise InvalidRequest(f"--shape must be plant, diamond or distribution, not {shape!r}")
         out.print(f"wrote {stats.nodes:,} nodes and {stats.relationships:,} relationships to {out_dir}")
 
     run_safely(go)

@@ -22,13 +22,13 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order
+from scipy.sparse.csgraph import dijkstra
 
 from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
 from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso, to_epoch_ms
 from lineage.store import Store
-from lineage.topology import DESCRIBED, FLOW_TYPES, RUN_TYPES, Topology
+from lineage.topology import DESCRIBED, FLOW_TYPES, LABELS, RUN_TYPES, Topology
 from lineage.walk import Selection
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
@@ -135,27 +135,72 @@ def _time(text: str | None, name: str) -> int | None:
         raise InvalidRequest(f"{name}: {e}") from None
 
 
-@dataclass(slots=True)
 class Scope:
-    """A forward scope or a backward trace: plain data, made in bulk (scopes reach 100,000 nodes)."""
+    """A forward scope or a backward trace: plain data, made in bulk (scopes reach 100,000 nodes).
 
-    direction: Direction
-    source: NodeRef
-    window: Window | None
-    nodes: list[ScopeNode]
-    edges: list[ScopeEdge]
-    elapsed_ms: float
+    From an index walk, a scope is held as arrays (:class:`Walked`) and its :attr:`nodes` and
+    :attr:`edges` are made on first use: the questions asked most (how many of each kind, which
+    customers, is this node in it) are answered from the arrays, without the 40,000 objects a
+    supplier's scope makes. ``elapsed_ms`` is the walk's time; making the objects comes on top.
+    """
+
+    __slots__ = ("_edges", "_nodes", "_walked", "direction", "elapsed_ms", "source", "window")
+
+    def __init__(
+        self,
+        direction: Direction,
+        source: NodeRef,
+        window: Window | None,
+        nodes: list[ScopeNode] | None,
+        edges: list[ScopeEdge] | None,
+        elapsed_ms: float,
+        walked: Walked | None = None,
+    ) -> None:
+        self.direction = direction
+        self.source = source
+        self.window = window
+        self.elapsed_ms = elapsed_ms
+        self._nodes = nodes
+        self._edges = edges
+        self._walked = walked
+
+    @property
+    def nodes(self) -> list[ScopeNode]:
+        """Every node, ordered by depth (the source first), each with its properties."""
+        if self._nodes is None:
+            self._materialize()
+        assert self._nodes is not None
+        return self._nodes
+
+    @property
+    def edges(self) -> list[ScopeEdge]:
+        if self._edges is None:
+            self._materialize()
+        assert self._edges is not None
+        return self._edges
+
+    def _materialize(self) -> None:
+        assert self._walked is not None
+        with gc_paused():
+            self._nodes, self._edges = self._walked.objects()
 
     def counts(self) -> dict[str, int]:
         """Nodes by kind, the source excluded."""
+        if self._nodes is None and self._walked is not None:
+            found = {label.value: len(uids) for label, uids in self._walked.uids_by_label().items()}
+            return {label.value: found[label.value] for label in Label if found.get(label.value)}
         counter = Counter(n.label.value for n in self.nodes if n.depth > 0)
         return {label.value: counter[label.value] for label in Label if counter[label.value]}
 
     def uids(self, label: Label) -> set[str]:
+        if self._nodes is None and self._walked is not None:
+            return self._walked.uids_by_label(label).get(label, set())
         return {n.uid for n in self.nodes if n.label == label and n.depth > 0}
 
     def uids_by_label(self) -> dict[str, set[str]]:
         """Every node's uid by kind, the source excluded."""
+        if self._nodes is None and self._walked is not None:
+            return {label.value: uids for label, uids in self._walked.uids_by_label().items() if uids}
         found: dict[str, set[str]] = {}
         for n in self.nodes:
             if n.depth > 0:
@@ -163,6 +208,8 @@ class Scope:
         return found
 
     def node(self, label: Label, uid: str) -> ScopeNode | None:
+        if self._nodes is None and self._walked is not None and not self._walked.holds(NodeRef(label, uid)):
+            return None
         for n in self.nodes:
             if n.label == label and n.uid == uid:
                 return n
@@ -427,63 +474,136 @@ def _assemble(
     properties: Iterable[Label],
 ) -> Scope:
     """A :class:`Scope` from a walk over the index: the same nodes, edges and depths as the Cypher
-    walk's :meth:`_Builder.finish` gives, made from arrays (a supplier's 20,000 edges in a few ms)."""
+    walk's :meth:`_Builder.finish` gives, held as arrays until they are asked for."""
     topology = walk.topology
     taken = walk.edges()
-    ends = {rel: (topology.relations[rel].src[p], topology.relations[rel].dst[p]) for rel, p in taken.items()}
-    parts = [end for pair in ends.values() for end in pair]
-    if walk.source is not None:
-        parts.append(np.array([walk.source]))
-    if not parts:  # the source has no relationship at all: the scope is the source alone
+    parts = [
+        ends[p]
+        for rel, p in taken.items()
+        for ends in (topology.relations[rel].src, topology.relations[rel].dst)
+    ]
+    if walk.source is None:  # the source has no relationship at all: the scope is the source alone
         found = fetch_properties(budget.store, [source], budget)
         if source not in found:
             raise NotFound(source.label.value, source.uid)
-        return Scope(
-            direction,
-            source,
-            window,
-            [ScopeNode(source.label, source.uid, 0, found[source])],
-            [],
-            budget.elapsed_ms,
-        )
-    ids = np.unique(np.concatenate(parts))
+        node = ScopeNode(source.label, source.uid, 0, found[source])
+        return Scope(direction, source, window, [node], [], budget.elapsed_ms)
+    ids = np.unique(np.concatenate([*parts, np.array([walk.source])]))
     budget.check(ids.size)
-    refs = topology.refs(ids)
     wanted = frozenset(properties)
     # The index holds the properties of the kinds a summary shows; the engine looks up the others
-    # (when asked for) while this thread makes the scope's objects.
-    fetched = [r for r in refs if r.label not in DESCRIBED and (r.label in wanted or r == source)]
+    # (when asked for) while this thread works out the depths.
+    fetched = [
+        ref
+        for label in Label
+        if label not in DESCRIBED and (label in wanted or label == source.label)
+        for ref in topology.refs(topology.ids_of(label, ids))
+    ]
     fetching = _FETCHER.submit(fetch_properties, budget.store, fetched, budget) if fetched else None
+    shown = {label for label in wanted if label in DESCRIBED} | {source.label}
+    walked = Walked(topology, ids, taken, int(np.searchsorted(ids, walk.source)), direction, shown)
     try:
-        local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
-        backward = direction == "backward"
-        heads, tails = [], []
-        for rel, (a, b) in local.items():
-            turned = (rel in _CONTEXT_TYPES) != backward  # as oriented() turns them
-            heads.append(a if turned else b)
-            tails.append(b if turned else a)
-        start = int(np.searchsorted(ids, walk.source))
-        depths = _depths_of(len(refs), start, heads, tails)
-        order = np.argsort(np.array([d if d >= 0 else len(refs) for d in depths]), kind="stable").tolist()
-        edges = [
-            edge for rel, positions in taken.items() for edge in _edges(topology, rel, positions, local, refs)
-        ]
-        shown = {label for label in wanted if label in DESCRIBED} | {source.label}
-        node_ids = ids.tolist()
-        nodes = [
-            ScopeNode(refs[i].label, refs[i].uid, depths[i],
-                      (topology.properties(node_ids[i]) or {}) if refs[i].label in shown else {})
-            for i in order
-        ]  # fmt: skip
+        walked.depths()
     finally:
-        found = fetching.result() if fetching is not None else {}
-    if fetched:
-        if source.label not in DESCRIBED and source not in found:
-            raise NotFound(source.label.value, source.uid)
-        for node in nodes:
-            if node.label not in DESCRIBED:
-                node.properties = found.get(node.ref, {})
-    return Scope(direction, source, window, nodes, edges, budget.elapsed_ms)
+        walked.found = fetching.result() if fetching is not None else {}
+    if source.label not in DESCRIBED and source not in walked.found:
+        raise NotFound(source.label.value, source.uid)
+    return Scope(direction, source, window, None, None, budget.elapsed_ms, walked)
+
+
+class Walked:
+    """An index walk's scope as arrays: its node ids (sorted), the positions of the relationships
+    it took in each :class:`~lineage.topology.Relation`, and what making objects of them needs."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        ids: np.ndarray,
+        taken: dict[RelType, np.ndarray],
+        start: int,
+        direction: Direction,
+        shown: set[Label],
+    ) -> None:
+        self.topology = topology
+        self.ids = ids
+        self.taken = taken
+        self.start = start  # the source's position in ids
+        self.direction = direction
+        self.shown = shown  # kinds whose properties the index holds and the caller asked for
+        self.found: dict[NodeRef, dict[str, Any]] = {}  # properties fetched for the other kinds
+        self.local = {
+            rel: (
+                np.searchsorted(ids, topology.relations[rel].src[p]),
+                np.searchsorted(ids, topology.relations[rel].dst[p]),
+            )
+            for rel, p in taken.items()
+        }
+        self._depths: np.ndarray | None = None
+
+    def depths(self) -> np.ndarray:
+        """Each node's distance from the source along the edges turned as :func:`oriented` turns
+        them; -1 for a node no such path reaches."""
+        if self._depths is None:
+            backward = self.direction == "backward"
+            tails, heads = [], []
+            for rel, (a, b) in self.local.items():
+                turned = (rel in _CONTEXT_TYPES) != backward
+                tails.append(b if turned else a)
+                heads.append(a if turned else b)
+            size = self.ids.size
+            if not tails:
+                self._depths = np.where(np.arange(size) == self.start, 0, -1)
+            else:
+                tail, head = np.concatenate(tails), np.concatenate(heads)
+                order = np.argsort(tail, kind="stable")  # CSR made directly: scipy's COO route costs more
+                indptr = np.concatenate([[0], np.cumsum(np.bincount(tail, minlength=size))]).astype(np.int32)
+                indices = head[order].astype(np.int32)
+                graph = csr_matrix((np.ones(tail.size, dtype=bool), indices, indptr), shape=(size, size))
+                distance = dijkstra(graph, directed=True, indices=self.start, unweighted=True)
+                self._depths = np.where(np.isinf(distance), -1, distance).astype(np.int64)
+        return self._depths
+
+    def uids_by_label(self, only: Label | None = None) -> dict[Label, set[str]]:
+        """The uids of the nodes a path reaches, by kind, the source excluded."""
+        reached = self.ids[self.depths() > 0]
+        offsets, uids = self.topology.offsets, self.topology.uids
+        found = {}
+        for code, label in enumerate(LABELS):
+            if only is None or label == only:
+                local = self.topology.ids_of(label, reached) - offsets[code]
+                names = uids[label]
+                found[label] = {names[i] for i in local.tolist()}
+        return found
+
+    def holds(self, node: NodeRef) -> bool:
+        found = self.topology.id(node)
+        if found is None:
+            return False
+        at = int(np.searchsorted(self.ids, found))
+        return at < self.ids.size and int(self.ids[at]) == found
+
+    def objects(self) -> tuple[list[ScopeNode], list[ScopeEdge]]:
+        topology = self.topology
+        refs = topology.refs(self.ids)
+        depth = self.depths()
+        order = np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable").tolist()
+        edges = [
+            edge
+            for rel, positions in self.taken.items()
+            for edge in _edges(topology, rel, positions, self.local, refs)
+        ]
+        depths, node_ids, shown, found = depth.tolist(), self.ids.tolist(), self.shown, self.found
+        nodes = []
+        for i in order:
+            ref = refs[i]
+            if ref.label not in DESCRIBED:
+                props = found.get(ref, {})
+            elif ref.label in shown:
+                props = topology.properties(node_ids[i]) or {}
+            else:
+                props = {}
+            nodes.append(ScopeNode(ref.label, ref.uid, depths[i], props))
+        return nodes, edges
 
 
 #: Property lookups run here, beside the thread that walks: a scope waits on the engine and on
@@ -512,21 +632,6 @@ def _edges(
         end = [None if t != t else int(t) for t in relation.end[positions].tolist()]
     for x, y, q, u, s, e in zip(a.tolist(), b.tolist(), quantity, unit, start, end, strict=True):
         yield ScopeEdge(rel, refs[x], refs[y], q, u, s, e)
-
-
-def _depths_of(size: int, start: int, heads: list[np.ndarray], tails: list[np.ndarray]) -> list[int]:
-    """Each node's distance from ``start`` along the oriented edges ``tail -> head``; -1 if none."""
-    depth = [-1] * size
-    depth[start] = 0
-    if not heads:
-        return depth
-    tail, head = np.concatenate(tails), np.concatenate(heads)
-    graph = csr_matrix((np.ones(tail.size, dtype=bool), (tail, head)), shape=(size, size))
-    order, parents = breadth_first_order(graph, start, directed=True, return_predecessors=True)
-    parent = parents.tolist()
-    for node in order[1:].tolist():  # breadth-first: a parent's depth is set before its children's
-        depth[node] = depth[parent[node]] + 1
-    return depth
 
 
 def _consumers(scope: _Builder, query: str, label: Label, uids: list[str], seen: set[str]) -> list[str]:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,25 +36,34 @@ def test_the_scale_benchmark_runs_and_reports(tmp_path: Path) -> None:
     assert "| forward: supplier |" in table and "Load average" in table
 
 
-def test_the_baselines_run_and_agree_with_lineage(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("shape", "nodes", "expected"),
+    [
+        ("plant", 2500, {"forward: lot", "forward: supplier", "backward: customer"}),
+        ("diamond", 320, {"forward: lot", "forward: supplier"}),
+        ("distribution", 3000, {"forward: batch", "forward: lot", "forward: supplier", "backward: customer"}),
+    ],
+)
+def test_the_baselines_run_and_agree_with_lineage(
+    tmp_path: Path, shape: str, nodes: int, expected: set[str]
+) -> None:
     """The harness stops on any answer that differs from lineage's; here it must finish, with every
-    baseline timed on every workload."""
+    baseline timed on every workload of the shape."""
     sys.path.insert(0, str(ROOT / "bench"))
     from baselines import postgres_binaries
 
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_baselines.py"), "--nodes", "2500", "--sources", "10",
-         "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    command = [sys.executable, str(ROOT / "bench" / "bench_baselines.py"), "--shape", shape, "--nodes", str(nodes),
+               "--sources", "10", "--naive-cap", "0.5", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads((tmp_path / "out" / "baselines-2500.json").read_text())
+    results = json.loads((tmp_path / "out" / f"baselines-{shape}-{nodes}.json").read_text())
     methods = {"lineage", "networkx", "scipy CSR"}
     if postgres_binaries() is not None:
         methods.add("PostgreSQL recursive CTE")
-    assert set(results["workloads"]) == {"forward: lot", "forward: supplier", "backward: customer"}
+    assert set(results["workloads"]) == expected
     for workload in results["workloads"].values():
         assert set(workload["methods"]) == methods
         assert workload["scope_nodes_max"] > 1
     assert results["naive_cypher"]["sources"] == 10
-    assert "| forward: supplier | 2 |" in (tmp_path / "out" / "baselines-2500.md").read_text()
+    assert results["why"]["sources"] > 0 and results["why"]["path_length_median"] >= 3
+    assert "| forward: supplier |" in (tmp_path / "out" / f"baselines-{shape}-{nodes}.md").read_text()
