@@ -1,14 +1,15 @@
 """Concurrency benchmark: many clients asking one API server "who is affected by lot X" at once.
 
-    .venv/bin/python bench/bench_api.py                         # the demo, 32 clients, 60 s
-    .venv/bin/python bench/bench_api.py --data bench/data/plant-100000-s7 --clients 8 --seconds 30
+    .venv/bin/python bench/bench_api.py                         # the demo; 1, 8 and 32 clients
+    .venv/bin/python bench/bench_api.py --data bench/data/plant-1000000-s7 --workers 2
 
-Starts ``lineage serve`` on a private data directory (loading the data first), then runs
-``--clients`` threads, each with its own HTTP connection, for ``--seconds``: each request is
-``GET /lots/{uid}/affected`` or ``GET /scope/forward`` for a lot drawn from the data's samples (the
-demo's lots for the demo). Reports requests per second, errors by status, and the latency spread
-(p50, p95, p99, max) per endpoint, with the machine and the data size, in
-``bench/out/api-<name>-<clients>.md``. Not a test: nothing passes or fails on a time.
+Starts ``lineage serve`` on a private data directory (loading the data first), then for each client
+count in ``--clients`` runs that many threads, each with its own HTTP connection, for ``--seconds``:
+each request is ``GET /lots/{uid}/affected`` or ``GET /scope/forward`` for a lot drawn from the
+data's samples (the demo's lots for the demo). Reports requests per second, errors by status, the
+latency spread (p50, p95, p99, max) per endpoint, and the peak memory of the API process(es) and of
+the FalkorDB server, with the machine and the data size, in ``bench/out/api-<name>.md`` and
+``.json``. Not a test: nothing passes or fails on a time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_scale import machine  # noqa: E402
+from bench_scale import loadavg_text, machine, write_results  # noqa: E402
 
 DEMO_LOTS = ["L-4471", "L-4472", "L-5100", "L-6200", "L-7300"]
 
@@ -56,14 +58,89 @@ def wait_for_index(base: str, seconds: float = 600) -> dict[str, object]:
     raise SystemExit(f"the server did not build its index within {seconds:g} s")
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) and its children's, in MB (uvicorn's workers are
+    children of the ``lineage serve`` process)."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return round(total, 1)
+
+
+def run_clients(base: str, lots: list[str], clients: int, seconds: float) -> dict[str, Any]:
+    """``clients`` threads, each with its own connection, asking for ``seconds``: half
+    ``/lots/{uid}/affected``, half a first page of ``/scope/forward``."""
+    timings: dict[str, list[float]] = {"affected": [], "forward": []}
+    statuses: Counter[str] = Counter()
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=120) as http:
+            while time.monotonic() < stop:
+                lot = rng.choice(lots)
+                kind = rng.choice(("affected", "forward"))
+                path = f"/lots/{lot}/affected" if kind == "affected" else "/scope/forward"
+                params = {} if kind == "affected" else {"label": "MaterialLot", "uid": lot, "limit": 100}
+                started = time.perf_counter()
+                try:
+                    status = str(http.get(path, params=params).status_code)
+                except httpx.HTTPError as e:
+                    status = type(e).__name__
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    statuses[status] += 1
+                    if status == "200":
+                        timings[kind].append(elapsed)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - began
+    total = sum(statuses.values())
+    endpoints = {}
+    for kind, values in timings.items():
+        if values:
+            endpoints[kind] = {
+                "requests": len(values),
+                "p50_ms": statistics.median(values),
+                "p95_ms": percentile(values, 0.95),
+                "p99_ms": percentile(values, 0.99),
+                "max_ms": max(values),
+            }
+    return {
+        "clients": clients,
+        "seconds": wall,
+        "requests": total,
+        "requests_per_s": total / wall,
+        "statuses": dict(statuses),
+        "endpoints": endpoints,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=ROOT / "fixtures" / "demo")
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", default="1,8,32", help="client counts, run in turn on one server")
+    parser.add_argument("--seconds", type=float, default=30.0, help="per client count")
+    parser.add_argument("--workers", type=int, default=1, help="API processes (`lineage serve --workers`)")
     parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
 
     samples = args.data / "samples.json"
@@ -73,76 +150,81 @@ def main() -> None:
     env.pop("LINEAGE_API_KEYS", None)
     if not data_dir.exists():
         subprocess.run([sys.executable, "-m", "lineage.cli", "load", str(args.data)], env=env, check=True)
-    counts = subprocess.run(
-        [sys.executable, "-m", "lineage.cli", "status"], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lineage.cli", "serve", "--port", str(args.port)],
+    subprocess.run([sys.executable, "-m", "lineage.cli", "start"], env=env, check=True, capture_output=True)
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "lineage.cli", "status", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+        ).stdout
+    )
+    server_pid = int((data_dir / "redis.pid").read_text().strip())
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lineage.cli",
+            "serve",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{args.port}"
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "data": args.data.name,
+        "workers": args.workers,
+        "nodes": sum(status["nodes"].values()),
+        "relationships": status["relationships"],
+        "runs": [],
+    }
     try:
-        index = wait_for_index(base)
-        timings: dict[str, list[float]] = {"affected": [], "forward": []}
-        statuses: Counter[str] = Counter()
-        lock = threading.Lock()
-        stop = time.monotonic() + args.seconds
-
-        def client(seed: int) -> None:
-            rng = random.Random(seed)
-            with httpx.Client(base_url=base, timeout=120) as http:
-                while time.monotonic() < stop:
-                    lot = rng.choice(lots)
-                    kind = rng.choice(("affected", "forward"))
-                    path = f"/lots/{lot}/affected" if kind == "affected" else "/scope/forward"
-                    params = {} if kind == "affected" else {"label": "MaterialLot", "uid": lot, "limit": 100}
-                    started = time.perf_counter()
-                    try:
-                        status = str(http.get(path, params=params).status_code)
-                    except httpx.HTTPError as e:
-                        status = type(e).__name__
-                    elapsed = (time.perf_counter() - started) * 1000
-                    with lock:
-                        statuses[status] += 1
-                        if status == "200":
-                            timings[kind].append(elapsed)
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-        began = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.monotonic() - began
+        results["index"] = wait_for_index(base)
+        for clients in (int(c) for c in args.clients.split(",")):
+            print(f"{clients} clients for {args.seconds:g} s ...", flush=True)
+            results["runs"].append(run_clients(base, lots, clients, args.seconds))
+        results["api_peak_rss_mb"] = peak_rss_mb(api.pid)
+        results["server_peak_rss_mb"] = peak_rss_mb(server_pid)
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-
-    total = sum(statuses.values())
-    lines = [
-        f"# API under {args.clients} concurrent clients ({args.data.name})",
-        "",
-        f"- machine: {machine()}",
-        f"- data: {args.data} ({' '.join(counts.split())[:300]})",
-        f"- topology index: {index}",
-        f"- {total} requests in {wall:.1f} s: {total / wall:.1f} requests/s; statuses {dict(statuses)}",
-        "",
-        "| endpoint | requests | p50 ms | p95 ms | p99 ms | max ms |",
-        "|---|---|---|---|---|---|",
-    ]
-    for kind, values in timings.items():
-        if values:
-            spread = [statistics.median(values), *(percentile(values, p) for p in (0.95, 0.99)), max(values)]
-            lines.append(f"| {kind} | {len(values)} | " + " | ".join(f"{v:.1f}" for v in spread) + " |")
-    report = "\n".join(lines) + "\n"
-    out = ROOT / "bench" / "out" / f"api-{args.data.name}-{args.clients}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(report)
-    print(report)
+        api.terminate()
+        api.wait(timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "lineage.cli", "stop"], env=env, check=False, capture_output=True
+        )
+    results["load_average_after"] = os.getloadavg()
+    print(write_results(args.out / f"api-{args.data.name}", results, report))
     if args.data == ROOT / "fixtures" / "demo":
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = [
+        f"# API under concurrent clients ({r['data']})",
+        "",
+        f"- machine: {r['machine']}",
+        f"- data: {r['nodes']:,} nodes, {r['relationships']:,} relationships; `lineage serve --workers "
+        f"{r['workers']}`; topology index: {r['index']}",
+        f"- peak memory: API process(es) {r['api_peak_rss_mb']:,} MB, "
+        f"FalkorDB server {r['server_peak_rss_mb']:,} MB",
+        f"- load average after: {loadavg_text(r['load_average_after'])} (the clients share the 2 cores)",
+        "",
+        "| clients | requests/s | errors | endpoint | requests | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in r["runs"]:
+        errors = sum(n for status, n in run["statuses"].items() if status != "200")
+        for kind, e in run["endpoints"].items():
+            lines.append(
+                f"| {run['clients']} | {run['requests_per_s']:.0f} | {errors} | {kind} | {e['requests']} | "
+                f"{e['p50_ms']:.1f} | {e['p95_ms']:.1f} | {e['p99_ms']:.1f} | {e['max_ms']:.1f} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -420,6 +420,9 @@ def reset(yes: Annotated[bool, typer.Option("--yes", help="Confirm.")] = False) 
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="API processes; each keeps its own topology index (memory x workers).")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (embedded engine by default, Neo4j by settings)."""
     import uvicorn
@@ -430,7 +433,9 @@ def serve(
             f"reach {host}:{port}.[/]"
         )
 
-    uvicorn.run("api.main:app", host=host, port=port)
+    if workers < 1:
+        raise typer.BadParameter("--workers must be at least 1")
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers)
 
 
 if __name__ == "__main__":  # pragma: no cover

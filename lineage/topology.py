@@ -5,9 +5,10 @@ A frontier expansion in Cypher pays a round trip and an index lookup per node at
 walk over integer arrays takes a few milliseconds. The index keeps only what a walk needs: every
 relationship as a pair of integer node ids, with the quantity, unit and times that a scope reports,
 and the stored properties of the kinds a scope's summary shows (:data:`DESCRIBED`: everything but
-shipments and sales, a third of the nodes), each packed in one ``bytes`` object: a supplier's scope
-reads 5,000 of them in a few milliseconds where fetching them took 60 to 110 ms of parsing replies.
-Shipments' and sales' properties stay in the database and are fetched when asked for.
+sales, a third of the nodes), each packed in one ``bytes`` object: a supplier's scope reads 5,000 of
+them in a few milliseconds where fetching them took 60 to 110 ms of parsing replies, and a lot's
+affected summary needs no database call past the revision. Sales' properties stay in the database
+and are fetched when asked for.
 
 The index is a cache of the database, never a second source of truth. It is read from the database
 by the query files in ``cypher/topology/`` and stamped with the graph's :class:`Revision` (node and
@@ -48,9 +49,9 @@ EMPTY = np.empty(0, dtype=np.int64)
 FLOW_TYPES = frozenset({RelType.CONSUMED_BY, RelType.SHIPPED_IN, RelType.SOLD_IN})
 RUN_TYPES = frozenset({RelType.RAN_ON, RelType.HANDLED_BY})
 #: Kinds whose properties the index holds: what a scope's summary shows (names, regions, contacts,
-#: batch types, results). Shipments and sales are the bulk of a large scope, and their quantities
+#: batch types, results, shipping dates). Sales are the bulk of a large scope, and their quantities
 #: are on their relationships.
-DESCRIBED = tuple(label for label in Label if label not in (Label.SHIPMENT, Label.SALE))
+DESCRIBED = tuple(label for label in Label if label != Label.SALE)
 #: After a failed build, scopes walk the database for this long before another build is tried.
 RETRY_AFTER_S = 10.0
 
