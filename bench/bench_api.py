@@ -8,8 +8,8 @@ count in ``--clients`` runs that many threads, each with its own HTTP connection
 each request is ``GET /lots/{uid}/affected`` or ``GET /scope/forward`` for a lot drawn from the
 data's samples (the demo's lots for the demo). Reports requests per second, errors by status, the
 latency spread (p50, p95, p99, max) per endpoint, and the peak memory of the API process(es) and of
-the FalkorDB server, with the machine and the data size, in ``bench/out/api-<name>.md`` and
-``.json``. Not a test: nothing passes or fails on a time.
+the FalkorDB server, with the machine and the data size, in ``bench/out/api-<name>-w<workers>.md``
+and ``.json``. Not a test: nothing passes or fails on a time.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def main() -> None:
             [sys.executable, "-m", "lineage.cli", "stop"], env=env, check=False, capture_output=True
         )
     results["load_average_after"] = os.getloadavg()
-    print(write_results(args.out / f"api-{args.data.name}", results, report))
+    print(write_results(args.out / f"api-{args.data.name}-w{args.workers}", results, report))
     if args.data == ROOT / "fixtures" / "demo":
         shutil.rmtree(data_dir, ignore_errors=True)
 

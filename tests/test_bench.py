@@ -36,27 +36,35 @@ def test_the_scale_benchmark_runs_and_reports(tmp_path: Path) -> None:
     assert "| forward: supplier |" in table and "Load average" in table
 
 
-@pytest.mark.parametrize(
-    ("shape", "nodes", "expected"),
-    [
-        ("plant", 2500, {"forward: lot", "forward: supplier", "backward: customer"}),
-        ("diamond", 320, {"forward: lot", "forward: supplier"}),
-        ("distribution", 3000, {"forward: batch", "forward: lot", "forward: supplier", "backward: customer"}),
-    ],
-)
-def test_the_baselines_run_and_agree_with_lineage(
-    tmp_path: Path, shape: str, nodes: int, expected: set[str]
-) -> None:
-    """The harness stops on any answer that differs from lineage's; here it must finish, with every
-    baseline timed on every workload of the shape."""
+SHAPES = {
+    "plant": (2500, {"forward: lot", "forward: supplier", "backward: customer"}),
+    "diamond": (3200, {"forward: lot", "forward: supplier"}),  # 16 x 200 x 4, the issue's diamond
+    "distribution": (3000, {"forward: batch", "forward: lot", "forward: supplier", "backward: customer"}),
+}
+
+
+@pytest.fixture(scope="module")
+def baseline_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shape run side by side at a tiny size, into one results folder."""
+    where = tmp_path_factory.mktemp("baselines")
+    for shape, (nodes, _) in SHAPES.items():
+        command = [sys.executable, str(ROOT / "bench" / "bench_baselines.py"), "--shape", shape,
+                   "--nodes", str(nodes), "--sources", "10", "--naive-cap", "0.5",
+                   "--data", str(where / "data"), "--out", str(where / "out")]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+    return where
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_baselines_run_and_agree_with_lineage(baseline_runs: Path, shape: str) -> None:
+    """The harness stops on any answer that differs from lineage's; here it must have finished,
+    with every baseline timed on every workload of the shape."""
     sys.path.insert(0, str(ROOT / "bench"))
     from baselines import postgres_binaries
 
-    command = [sys.executable, str(ROOT / "bench" / "bench_baselines.py"), "--shape", shape, "--nodes", str(nodes),
-               "--sources", "10", "--naive-cap", "0.5", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads((tmp_path / "out" / f"baselines-{shape}-{nodes}.json").read_text())
+    nodes, expected = SHAPES[shape]
+    results = json.loads((baseline_runs / "out" / f"baselines-{shape}-{nodes}.json").read_text())
     methods = {"lineage", "networkx", "scipy CSR"}
     if postgres_binaries() is not None:
         methods.add("PostgreSQL recursive CTE")
@@ -66,4 +74,24 @@ def test_the_baselines_run_and_agree_with_lineage(
         assert workload["scope_nodes_max"] > 1
     assert results["naive_cypher"]["sources"] == 10
     assert results["why"]["sources"] > 0 and results["why"]["path_length_median"] >= 3
-    assert "| forward: supplier |" in (tmp_path / "out" / f"baselines-{shape}-{nodes}.md").read_text()
+    assert "| forward: supplier |" in (baseline_runs / "out" / f"baselines-{shape}-{nodes}.md").read_text()
+
+
+def test_the_report_gathers_the_runs_and_judges_the_targets(baseline_runs: Path) -> None:
+    to = baseline_runs / "report"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "report.py"), "--out", str(baseline_runs / "out"), "--to", str(to)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = (to / "RESULTS.md").read_text()
+    diamond = json.loads((baseline_runs / "out" / "baselines-diamond-3200.json").read_text())
+    median = diamond["workloads"]["forward: lot"]["methods"]["lineage"]["median_ms"]
+    verdict = "met" if median <= 50 else "**missed**"
+    assert f"| diamond 16x200x4 forward scope <= 50 ms | {median:.1f} ms for " in page
+    assert f"nodes | {verdict} |" in page
+    for shape, (nodes, _) in SHAPES.items():
+        assert f"## Side by side: {shape}-{nodes}" in page
+    for plot in ("scope-time-by-size.png", "scope-time-by-graph.png"):
+        assert (to / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({plot})" in page
