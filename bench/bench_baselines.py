@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from baselines import InMemory, Postgres, flow_edges, key, lineage_reach, postgres_binaries  # noqa: E402
-from bench_scale import build_index, lineage_cli, loadavg_text, machine, write_results  # noqa: E402
+from bench_scale import build_index, lineage_cli, loadavg_line, machine, write_results  # noqa: E402
 
 from lineage.config import Settings  # noqa: E402
 from lineage.errors import QueryTimeout  # noqa: E402
@@ -277,8 +277,7 @@ def report(r: dict[str, Any]) -> str:
         f"topology index {r['index']['seconds']} s, {r['index']['index_mb']} MB; FalkorDB server memory "
         f"{r['server_memory']}; this process's peak RSS (lineage, networkx and scipy together) "
         f"{r['process_peak_rss_mb']:,} MB",
-        f"Load average (1, 5, 15 min) before: {loadavg_text(r['load_average_before'])}, "
-        f"after: {loadavg_text(r['load_average_after'])}; on 2 cores, above 2 means other work competed",
+        loadavg_line(r),
         "",
         "Every method answered every source with the same node set as lineage (checked in the run).",
         "lineage: the library's scope over its topology index (`properties=()`), asked which nodes it holds "

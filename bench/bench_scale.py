@@ -212,8 +212,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"Machine: {r['machine']}",
         f"Plant graph: {load['nodes']:,} nodes, {load['relationships']:,} relationships (seed {r['seed']}); "
         f"FalkorDB server memory after load: {r.get('server_memory')}",
-        f"Load average (1, 5, 15 min) before: {loadavg_text(r['load_average_before'])}, "
-        f"after: {loadavg_text(r['load_average_after'])}; on 2 cores, above 2 means other work competed",
+        loadavg_line(r),
         "",
         f"Load (`lineage load`, {load['method']}, validation included): "
         f"{load['items_per_second']:,} nodes+relationships/s "
@@ -247,6 +246,14 @@ def _index(i: dict[str, Any]) -> str:
 
 def loadavg_text(values: list[float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
+
+
+def loadavg_line(r: dict[str, Any]) -> str:
+    """A run's load average before and after, read against the machine's 2 cores."""
+    return (
+        f"Load average (1, 5, 15 min) before: {loadavg_text(r['load_average_before'])}, "
+        f"after: {loadavg_text(r['load_average_after'])}; on 2 cores, above 2 means other work competed"
+    )
 
 
 if __name__ == "__main__":

@@ -477,11 +477,8 @@ def _assemble(
     walk's :meth:`_Builder.finish` gives, held as arrays until they are asked for."""
     topology = walk.topology
     taken = walk.edges()
-    parts = [
-        ends[p]
-        for rel, p in taken.items()
-        for ends in (topology.relations[rel].src, topology.relations[rel].dst)
-    ]
+    ends = {rel: (topology.relations[rel].src[p], topology.relations[rel].dst[p]) for rel, p in taken.items()}
+    parts = [end for pair in ends.values() for end in pair]
     if walk.source is None:  # the source has no relationship at all: the scope is the source alone
         found = fetch_properties(budget.store, [source], budget)
         if source not in found:
@@ -501,7 +498,7 @@ def _assemble(
     ]
     fetching = _FETCHER.submit(fetch_properties, budget.store, fetched, budget) if fetched else None
     shown = {label for label in wanted if label in DESCRIBED} | {source.label}
-    walked = Walked(topology, ids, taken, int(np.searchsorted(ids, walk.source)), direction, shown)
+    walked = Walked(topology, ids, taken, ends, int(np.searchsorted(ids, walk.source)), direction, shown)
     try:
         walked.depths()
     finally:
@@ -520,6 +517,7 @@ class Walked:
         topology: Topology,
         ids: np.ndarray,
         taken: dict[RelType, np.ndarray],
+        ends: dict[RelType, tuple[np.ndarray, np.ndarray]],
         start: int,
         direction: Direction,
         shown: set[Label],
@@ -531,13 +529,8 @@ class Walked:
         self.direction = direction
         self.shown = shown  # kinds whose properties the index holds and the caller asked for
         self.found: dict[NodeRef, dict[str, Any]] = {}  # properties fetched for the other kinds
-        self.local = {
-            rel: (
-                np.searchsorted(ids, topology.relations[rel].src[p]),
-                np.searchsorted(ids, topology.relations[rel].dst[p]),
-            )
-            for rel, p in taken.items()
-        }
+        #: Each taken relationship's ends as positions in ids (``ends`` holds them as node ids).
+        self.local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
         self._depths: np.ndarray | None = None
 
     def depths(self) -> np.ndarray:
