@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
+from api.responses import ModelJSON
 from lineage.model import UID_PATTERN, Label, NodeRef
 from lineage.nodes import MAX_LIMIT, NodeDetail, SearchHit, node_detail, search
 
@@ -20,9 +21,9 @@ def get_node(
     label: Annotated[Label, Path(description="the node's kind")],
     uid: Annotated[str, Path(max_length=256, pattern=UID_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="neighbours at most")] = 100,
-) -> NodeDetail:
+) -> ModelJSON:
     """The node's properties, its relationships counted by type, and its direct neighbours."""
-    return node_detail(store, NodeRef(label, uid), limit)
+    return ModelJSON(node_detail(store, NodeRef(label, uid), limit))
 
 
 @router.get("/search", response_model=list[SearchHit])
@@ -39,7 +40,7 @@ def search_nodes(
     ],
     kinds: Annotated[list[Label] | None, Query(description="only these kinds (repeat the parameter)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-) -> list[SearchHit]:
+) -> ModelJSON:
     """Nodes by exact uid, uid prefix, or a piece of their name (a lot's material, a batch's
     product), exact matches first."""
-    return search(store, q, kinds, limit)
+    return ModelJSON(search(store, q, kinds, limit))

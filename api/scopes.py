@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
+from api.responses import ModelJSON
 from api.schemas import Why
 from lineage.affected import Affected, affected
 from lineage.model import UID_PATTERN, Label, NodeRef, parse_ref
@@ -56,16 +57,18 @@ MaxNodesQ = Annotated[
     int | None, Query(ge=1, description="stop past this many nodes (at most the server's own limit)")
 ]
 FormatQ = Annotated[Format, Query(description="csv or jsonl")]
+LotUid = Annotated[str, Path(max_length=256, pattern=UID_PATTERN, description="the lot's uid")]
 WhatQ = Annotated[What, Query(description="the nodes, or the relationships among them")]
 
 
-def _max_nodes(store: Store, asked: int | None) -> int:
-    limit = store.settings.scope_max_nodes
+def _max_nodes(store: Store, asked: int | None, stream: bool = False) -> int:
+    settings = store.settings
+    limit = settings.scope_stream_max_nodes if stream else settings.scope_max_nodes
     return min(asked, limit) if asked else limit
 
 
-def _scope(store: Store, request: ScopeRequest, max_nodes: int | None) -> Scope:
-    cap = _max_nodes(store, max_nodes)
+def _scope(store: Store, request: ScopeRequest, max_nodes: int | None, stream: bool = False) -> Scope:
+    cap = _max_nodes(store, max_nodes, stream)
     if request.direction == "forward":
         return forward(store, request.source, request.window, max_nodes=cap, properties=())
     return backward(store, request.source, max_nodes=cap, properties=())
@@ -121,10 +124,10 @@ def _stream(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what
 
 
 @router.get("/lots/{uid}/affected", response_model=Affected, responses=SCOPE_PROBLEMS, tags=["scope"])
-def lot_affected(store: StoreDep, uid: Annotated[str, Path(max_length=256, pattern=UID_PATTERN)]) -> Affected:
+def lot_affected(store: StoreDep, uid: LotUid) -> ModelJSON:
     """Who and what the lot reached: batches, shipments, customers by region with contacts, what was
     sold, stock still on hand by location, and a suggested response level."""
-    return affected(store, NodeRef(Label.MATERIAL_LOT, uid))
+    return ModelJSON(affected(store, NodeRef(Label.MATERIAL_LOT, uid)))
 
 
 @router.get("/scope/forward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
@@ -134,10 +137,10 @@ def scope_forward(
     limit: LimitQ = 500,
     cursor: CursorQ = None,
     max_nodes: MaxNodesQ = None,
-) -> ScopePage:
+) -> ModelJSON:
     """Everything downstream of a lot, batch, supplier, or a machine or operator over a window, a page
     at a time (nodes by depth, kind, uid; each with the relationships that lead to it)."""
-    return page(store, _scope(store, request, max_nodes), request, limit, cursor)
+    return ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
 
 
 @router.get("/scope/backward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
@@ -147,9 +150,9 @@ def scope_backward(
     limit: LimitQ = 500,
     cursor: CursorQ = None,
     max_nodes: MaxNodesQ = None,
-) -> ScopePage:
+) -> ModelJSON:
     """Everything upstream of a complaint, sale, shipment, customer, batch or lot, a page at a time."""
-    return page(store, _scope(store, request, max_nodes), request, limit, cursor)
+    return ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
 
 
 EXPORTED = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}}, "description": "the rows"}}
@@ -170,7 +173,7 @@ def scope_forward_export(
 ) -> StreamingResponse:
     """The whole forward scope streamed as CSV or JSON Lines: nodes with every property, or the
     relationships among them."""
-    return _stream(store, _scope(store, request, max_nodes), request, format, what)
+    return _stream(store, _scope(store, request, max_nodes, stream=True), request, format, what)
 
 
 @router.get(
@@ -187,7 +190,7 @@ def scope_backward_export(
     max_nodes: MaxNodesQ = None,
 ) -> StreamingResponse:
     """The whole backward trace streamed as CSV or JSON Lines."""
-    return _stream(store, _scope(store, request, max_nodes), request, format, what)
+    return _stream(store, _scope(store, request, max_nodes, stream=True), request, format, what)
 
 
 RefQ = Annotated[
@@ -206,7 +209,7 @@ def why_path(
     start: FromQ = None,
     end: ToQ = None,
     max_nodes: MaxNodesQ = None,
-) -> Why:
+) -> ModelJSON:
     """One shortest chain of relationships from the source to the target: why the target is in the
     source's forward scope (or, failing that, its backward trace)."""
     path: WhyPath = why(
@@ -216,4 +219,4 @@ def why_path(
         window_between(start, end),
         max_nodes=_max_nodes(store, max_nodes),
     )
-    return Why.of(path)
+    return ModelJSON(Why.of(path))

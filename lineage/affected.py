@@ -142,23 +142,19 @@ def affected(store: Store, source: NodeRef, window: Window | None = None) -> Aff
     return summarise(scope, store.settings)
 
 
-def _line(key: tuple[str, str], quantity: float) -> BatchLine:
-    return BatchLine(batch=key[0], unit=key[1], quantity=quantity)
+Row = dict[str, Any]
 
 
-def _lines(totals: dict[tuple[str, str], float]) -> list[BatchLine]:
-    return [_line(key, q) for key, q in sorted(totals.items())]
+def _lines(totals: dict[tuple[str, str], float]) -> list[Row]:
+    return [{"batch": batch, "unit": unit, "quantity": q} for (batch, unit), q in sorted(totals.items())]
 
 
-def _amounts(lines: list[BatchLine]) -> dict[str, float]:
+def _amounts(lines: list[Row]) -> list[Row]:
+    """Quantities of ``lines`` added up by unit."""
     totals: dict[str, float] = defaultdict(float)
     for line in lines:
-        totals[line.unit] += line.quantity
-    return totals
-
-
-def _amount_list(totals: dict[str, float]) -> list[Amount]:
-    return [Amount(quantity=q, unit=u) for u, q in sorted(totals.items())]
+        totals[line["unit"]] += line["quantity"]
+    return [{"quantity": q, "unit": u} for u, q in sorted(totals.items())]
 
 
 def summarise(scope: Scope, settings: Settings) -> Affected:
@@ -202,92 +198,89 @@ def summarise(scope: Scope, settings: Settings) -> Affected:
                 sold[customer][key] += e.quantity
                 held[customer][key] -= e.quantity
 
+    # Plain rows, validated into the answer once at the end: a typical lot makes some 400 of them,
+    # and one validation of the whole is a fraction of the cost of 400 model constructors.
     batches = [
-        AffectedBatch(
-            uid=n.uid,
-            depth=n.depth,
-            **_picked(n.properties, _BATCH_FIELDS),
-        )
+        {"uid": n.uid, "depth": n.depth, **_picked(n.properties, _BATCH_FIELDS)}
         for n in sorted(scope.nodes, key=lambda n: (n.depth, n.uid))
         if n.label == L.BATCH
     ]
     shipments = [
-        AffectedShipment(
-            uid=uid,
+        {
+            "uid": uid,
             **_picked(props.get(NodeRef(L.SHIPMENT, uid), {}), _SHIPMENT_FIELDS),
-            origin=dispatched_by.get(uid),
-            customer=delivered_to.get(uid),
-            lines=_lines(lines),
-        )
+            "origin": dispatched_by.get(uid),
+            "customer": delivered_to.get(uid),
+            "lines": _lines(lines),
+        }
         for uid, lines in sorted(shipment_lines.items())
     ]
 
-    customers: dict[str, list[AffectedCustomer]] = defaultdict(list)
+    customers: dict[str, list[Row]] = defaultdict(list)
     for n in sorted(scope.nodes, key=lambda n: n.uid):
         if n.label != L.CUSTOMER or n.depth == 0:
             continue
         region = str(n.properties.get("region", "unknown"))
         customers[region].append(
-            AffectedCustomer(
-                uid=n.uid,
-                region=region,
-                received=_lines(received.get(n.uid, {})),
-                sold=_lines(sold.get(n.uid, {})),
+            {
+                "uid": n.uid,
+                "region": region,
+                "received": _lines(received.get(n.uid, {})),
+                "sold": _lines(sold.get(n.uid, {})),
                 **_picked(n.properties, _CONTACT_FIELDS),
-            )
+            }
         )
     regions = [
-        RegionGroup(
-            region=region,
-            customers=members,
-            sold=_amount_list(_amounts([line for c in members for line in c.sold])),
-            on_hand=_amount_list(
-                _amounts([_line(key, q) for c in members for key, q in held.get(c.uid, {}).items()])
-            ),
-        )
+        {
+            "region": region,
+            "customers": members,
+            "sold": _amounts([line for c in members for line in c["sold"]]),
+            "on_hand": _amounts([line for c in members for line in _lines(held.get(c["uid"], {}))]),
+        }
         for region, members in sorted(customers.items())
     ]
 
-    stock: list[StockOnHand] = []
+    stock: list[Row] = []
     for b in batches:
-        if b.quantity is None:
+        quantity = b["quantity"]
+        if quantity is None:
             continue
-        left = b.quantity - out_of_batch.get((b.uid, b.unit or ""), 0.0)
+        unit = b["unit"] or ""
+        left = quantity - out_of_batch.get((b["uid"], unit), 0.0)
         if left:
+            location = b["site"] or "plant"
             stock.append(
-                StockOnHand(
-                    batch=b.uid, quantity=left, unit=b.unit or "", location=b.site or "plant", holder="plant"
-                )
+                {"batch": b["uid"], "quantity": left, "unit": unit, "location": location, "holder": "plant"}
             )
-    region_of = {c.uid: c.region for group in regions for c in group.customers}
+    region_of = {c["uid"]: group["region"] for group in regions for c in group["customers"]}
     for customer, balance in sorted(held.items()):
         for (batch, unit), left in sorted(balance.items()):
             if left:
                 stock.append(
-                    StockOnHand(
-                        batch=batch,
-                        quantity=left,
-                        unit=unit,
-                        location=customer,
-                        holder="customer",
-                        region=region_of.get(customer),
-                    )
+                    {
+                        "batch": batch,
+                        "quantity": left,
+                        "unit": unit,
+                        "location": customer,
+                        "holder": "customer",
+                        "region": region_of.get(customer),
+                    }
                 )
 
-    all_sold: dict[str, float] = defaultdict(float)
-    for lines in sold.values():
-        for (_, unit), q in lines.items():
-            all_sold[unit] += q
-    return Affected(
-        source={"label": scope.source.label.value, "uid": scope.source.uid},
-        window={"from": iso(scope.window.start), "to": iso(scope.window.end)} if scope.window else None,
-        properties=readable(props.get(scope.source, {})),
-        counts=scope.counts(),
-        batches=batches,
-        shipments=shipments,
-        regions=regions,
-        sold=_amount_list(all_sold),
-        stock_on_hand=stock,
-        response=response_level(len(regions), settings),
-        elapsed_ms=round(scope.elapsed_ms, 3),
+    return Affected.model_validate(
+        {
+            "source": {"label": scope.source.label.value, "uid": scope.source.uid},
+            "window": {"from": iso(scope.window.start), "to": iso(scope.window.end)}
+            if scope.window
+            else None,
+            "properties": readable(props.get(scope.source, {})),
+            "counts": scope.counts(),
+            "batches": batches,
+            "shipments": shipments,
+            "regions": regions,
+            "sold": _amounts([line for lines in sold.values() for line in _lines(lines)]),
+            "stock_on_hand": stock,
+            "response": response_level(len(regions), settings),
+            "elapsed_ms": round(scope.elapsed_ms, 3),
+        }
     )

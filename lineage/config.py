@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     graph: str = Field("lineage", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 
     scope_max_nodes: int = Field(200_000, ge=1)
+    # Exports stream a scope from the index walk's arrays a chunk at a time, so they may go further
+    # than pages and summaries, which hold the whole scope as objects.
+    scope_stream_max_nodes: int = Field(5_000_000, ge=1)
     scope_timeout_s: float = Field(30.0, gt=0)
     load_batch_rows: int = Field(10_000, ge=1, le=100_000)
     load_bulk: bool = True  # a load into an empty graph uses the engine's bulk path where it has one
@@ -49,6 +52,8 @@ class Settings(BaseSettings):
     # the API is open to whoever can reach it, and `lineage serve` says so.
     api_keys: dict[SecretStr, Role] = Field(default_factory=dict)
     ingest_max_bytes: int = Field(256 * 1024 * 1024, ge=1)
+    # Requests one API process works on at once; more wait their turn (see api.main).
+    api_threads: int = Field(4, ge=1, le=256)
 
     @field_validator("db_uri")
     @classmethod
