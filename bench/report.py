@@ -132,15 +132,37 @@ def targets(
                     verdict(e["p50_ms"] <= 5 and e["p99_ms"] <= 20),
                 )
             )
-        busy = next((r for r in api_1m["runs"] if r["clients"] == 32), None)
-        if busy:
+        closed = next((r for r in api_1m["runs"] if r["clients"] == 32 and not r.get("offered_per_s")), None)
+        paced = next((r for r in api_1m["runs"] if r["clients"] == 32 and r.get("offered_per_s")), None)
+        for busy in (r for r in (paced, closed) if r):
             errors = sum(n for status, n in busy["statuses"].items() if status != "200")
             p99 = max(e["p99_ms"] for e in busy["endpoints"].values())
+            rate = busy["requests_per_s"]
+            if busy is paced:
+                how = f"asked {busy['offered_per_s']:g} times a second"
+                ok = busy["offered_per_s"] >= 300 and rate >= 0.98 * busy["offered_per_s"]
+            else:
+                how = "each asking again at once: at most the server can do"
+                ok = rate >= 300
             rows.append(
                 (
-                    "32 concurrent clients: >= 300 requests/s, p99 <= 50 ms, no errors",
-                    f"{busy['requests_per_s']:.0f} requests/s, p99 {p99:.0f} ms, {errors} errors ({workers})",
-                    verdict(busy["requests_per_s"] >= 300 and p99 <= 50 and errors == 0),
+                    f"32 concurrent clients ({how}): >= 300 requests/s, p99 <= 50 ms, no errors",
+                    f"{rate:.0f} requests/s, p99 {p99:.0f} ms, {errors} errors ({workers})",
+                    verdict(ok and p99 <= 50 and errors == 0),
+                )
+            )
+    for run in api.values():
+        if "export" in run:
+            x = run["export"]
+            nodes, edges = x["nodes"], x["edges"]
+            rows.append(
+                (
+                    "a scope larger than memory-friendly limits streams instead of failing",
+                    f"{run['data']}, forward scope of {x['source']}: a page answers {x['page_status']}, the "
+                    f"export streams {nodes['rows']:,} nodes in {nodes['seconds']:.0f} s and "
+                    f"{edges['rows']:,} relationships in {edges['seconds']:.0f} s; API peak memory "
+                    f"{run['api_peak_rss_mb']:,.0f} MB",
+                    verdict(nodes["status"] == 200 and edges["status"] == 200 and nodes["rows"] > 200_000),
                 )
             )
     scale_1m = scale.get("1000000")

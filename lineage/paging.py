@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from lineage.errors import InvalidRequest
 from lineage.model import NODE_PROPERTIES, Label, NodeRef, readable
-from lineage.scope import CHUNK, Direction, Scope, ScopeEdge, ScopeNode, Window, fetch_properties, oriented
+from lineage.scope import CHUNK, Direction, Scope, ScopeEdge, ScopeNode, Window, oriented
 from lineage.store import Store
 
 PAGE_MAX = 10_000  # nodes per page at most
@@ -158,7 +158,7 @@ def page(store: Store, scope: Scope, request: ScopeRequest, limit: int, cursor: 
     else:
         rows_after = rows
     chosen = rows_after[:limit]
-    properties = fetch_properties(store, [n.ref for n in chosen])
+    properties = scope.properties_of(store, [n.ref for n in chosen])
     vias = _vias(scope, {n.ref for n in chosen})
     more = len(rows_after) > limit
     return ScopePage(
@@ -200,20 +200,42 @@ Format = Literal["csv", "jsonl"]
 What = Literal["nodes", "edges"]
 
 
-def _with_properties(store: Store, nodes: list[ScopeNode]) -> Iterator[dict[str, Any]]:
-    """Node rows with their properties, fetched a chunk at a time while the stream is read."""
-    for start in range(0, len(nodes), CHUNK):
-        part = nodes[start : start + CHUNK]
-        properties = fetch_properties(store, [n.ref for n in part])
+def _node_chunks(scope: Scope, request: ScopeRequest) -> Iterator[list[ScopeNode]]:
+    """The selected nodes in page order, a chunk at a time: made from the index walk's arrays a
+    chunk at a time when the scope is held as arrays, so an export of millions of nodes never
+    holds them all as objects."""
+    arrays = scope.arrays
+    if arrays is not None:
+        chosen = arrays.selection(request.kinds, request.max_depth)
+        for start in range(0, chosen.size, CHUNK):
+            yield arrays.nodes_at(chosen[start : start + CHUNK])
+        return
+    rows = selected(scope, request)
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+def _with_properties(store: Store, scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
+    """Node rows with their properties, looked up a chunk at a time while the stream is read."""
+    for part in _node_chunks(scope, request):
+        properties = scope.properties_of(store, [n.ref for n in part])
         for n in part:
             props = readable(properties.get(n.ref, {}))
             yield {"label": n.label.value, "uid": n.uid, "depth": n.depth} | props
 
 
-def _edge_rows(scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
+def _edge_chunks(scope: Scope, request: ScopeRequest) -> Iterator[list[ScopeEdge]]:
+    arrays = scope.arrays
+    if arrays is not None:
+        yield from arrays.edges_among(arrays.selection(request.kinds, request.max_depth), CHUNK)
+        return
     kept = {n.ref for n in selected(scope, request)} | {scope.source}
-    for e in scope.edges:
-        if e.source in kept and e.target in kept:
+    yield [e for e in scope.edges if e.source in kept and e.target in kept]
+
+
+def _edge_rows(scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
+    for part in _edge_chunks(scope, request):
+        for e in part:
             times = readable({"start": e.start, "end": e.end})
             yield {
                 "type": e.type.value,
@@ -231,7 +253,7 @@ def export(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what:
     """The selected nodes (with every property) or the relationships among them, as CSV (one column
     per property the model knows) or JSON Lines, in chunks of bytes for a streamed response."""
     if what == "nodes":
-        rows = _with_properties(store, selected(scope, request))
+        rows = _with_properties(store, scope, request)
         columns = NODE_COLUMNS
     else:
         rows = _edge_rows(scope, request)

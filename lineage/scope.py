@@ -28,7 +28,7 @@ from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
 from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso, to_epoch_ms
 from lineage.store import Store
-from lineage.topology import DESCRIBED, FLOW_TYPES, LABELS, RUN_TYPES, Topology
+from lineage.topology import DESCRIBED, FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
 from lineage.walk import Selection
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
@@ -184,6 +184,12 @@ class Scope:
         with gc_paused():
             self._nodes, self._edges = self._walked.objects()
 
+    @property
+    def arrays(self) -> Walked | None:
+        """The index walk's arrays while no objects have been made of them (streams read these,
+        so a scope of millions of nodes is never held as objects)."""
+        return self._walked if self._nodes is None else None
+
     def counts(self) -> dict[str, int]:
         """Nodes by kind, the source excluded."""
         if self._nodes is None and self._walked is not None:
@@ -214,6 +220,25 @@ class Scope:
             if n.label == label and n.uid == uid:
                 return n
         return None
+
+    def properties_of(self, store: Store, refs: list[NodeRef]) -> dict[NodeRef, dict[str, Any]]:
+        """The stored properties of ``refs``: from the index the scope was walked on where it holds
+        them (as of that walk), the rest from the database in one round trip per chunk."""
+        found: dict[NodeRef, dict[str, Any]] = {}
+        rest = refs
+        if self._walked is not None:
+            topology = self._walked.topology
+            rest = []
+            for ref in refs:
+                node = topology.id(ref) if ref.label in DESCRIBED else None
+                props = topology.properties(node) if node is not None else None
+                if props is None:
+                    rest.append(ref)
+                else:
+                    found[ref] = props
+        if rest:
+            found.update(fetch_properties(store, rest))
+        return found
 
     def customers_by_region(self) -> dict[str, list[str]]:
         regions: dict[str, list[str]] = {}
@@ -392,7 +417,8 @@ class _Budget:
             raise ScopeTooLarge(
                 "max_nodes",
                 f"the {self.what} passed its limit of {self.max_nodes:,} nodes; narrow it (a time "
-                "window, a lot instead of a supplier) or raise LINEAGE_SCOPE_MAX_NODES",
+                "window, a lot instead of a supplier), or export it: pages and summaries stop at "
+                "LINEAGE_SCOPE_MAX_NODES, exports stream up to LINEAGE_SCOPE_STREAM_MAX_NODES",
             )
 
     def _timed_out(self) -> ScopeTooLarge:
@@ -575,6 +601,43 @@ class Walked:
         at = int(np.searchsorted(self.ids, found))
         return at < self.ids.size and int(self.ids[at]) == found
 
+    def selection(self, kinds: frozenset[Label], max_depth: int | None) -> np.ndarray:
+        """Positions in ``ids`` of the nodes a page or an export lists (the source aside; only
+        ``kinds``, when given; at most ``max_depth`` hops, when given), in page order: by depth (no
+        path last), kind, uid."""
+        depth = self.depths()
+        codes = np.searchsorted(self.topology.offsets, self.ids, "right") - 1
+        keep = depth != 0
+        if max_depth is not None:
+            keep &= (depth > 0) & (depth <= max_depth)
+        if kinds:
+            keep &= np.isin(codes, [LABEL_CODE[label] for label in kinds])
+        chosen = np.flatnonzero(keep)
+        uids = np.array([ref.uid for ref in self.topology.refs(self.ids[chosen])], dtype=str)
+        order = np.lexsort((uids, codes[chosen], np.where(depth[chosen] > 0, depth[chosen], depth.size)))
+        return chosen[order]
+
+    def nodes_at(self, positions: np.ndarray) -> list[ScopeNode]:
+        """The nodes at these positions, without properties (a stream looks them up a chunk at a time)."""
+        refs = self.topology.refs(self.ids[positions])
+        depths = self.depths()[positions].tolist()
+        return [ScopeNode(r.label, r.uid, d, {}) for r, d in zip(refs, depths, strict=True)]
+
+    def edges_among(self, positions: np.ndarray, size: int) -> Iterator[list[ScopeEdge]]:
+        """The relationships taken between nodes at ``positions`` (and the source), ``size`` at a time."""
+        kept = np.zeros(self.ids.size, dtype=bool)
+        kept[positions] = True
+        kept[self.start] = True
+        for rel, taken in self.taken.items():
+            a, b = self.local[rel]
+            both = np.flatnonzero(kept[a] & kept[b])
+            for lo in range(0, both.size, size):
+                part = both[lo : lo + size]
+                ends = np.unique(np.concatenate([a[part], b[part]]))
+                refs = dict(zip(ends.tolist(), self.topology.refs(self.ids[ends]), strict=True))
+                local = {rel: (a[part], b[part])}
+                yield list(_edges(self.topology, rel, taken[part], local, refs))
+
     def objects(self) -> tuple[list[ScopeNode], list[ScopeEdge]]:
         topology = self.topology
         refs = topology.refs(self.ids)
@@ -609,7 +672,7 @@ def _edges(
     rel: RelType,
     positions: np.ndarray,
     local: dict[RelType, tuple[np.ndarray, np.ndarray]],
-    refs: list[NodeRef],
+    refs: list[NodeRef] | dict[int, NodeRef],
 ) -> Iterator[ScopeEdge]:
     relation = topology.relations[rel]
     a, b = local[rel]

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LABELS = tuple(Label)
-_LABEL_CODE = {label: code for code, label in enumerate(LABELS)}
+LABEL_CODE = {label: code for code, label in enumerate(LABELS)}
 EMPTY = np.empty(0, dtype=np.int64)
 #: Relationship types that carry a quantity and unit, and those that carry a start and end time;
 #: the others carry neither (their topology queries say the same in their RETURN).
@@ -158,11 +158,11 @@ class Topology:
 
     def id(self, node: NodeRef) -> int | None:
         local = self._ids[node.label].get(node.uid)
-        return None if local is None else int(self.offsets[_LABEL_CODE[node.label]]) + local
+        return None if local is None else int(self.offsets[LABEL_CODE[node.label]]) + local
 
     def ids_of(self, label: Label, ids: np.ndarray) -> np.ndarray:
         """The ids among ``ids`` that are nodes of ``label``."""
-        code = _LABEL_CODE[label]
+        code = LABEL_CODE[label]
         return ids[(ids >= self.offsets[code]) & (ids < self.offsets[code + 1])]
 
     def refs(self, ids: np.ndarray) -> list[NodeRef]:

@@ -564,6 +564,37 @@ def test_exports_stream_csv_and_json_lines(viewer: httpx.Client) -> None:
     assert "SHIPPED_IN,Batch,B-2001,Shipment,SH-02,300.0,cups,," in edges
 
 
+def wait_for_index(client: httpx.Client) -> None:
+    deadline = time.monotonic() + 60
+    while (index := client.get("/health").json()["index"])["state"] != "built":
+        assert time.monotonic() < deadline, index
+        time.sleep(0.05)
+
+
+def test_a_scope_past_the_page_limit_streams_whole_as_an_export(viewer: httpx.Client) -> None:
+    params = {"label": "Supplier", "uid": "SUP-PACK"}
+    pages = all_pages(viewer, "/scope/forward", **params, limit=7)
+    expected = [(n["label"], n["uid"], str(n["depth"])) for p in pages for n in p["nodes"]]
+    edges = sorted(viewer.get("/scope/forward/export", params=params | {"what": "edges"}).text.splitlines())
+    assert len(expected) > 20
+    with serve(scope_max_nodes="5") as small, small.client() as client:
+        wait_for_index(client)  # the export then streams from the index walk's arrays
+        too_big = client.get("/scope/forward", params=params)
+        assert_problem(
+            too_big, 413, "limit of 5 nodes", "exports stream up to LINEAGE_SCOPE_STREAM_MAX_NODES"
+        )
+        assert_problem(client.get("/lots/L-4471/affected"), 413, "limit of 5 nodes")
+        with client.stream("GET", "/scope/forward/export", params=params) as response:
+            assert response.status_code == 200
+            rows = list(csv.DictReader(io.StringIO(response.read().decode())))
+        assert [(r["label"], r["uid"], r["depth"]) for r in rows] == expected
+        assert {r["uid"]: r["region"] for r in rows}["C-RET-N1"] == "North"
+        streamed = client.get("/scope/forward/export", params=params | {"what": "edges"}).text.splitlines()
+        assert sorted(streamed) == edges
+        capped = client.get("/scope/forward/export", params=params | {"max_nodes": 3})
+        assert_problem(capped, 413, "limit of 3 nodes")
+
+
 # --- why, nodes, search -------------------------------------------------------------------------
 
 
@@ -737,10 +768,8 @@ def test_engine_down_is_503_with_retry_after() -> None:
 
 def test_the_server_keeps_its_index_and_an_ingest_is_in_the_next_scope(scratch: Api) -> None:
     with scratch.client("editor") as editor:
-        deadline = time.monotonic() + 60
-        while (index := editor.get("/health").json()["index"])["state"] != "built":
-            assert time.monotonic() < deadline, index
-            time.sleep(0.05)
+        wait_for_index(editor)
+        index = editor.get("/health").json()["index"]
         assert index["relationships"] > 0 and index["nodes"] > 0
         body = (
             b'{"kind":"Customer","uid":"C-RET-W9","name":"West shop","region":"West"}\n'

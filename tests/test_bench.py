@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from apiserver import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,25 @@ def test_the_scale_benchmark_runs_and_reports(tmp_path: Path) -> None:
     assert all(w["runs"] > 0 and w["median_ms"] > 0 for w in results["workloads"].values())
     table = (tmp_path / "out" / "scale-2500.md").read_text()
     assert "| forward: supplier |" in table and "Load average" in table
+
+
+def test_the_api_benchmark_runs_closed_and_paced_clients_and_streams_an_export(tmp_path: Path) -> None:
+    options = ["--clients", "1,2", "--seconds", "1", "--rate", "20", "--export", "Supplier:SUP-PACK"]
+    command = [sys.executable, str(ROOT / "bench" / "bench_api.py"), *options]
+    command += ["--port", str(free_port()), "--out", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "api-demo-w1.json").read_text())
+    assert [(r["clients"], r["offered_per_s"]) for r in results["runs"]] == [(1, None), (2, None), (2, 20)]
+    for run in results["runs"]:
+        assert set(run["statuses"]) == {"200"} and run["requests"] > 0
+    paced = results["runs"][-1]
+    assert paced["requests"] <= 20 * paced["seconds"] + 2  # asked on the schedule, not flat out
+    export = results["export"]
+    assert export["page_status"] == 200 and export["nodes"]["status"] == export["edges"]["status"] == 200
+    assert export["nodes"]["rows"] == export["page_total"] > 20 and export["edges"]["rows"] > 20
+    report = (tmp_path / "api-demo-w1.md").read_text()
+    assert "| 2 at 20/s |" in report and "streamed: forward scope of Supplier:SUP-PACK" in report
 
 
 SHAPES = {

@@ -20,6 +20,7 @@ from lineage import LineageError, NotFound, ScopeTooLarge
 from lineage.demo import demo_dir
 from lineage.loading.load import load
 from lineage.model import Label, NodeRef
+from lineage.paging import ScopeRequest, export
 from lineage.scope import Scope, Window, backward, forward
 from lineage.store import Store
 
@@ -35,24 +36,45 @@ def whole(scope: Scope) -> dict[str, Any]:
     return data
 
 
-def answered(scope: Scope) -> dict[str, Any]:
+def exported(store: Store, scope: Scope) -> dict[str, list[dict[str, Any]]]:
+    """Every export of the scope, whole and filtered, as rows (relationships in a fixed order)."""
+    requests = {
+        "all": ScopeRequest(scope.direction, scope.source, scope.window),
+        "some": ScopeRequest(
+            scope.direction, scope.source, scope.window, frozenset({Label.BATCH, Label.SALE}), max_depth=3
+        ),
+    }
+    rows = {}
+    for name, request in requests.items():
+        for what in ("nodes", "edges"):
+            text = b"".join(export(store, scope, request, "jsonl", what)).decode()
+            found = [json.loads(line) for line in text.splitlines()]
+            rows[f"{name} {what}"] = found if what == "nodes" else sorted(found, key=json.dumps)
+    return rows
+
+
+def answered(store: Store, scope: Scope) -> dict[str, Any]:
     """What a scope answers without its node list (from arrays, after a walk over the index),
-    asked before anything else, then everything it holds."""
+    asked before anything else, then everything it holds; its exports must be the same streamed
+    from the arrays and from the objects."""
     answers = {
         "counts": scope.counts(),
         "by_label": scope.uids_by_label(),
         "lots": scope.uids(Label.MATERIAL_LOT),
+        "exports": exported(store, scope),
     }
     answers["absent"] = scope.node(Label.CUSTOMER, "no such customer")
-    return {**answers, **whole(scope)}
+    everything = whole(scope)
+    assert exported(store, scope) == answers["exports"]
+    return {**answers, **everything}
 
 
 def both_ways(store: Store, call: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     store.topology.drop()
-    by_cypher = answered(call())
+    by_cypher = answered(store, call())
     store.topology.build()
     try:
-        by_index = answered(call())
+        by_index = answered(store, call())
     finally:
         store.topology.drop()
     return by_cypher, by_index
