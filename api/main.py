@@ -9,10 +9,12 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from api import ingest, nodes, problems, scopes
 from api.deps import StoreDep
@@ -48,12 +50,19 @@ app = FastAPI(
     version=__version__,
     lifespan=lifespan,
     description="Who and what is affected by a lot, and where a complaint came from. Send the key in "
-    "`X-API-Key`; `/health` is public.",
+    "`X-API-Key`; `/health` is public. The investigation view, a page over these routes, is at `/ui/`.",
 )
 problems.install(app)
 app.include_router(scopes.router)
 app.include_router(nodes.router)
 app.include_router(ingest.router)
+# The investigation view: static files (the page asks the routes above for everything it shows).
+app.mount("/ui", StaticFiles(directory=str(resources.files("lineage") / "ui"), html=True), name="ui")
+
+
+@app.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/ui/")
 
 
 @app.get("/health", response_model=Health, responses=problems.documented(503), tags=["health"])

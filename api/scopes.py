@@ -7,15 +7,17 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
 from api.schemas import Why
 from lineage.affected import Affected, affected
+from lineage.graphs import MEDIA_TYPES as GRAPH_MEDIA_TYPES
+from lineage.graphs import GraphFormat
 from lineage.model import UID_PATTERN, Label, NodeRef, parse_ref
-from lineage.paging import PAGE_MAX, Format, ScopePage, ScopeRequest, What, export, page
+from lineage.paging import PAGE_MAX, Format, ScopePage, ScopeRequest, What, export, graph_document, page
 from lineage.scope import (
     BACKWARD_SOURCES,
     FORWARD_SOURCES,
@@ -56,7 +58,15 @@ CursorQ = Annotated[str | None, Query(max_length=1024, description="next_cursor 
 MaxNodesQ = Annotated[
     int | None, Query(ge=1, description="stop past this many nodes (at most the server's own limit)")
 ]
-FormatQ = Annotated[Format, Query(description="csv or jsonl")]
+ExportFormat = Format | GraphFormat
+FormatQ = Annotated[
+    ExportFormat,
+    Query(
+        description="csv or jsonl: rows, streamed (up to LINEAGE_SCOPE_STREAM_MAX_NODES); graphml, gexf or "
+        "cyjs (Cytoscape JSON): the nodes and the relationships among them as one graph document (up to "
+        "LINEAGE_SCOPE_MAX_NODES; `what` does not apply)"
+    ),
+]
 LotUid = Annotated[str, Path(max_length=256, pattern=UID_PATTERN, description="the lot's uid")]
 WhatQ = Annotated[What, Query(description="the nodes, or the relationships among them")]
 
@@ -112,15 +122,29 @@ ForwardRequest = Annotated[ScopeRequest, Depends(forward_request)]
 BackwardRequest = Annotated[ScopeRequest, Depends(backward_request)]
 
 
-def _stream(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what: What) -> StreamingResponse:
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
-    name = f"{request.direction}-{request.source.label.value}-{request.source.uid}-{what}.{fmt}"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+def _export(
+    store: Store, request: ScopeRequest, fmt: ExportFormat, what: What, max_nodes: int | None
+) -> Response:
+    name = f"{request.direction}-{request.source.label.value}-{request.source.uid}"
+    if fmt in GRAPH_MEDIA_TYPES:
+        scope = _scope(store, request, max_nodes)
+        filename = f"{name}.{'cyjs.json' if fmt == 'cyjs' else fmt}"
+        return Response(
+            graph_document(store, scope, request, fmt),
+            media_type=GRAPH_MEDIA_TYPES[fmt],
+            headers=_attachment(filename),
+        )
+    scope = _scope(store, request, max_nodes, stream=True)
     return StreamingResponse(
         export(store, scope, request, fmt, what),
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+        media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson",
+        headers=_attachment(f"{name}-{what}.{fmt}"),
     )
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
+    return {"Content-Disposition": f'attachment; filename="{safe}"'}
 
 
 @router.get("/lots/{uid}/affected", response_model=Affected, responses=SCOPE_PROBLEMS, tags=["scope"])
@@ -155,13 +179,18 @@ def scope_backward(
     return ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
 
 
-EXPORTED = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}}, "description": "the rows"}}
+EXPORTED = {
+    200: {
+        "content": {"text/csv": {}, "application/x-ndjson": {}} | {t: {} for t in GRAPH_MEDIA_TYPES.values()},
+        "description": "the rows, or the graph document",
+    }
+}
 
 
 @router.get(
     "/scope/forward/export",
     responses=SCOPE_PROBLEMS | EXPORTED,
-    response_class=StreamingResponse,
+    response_class=Response,
     tags=["scope"],
 )
 def scope_forward_export(
@@ -170,16 +199,16 @@ def scope_forward_export(
     format: FormatQ = "csv",
     what: WhatQ = "nodes",
     max_nodes: MaxNodesQ = None,
-) -> StreamingResponse:
-    """The whole forward scope streamed as CSV or JSON Lines: nodes with every property, or the
-    relationships among them."""
-    return _stream(store, _scope(store, request, max_nodes, stream=True), request, format, what)
+) -> Response:
+    """The whole forward scope streamed as CSV or JSON Lines (nodes with every property, or the
+    relationships among them), or as a graph for Gephi, yEd or Cytoscape."""
+    return _export(store, request, format, what, max_nodes)
 
 
 @router.get(
     "/scope/backward/export",
     responses=SCOPE_PROBLEMS | EXPORTED,
-    response_class=StreamingResponse,
+    response_class=Response,
     tags=["scope"],
 )
 def scope_backward_export(
@@ -188,9 +217,9 @@ def scope_backward_export(
     format: FormatQ = "csv",
     what: WhatQ = "nodes",
     max_nodes: MaxNodesQ = None,
-) -> StreamingResponse:
-    """The whole backward trace streamed as CSV or JSON Lines."""
-    return _stream(store, _scope(store, request, max_nodes, stream=True), request, format, what)
+) -> Response:
+    """The whole backward trace streamed as CSV or JSON Lines, or as a graph document."""
+    return _export(store, request, format, what, max_nodes)
 
 
 RefQ = Annotated[

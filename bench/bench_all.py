@@ -6,9 +6,10 @@
 For each size: the three shapes side by side with the baselines (``bench_baselines.py``; the diamond
 as 16 levels of size/16), then the standard 16x200x4 diamond; at the largest plant size the library
 scopes with properties (``bench_scale.py``) and the API under 1, 8 and 32 clients
-(``bench_api.py``), and the API streaming a distribution supplier's whole scope as an export;
-last, ``report.py``. Each step writes its own results in ``bench/out`` as it
-ends, so an interrupted run keeps what it finished. Hours at 3M; about an hour at 1M.
+(``bench_api.py``), and the API streaming a distribution supplier's whole scope as an export; the
+investigation view opening a 10,000-node scope in Chromium (``bench_ui.py``); last, ``report.py``.
+Each step writes its own results in ``bench/out`` as it ends, so an interrupted run keeps what it
+finished. Hours at 3M; about an hour at 1M.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
         spread = HERE / "data" / f"distribution-{largest}-s7"
         streamed = ["--clients", "1", "--rate", "0", "--seconds", "10", "--export", "Supplier:DS0"]
         step(str(HERE / "bench_api.py"), "--data", str(spread), "--workers", str(args.api_workers), *streamed)
+    step(str(HERE / "bench_ui.py"))
     step(str(HERE / "report.py"))
 
 

@@ -26,6 +26,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -187,6 +190,44 @@ def stream_export(host: str, port: int, source: str) -> dict[str, Any]:
     return found
 
 
+@dataclass
+class Served:
+    api: subprocess.Popen[bytes]
+    engine_pid: int
+    nodes: int
+    relationships: int
+
+
+@contextmanager
+def served(data: Path, port: int, workers: int = 1) -> Iterator[Served]:
+    """``lineage serve`` (open, no keys) over ``data``, loaded once into a data directory of its
+    own in /tmp and kept there for the next run (the demo's is removed after)."""
+    data_dir = Path(f"/tmp/lineage-bench-api-{data.name}")
+    env = {**os.environ, "LINEAGE_DATA_DIR": str(data_dir)}
+    env.pop("LINEAGE_API_KEYS", None)
+    cli = [sys.executable, "-m", "lineage.cli"]
+    if not data_dir.exists():
+        subprocess.run([*cli, "load", str(data)], env=env, check=True)
+    subprocess.run([*cli, "start"], env=env, check=True, capture_output=True)
+    status = subprocess.run([*cli, "status", "--json"], env=env, check=True, capture_output=True).stdout
+    counts = json.loads(status)
+    api = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        engine_pid = int((data_dir / "redis.pid").read_text().strip())
+        yield Served(api, engine_pid, sum(counts["nodes"].values()), counts["relationships"])
+    finally:
+        api.terminate()
+        api.wait(timeout=60)
+        subprocess.run([*cli, "stop"], env=env, check=False, capture_output=True)
+        if data == ROOT / "fixtures" / "demo":
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -210,46 +251,16 @@ def main() -> None:
 
     samples = args.data / "samples.json"
     lots = json.loads(samples.read_text())["lots"] if samples.exists() else DEMO_LOTS
-    data_dir = Path(f"/tmp/lineage-bench-api-{args.data.name}")
-    env = {**os.environ, "LINEAGE_DATA_DIR": str(data_dir)}
-    env.pop("LINEAGE_API_KEYS", None)
-    if not data_dir.exists():
-        subprocess.run([sys.executable, "-m", "lineage.cli", "load", str(args.data)], env=env, check=True)
-    subprocess.run([sys.executable, "-m", "lineage.cli", "start"], env=env, check=True, capture_output=True)
-    status = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "lineage.cli", "status", "--json"],
-            env=env,
-            check=True,
-            capture_output=True,
-        ).stdout
-    )
-    server_pid = int((data_dir / "redis.pid").read_text().strip())
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lineage.cli",
-            "serve",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{args.port}"
-    results: dict[str, Any] = {
-        "machine": machine(),
-        "data": args.data.name,
-        "workers": args.workers,
-        "nodes": sum(status["nodes"].values()),
-        "relationships": status["relationships"],
-        "runs": [],
-    }
-    try:
+    with served(args.data, args.port, args.workers) as server:
+        base = f"http://127.0.0.1:{args.port}"
+        results: dict[str, Any] = {
+            "machine": machine(),
+            "data": args.data.name,
+            "workers": args.workers,
+            "nodes": server.nodes,
+            "relationships": server.relationships,
+            "runs": [],
+        }
         results["index"] = wait_for_index(base)
         for clients in (int(c) for c in args.clients.split(",")):
             print(f"{clients} clients for {args.seconds:g} s ...", flush=True)
@@ -262,18 +273,10 @@ def main() -> None:
         if args.export:
             print(f"streaming the forward scope of {args.export} ...", flush=True)
             results["export"] = stream_export("127.0.0.1", args.port, args.export)
-        results["api_peak_rss_mb"] = peak_rss_mb(api.pid)
-        results["server_peak_rss_mb"] = peak_rss_mb(server_pid)
-    finally:
-        api.terminate()
-        api.wait(timeout=60)
-        subprocess.run(
-            [sys.executable, "-m", "lineage.cli", "stop"], env=env, check=False, capture_output=True
-        )
+        results["api_peak_rss_mb"] = peak_rss_mb(server.api.pid)
+        results["server_peak_rss_mb"] = peak_rss_mb(server.engine_pid)
     results["load_average_after"] = os.getloadavg()
     print(write_results(args.out / f"api-{args.data.name}-w{args.workers}", results, report))
-    if args.data == ROOT / "fixtures" / "demo":
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def report(r: dict[str, Any]) -> str:

@@ -271,6 +271,37 @@ def why(
 
 
 @app.command()
+def render(
+    source: Annotated[str, typer.Argument(help="Label:uid, e.g. MaterialLot:L-4471")],
+    out_path: Annotated[Path, typer.Option("--out", help="scope.svg or scope.png")],
+    backward_trace: Annotated[
+        bool, typer.Option("--backward", help="Trace upstream (always, for a source with no forward scope).")
+    ] = False,
+    start: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end (ISO-8601).")] = None,
+    max_nodes: MaxNodesOpt = None,
+) -> None:
+    """Draw a forward scope or a backward trace as SVG or PNG for a report, as the view shows it."""
+    from lineage.render import render as draw
+    from lineage.scope import FORWARD_SOURCES, backward, forward
+
+    def go() -> None:
+        ref = parse_ref(source)
+        if out_path.suffix.lower() not in (".svg", ".png"):
+            raise InvalidRequest(f"--out {out_path}: write the picture as .svg or .png")
+        with opened() as store:
+            if backward_trace or ref.label not in FORWARD_SOURCES:
+                scope = backward(store, ref, max_nodes=max_nodes)
+            else:
+                scope = forward(store, ref, make_window(start, end), max_nodes=max_nodes)
+            scope.nodes  # noqa: B018 - the objects are drawn, made here while the store is open
+        written = draw(scope, out_path)
+        out.print(f"wrote {written} ({len(scope.nodes) - 1} nodes)", highlight=False)
+
+    run_safely(go)
+
+
+@app.command()
 def demo() -> None:
     """Start the embedded engine, load the demo dairy, and scope its contaminated lot L-4471."""
     from lineage.demo import DEMO_BAD_LOT, demo_dir

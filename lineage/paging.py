@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from lineage.errors import InvalidRequest
+from lineage.graphs import GraphFormat, scope_graph, serialize
 from lineage.model import NODE_PROPERTIES, Label, NodeRef, readable
 from lineage.scope import CHUNK, Direction, Scope, ScopeEdge, ScopeNode, Window, oriented
 from lineage.store import Store
@@ -247,6 +248,17 @@ def _edge_rows(scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
                 "unit": e.unit,
                 **times,
             }
+
+
+def graph_document(store: Store, scope: Scope, request: ScopeRequest, fmt: GraphFormat) -> bytes:
+    """The selected nodes, the source and the relationships among them as one GraphML, GEXF or
+    Cytoscape JSON document (a whole graph: held in memory, unlike the row exports)."""
+    nodes = [ScopeNode(scope.source.label, scope.source.uid, 0)]
+    for part in _node_chunks(scope, request):
+        nodes.extend(part)
+    properties = scope.properties_of(store, [n.ref for n in nodes])
+    edges = [e for part in _edge_chunks(scope, request) for e in part]
+    return serialize(scope_graph(scope, nodes, edges, properties), fmt)
 
 
 def export(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what: What) -> Iterator[bytes]:

@@ -40,17 +40,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(demo: bool = True, keys: bool = True, **settings: str) -> Iterator[Api]:
-    """Start the API (with the demo loaded first if asked), yield it, stop it and check that it
-    stopped the embedded server it started."""
+def serve(demo: bool = True, keys: bool = True, data: Path | None = None, **settings: str) -> Iterator[Api]:
+    """Start the API (with ``data``, or else the demo if asked, loaded first), yield it, stop it and
+    check that it stopped the embedded server it started."""
     data_dir = short_tmpdir("lin-api-")
     env = {**os.environ, "LINEAGE_DATA_DIR": str(data_dir)}
     env |= {f"LINEAGE_{k.upper()}": v for k, v in settings.items()}
     if keys:
         env["LINEAGE_API_KEYS"] = json.dumps({key: role for role, key in KEYS.items()})
-    if demo:
+    if data or demo:
         subprocess.run(
-            [sys.executable, "-m", "lineage.cli", "load", str(demo_dir())],
+            [sys.executable, "-m", "lineage.cli", "load", str(data or demo_dir())],
             env=env,
             check=True,
             capture_output=True,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import networkx as nx
 import pytest
 from apiserver import KEYS, Api, serve
 
@@ -562,6 +563,28 @@ def test_exports_stream_csv_and_json_lines(viewer: httpx.Client) -> None:
     edges = viewer.get("/scope/forward/export", params=params | {"what": "edges"}).text.splitlines()
     assert edges[0] == "type,source_label,source_uid,target_label,target_uid,quantity,unit,start,end"
     assert "SHIPPED_IN,Batch,B-2001,Shipment,SH-02,300.0,cups,," in edges
+
+
+def test_exports_as_graph_documents(viewer: httpx.Client) -> None:
+    params = {"label": "Complaint", "uid": "CP-02"}
+    trace = viewer.get("/scope/backward", params=params).json()
+    expected = {f"{n['label']}:{n['uid']}" for n in trace["nodes"]} | {"Complaint:CP-02"}
+    graphml = viewer.get("/scope/backward/export", params=params | {"format": "graphml"})
+    assert graphml.headers["content-type"] == "application/graphml+xml"
+    assert 'filename="backward-Complaint-CP-02.graphml"' in graphml.headers["content-disposition"]
+    graph = nx.read_graphml(io.BytesIO(graphml.content))
+    assert set(graph.nodes) == expected
+    assert graph.nodes["Complaint:CP-02"]["source"] is True
+    assert graph.nodes["Supplier:SUP-MILKCO"]["kind"] == "Supplier"
+    assert graph.graph["scope_direction"] == "backward"
+    gexf = nx.read_gexf(
+        io.BytesIO(viewer.get("/scope/backward/export", params=params | {"format": "gexf"}).content)
+    )
+    cyjs = nx.cytoscape_graph(viewer.get("/scope/backward/export", params=params | {"format": "cyjs"}).json())
+    assert set(gexf.nodes) == set(cyjs.nodes) == expected
+    assert gexf.number_of_edges() == cyjs.number_of_edges() == graph.number_of_edges() > 10
+    capped = viewer.get("/scope/backward/export", params=params | {"format": "gexf", "max_nodes": 2})
+    assert_problem(capped, 413, "limit of 2 nodes")
 
 
 def wait_for_index(client: httpx.Client) -> None:

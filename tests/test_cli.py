@@ -115,3 +115,22 @@ def test_settings_are_checked(demo_dir_loaded: Path, monkeypatch: pytest.MonkeyP
     done = cli(demo_dir_loaded, "status")
     assert done.returncode == 1
     assert "LINEAGE_DB_URI must be 'embedded' or a Neo4j URI" in " ".join(done.stderr.split())
+
+
+def test_render_draws_the_scope_as_svg_and_png(demo_dir_loaded: Path, tmp_path: Path) -> None:
+    assert cli(demo_dir_loaded, "demo").returncode == 0
+    svg = tmp_path / "scope.svg"
+    done = cli(demo_dir_loaded, "render", "MaterialLot:L-4471", "--out", str(svg))
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {svg} (15 nodes)" in done.stdout
+    text = svg.read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+    for drawn in ("Forward scope of MaterialLot L-4471: 15 nodes", "C-RET-N1", "200 kg", "FreshMart"):
+        assert drawn in text, drawn
+    png = tmp_path / "trace.png"
+    done = cli(demo_dir_loaded, "render", "Complaint:CP-02", "--out", str(png))  # backward: no forward scope
+    assert done.returncode == 0, done.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    wrong = cli(demo_dir_loaded, "render", "MaterialLot:L-4471", "--out", str(tmp_path / "scope.txt"))
+    assert wrong.returncode == 1 and "write the picture as .svg or .png" in wrong.stderr
+    assert not (tmp_path / "scope.txt").exists()

@@ -233,3 +233,23 @@ def test_the_revision_reads_its_counts_together_and_only_reads(store: Store) -> 
         store.run_many("admin_node_count", "load_run_begin")
     with pytest.raises(LineageError, match="takes"):
         store.run_many("nodes_properties")
+
+
+def test_a_big_scope_is_drawn_in_groups_by_region(store: Store, tmp_path: Path) -> None:
+    from lineage.generate import generate_distribution
+    from lineage.render import CLUSTER_ABOVE, picture
+
+    generate_distribution(tmp_path / "data", 3000, seed=3)
+    load(store, [tmp_path / "data"])
+    scope = forward(store, NodeRef(Label.SUPPLIER, "DS0"))
+    assert len(scope.nodes) > CLUSTER_ABOVE
+    drawn = picture(scope)
+    groups = {n: a for n, a in drawn.nodes(data=True) if a["kind"] == "Customer"}
+    regions = scope.customers_by_region()
+    assert set(groups) == {f"Customer group: {region}" for region in regions}
+    assert {n: a["count"] for n, a in groups.items()} == {
+        f"Customer group: {region}": len(uids) for region, uids in regions.items()
+    }
+    shipments = sum(a["count"] for _, a in drawn.nodes(data=True) if a["kind"] == "Shipment")
+    assert shipments == scope.counts()["Shipment"]
+    assert drawn.number_of_nodes() < len(scope.nodes) / 10
