@@ -205,6 +205,31 @@ def test_a_complaint_traced_back_and_a_node_expanded(view: View, viewer: httpx.C
     assert {f"{n['label']}:{n['uid']}" for n in detail["neighbours"]} <= drawn
 
 
+def test_a_machine_over_a_window_and_a_node_dragged(view: View, viewer: httpx.Client) -> None:
+    window = {"from": "2026-03-02T11:00:00Z", "to": "2026-03-02T12:00:00Z"}
+    expected = viewer.get("/scope/forward", params={"label": "Machine", "uid": "M-FILL3", **window}).json()
+    whole = viewer.get("/scope/forward", params={"label": "Machine", "uid": "M-FILL3"}).json()
+    assert expected["total"] < whole["total"]  # the window matters
+    view.choose("M-FILL3")
+    view.page.fill("#from", "2026-03-02T11:00:00")
+    view.page.fill("#to", "2026-03-02T12:00:00")
+    view.run("forward")
+    drawn = {n["id"] for n in view.drawn()}
+    assert drawn == {f"{n['label']}:{n['uid']}" for n in expected["nodes"]} | {"Machine:M-FILL3"}
+
+    # Drag a node with the mouse: it moves, its relationships follow.
+    node = next(n for n in sorted(drawn) if n.startswith("Batch:"))
+    before = view.page.evaluate("id => window.lineageView.cy.getElementById(id).position()", node)
+    box = view.page.locator("#graph").bounding_box()
+    at = view.page.evaluate("id => window.lineageView.cy.getElementById(id).renderedPosition()", node)
+    view.page.mouse.move(box["x"] + at["x"], box["y"] + at["y"])
+    view.page.mouse.down()
+    view.page.mouse.move(box["x"] + at["x"] + 80, box["y"] + at["y"] + 60, steps=8)
+    view.page.mouse.up()
+    after = view.page.evaluate("id => window.lineageView.cy.getElementById(id).position()", node)
+    assert after["x"] > before["x"] and after["y"] > before["y"]
+
+
 def test_picture_and_graph_exports(view: View) -> None:
     view.choose("L-4471")
     view.run("forward")
@@ -275,6 +300,12 @@ def test_a_big_scope_opens_in_groups_that_expand(browser: Any, spread: Api) -> N
         view.page.wait_for_function(f"() => !window.lineageView.cy.getElementById('{group['id']}').length")
         members = [n for n in view.drawn() if n["kind"] == "Customer" and "count" not in n]
         assert len(members) == group["count"]
+        view.page.click(f'#list tr[data-id="{members[0]["id"]}"]')  # found by the list, as drawn far off
+        view.page.click("text=Collapse group")
+        view.page.wait_for_function(
+            f"() => window.lineageView.cy.getElementById('{group['id']}').length === 1"
+        )
+        assert not [n for n in view.drawn() if n["kind"] == "Customer" and "count" not in n]
     finally:
         view.close()
 
