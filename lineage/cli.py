@@ -162,9 +162,16 @@ def scope_json(scope: Any) -> dict[str, Any]:
 def load(
     paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
     as_json: JsonOpt = False,
+    complaints: Annotated[
+        bool, typer.Option("--complaints", help="The files are complaint forms (JSON Lines).")
+    ] = False,
 ) -> None:
     """Validate and load data; a file with errors writes nothing."""
     from lineage.loading.load import load as do_load
+
+    if complaints:
+        run_safely(lambda: load_complaints(paths, as_json))
+        return
 
     def go() -> None:
         with (
@@ -197,6 +204,31 @@ def load(
         )
 
     run_safely(go)
+
+
+def load_complaints(paths: list[Path], as_json: bool) -> None:
+    """Every form of every file checked first (a malformed one refuses its file whole, naming the
+    line), then each complaint stored, flagged where it does not match the lineage."""
+    from lineage.complaints import forms_from, intake
+
+    forms = []
+    for path in paths:
+        try:
+            forms += forms_from(path.read_text(encoding="utf-8"))
+        except InvalidRequest as e:
+            raise InvalidRequest(f"{path}: {e}") from None
+        except OSError as e:
+            raise InvalidRequest(f"{path}: {e.strerror}") from None
+    with opened() as store:
+        results = [intake(store, form) for form in forms]
+    if as_json:
+        emit_json([r.model_dump() for r in results])
+        return
+    for r in results:
+        flag = "verified" if not r.reasons else "UNVERIFIED: " + "; ".join(r.reasons)
+        out.print(f"{r.uid}{' [safety]' if r.safety else ''}: {flag}", highlight=False)
+    unverified = sum(1 for r in results if r.reasons)
+    out.print(f"{len(results)} complaint(s) stored, {unverified} unverified", highlight=False)
 
 
 @trace_app.command("forward")

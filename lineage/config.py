@@ -44,6 +44,23 @@ class Settings(BaseSettings):
     # there (lineage.topology); off, every scope walks the database in Cypher.
     topology_index: bool = True
 
+    # Complaint categories, each with whether it is a safety category (JSON: {"injury": true, ...}).
+    complaint_categories: dict[str, bool] = Field(
+        default_factory=lambda: {
+            "injury": True,
+            "illness": True,
+            "allergen": True,
+            "choking": True,
+            "fire": True,
+            "foreign body": True,
+            "spoilage": False,
+            "taste": False,
+            "packaging": False,
+            "quality": False,
+            "other": False,
+        }
+    )
+
     # Suggested response level by the number of regions a scope reached.
     response_national_regions: int = Field(3, ge=1)
     response_regional_regions: int = Field(2, ge=1)

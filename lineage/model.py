@@ -286,6 +286,17 @@ class ComplaintRecord(_Node):
     category: NotRequired[Text]
     channel: NotRequired[Text]
     description: NotRequired[Text]
+    # Written by complaint intake (lineage.complaints), loadable as they are:
+    product: NotRequired[Text]
+    sku: NotRequired[Text]
+    batch_code: NotRequired[Text]
+    serial: NotRequired[Text]
+    customer_uid: NotRequired[Text]
+    documents: NotRequired[Text]
+    expected_resolution: NotRequired[Text]
+    safety: NotRequired[bool]
+    verification: NotRequired[Literal["verified", "unverified"]]
+    verification_reasons: NotRequired[Text]
 
 
 NODE_RECORDS: dict[Label, Any] = {
