@@ -303,6 +303,57 @@ def why(
 
 
 @app.command()
+def suspects(
+    complaints: Annotated[list[str] | None, typer.Argument(help="Complaint uids.")] = None,
+    received_from: Annotated[str | None, typer.Option("--from", help="Received from (ISO-8601).")] = None,
+    received_to: Annotated[str | None, typer.Option("--to", help="... to (ISO-8601, exclusive).")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category (with --from/--to).")] = None,
+    top: Annotated[int, typer.Option(help="Suspects shown.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """What complaints have in common upstream: suspects ranked by support against their share of
+    the period's production, by cause category."""
+    from lineage.scope import window_between
+    from lineage.suspects import common_cause, complaints_between
+
+    def go() -> None:
+        uids = list(complaints or [])
+        with opened() as store:
+            window = window_between(received_from, received_to, prefix="--")
+            if window is not None:
+                uids += [u for u in complaints_between(store, window, category) if u not in uids]
+            if not uids:
+                raise InvalidRequest("name complaints, or choose them with --from/--to")
+            result = common_cause(store, uids)
+        if as_json:
+            emit_json(result.model_dump())
+            return
+        out.print(
+            f"{len(result.complaints)} complaint(s), {len(result.complaint_batches)} complaint batch(es), "
+            f"against {result.period_batches} batches started "
+            f"{result.period['from']} .. {result.period['to']}",
+            highlight=False,
+        )
+        table = Table("rank", "suspect", "category", "complaint batches", "support", "share", "lift", "score")
+        for rank, s in enumerate(result.suspects[:top], 1):
+            table.add_row(
+                str(rank),
+                f"{s.label} {s.uid}",
+                s.category,
+                str(s.complaint_batches),
+                f"{s.support:.0%}",
+                f"{s.share:.0%}",
+                f"{s.lift:.1f}",
+                f"{s.score:.2f}",
+            )
+        out.print(table)
+        for uid, why in result.untraced.items():
+            out.print(f"not traced: {uid}: {why}", highlight=False)
+
+    run_safely(go)
+
+
+@app.command()
 def render(
     source: Annotated[str, typer.Argument(help="Label:uid, e.g. MaterialLot:L-4471")],
     out_path: Annotated[Path, typer.Option("--out", help="scope.svg or scope.png")],

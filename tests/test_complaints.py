@@ -179,3 +179,59 @@ def test_load_complaints_from_a_file(api: Api, tmp_path: Path) -> None:
     assert refused.returncode == 1 and "broken.jsonl: line 2" in refused.stderr
     with httpx.Client(base_url=api.url, headers={"X-API-Key": "viewer-key-1"}) as viewer:
         assert viewer.get("/nodes/Complaint/CP-F3").status_code == 404  # nothing of the file
+
+
+def nearest_batches(client: httpx.Client, complaint: str) -> set[str]:
+    trace = client.get(
+        "/scope/backward", params={"label": "Complaint", "uid": complaint, "kinds": "Batch"}
+    ).json()
+    nearest = min(n["depth"] for n in trace["nodes"])
+    return {n["uid"] for n in trace["nodes"] if n["depth"] == nearest}
+
+
+def test_common_cause_over_http_and_the_command_line(api: Api) -> None:
+    import subprocess
+    import sys
+
+    with api.client("viewer") as viewer:
+        response = viewer.post("/analysis/common-cause", json={"complaints": ["CP-01", "CP-02", "CP-NOPE"]})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["untraced"] == {"CP-NOPE": "no such complaint"}
+        assert set(body["complaint_batches"]) == nearest_batches(viewer, "CP-01") | nearest_batches(
+            viewer, "CP-02"
+        )
+        suspects = body["suspects"]
+        picked = [s["explains_first"] for s in suspects if s["explains_first"]]
+        assert picked == list(range(1, len(picked) + 1)) and all(
+            s["explains_first"] for s in suspects[: len(picked)]
+        )
+        rest = [s["score"] for s in suspects[len(picked) :]]
+        assert rest == sorted(rest, reverse=True) and len(suspects) > 5
+        for s in suspects:
+            assert s["support"] == round(s["complaint_batches"] / len(body["complaint_batches"]), 4)
+            assert s["score"] == pytest.approx(s["support"] - s["share"], abs=1e-3)
+        upstream = {
+            n["uid"]
+            for c in ("CP-01", "CP-02")
+            for n in viewer.get("/scope/backward", params={"label": "Complaint", "uid": c}).json()["nodes"]
+            if n["label"] in ("MaterialLot", "Supplier", "Machine", "Operator", "Inspection")
+        }
+        assert {s["uid"] for s in suspects if s["label"] != "Batch"} == upstream
+        chosen = viewer.post(
+            "/analysis/common-cause",
+            json={"received_from": "2026-03-07T00:00:00Z", "received_to": "2026-03-08T00:00:00Z"},
+        ).json()
+        assert chosen["complaints"] == ["CP-01", "CP-02"] and chosen["suspects"] == suspects
+        empty = viewer.post("/analysis/common-cause", json={})
+        assert empty.status_code == 422 and "choose complaints" in empty.text
+    env = {"LINEAGE_DATA_DIR": str(api.data_dir), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "lineage.cli", "suspects", "CP-01", "CP-02", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["suspects"] == suspects
