@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lineage.config import Settings
 from lineage.errors import InvalidRequest
 from lineage.model import Label, NodeRef, Text, Uid, to_epoch_ms
+from lineage.nodes import node_detail
 from lineage.scope import fetch_properties, forward
 from lineage.store import Store
 
@@ -114,8 +115,6 @@ def check(store: Store, form: ComplaintForm) -> tuple[list[str], dict[str, str]]
 
 
 def _sale_sources(store: Store, sale: str) -> list[NodeRef]:
-    from lineage.nodes import node_detail
-
     detail = node_detail(store, NodeRef(Label.SALE, sale), limit=100)
     return [NodeRef(Label.BATCH, n.uid) for n in detail.neighbours if n.type == "SOLD_IN"]
 
