@@ -8,10 +8,9 @@ from pydantic import BaseModel, Field
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage.errors import InvalidRequest
 from lineage.model import Text, Uid
 from lineage.scope import window_between
-from lineage.suspects import CommonCause, common_cause, complaints_between
+from lineage.suspects import CommonCause, choose_complaints, common_cause
 
 router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 404, 422, 500, 503), tags=["analysis"])
 
@@ -31,10 +30,6 @@ def analyse(store: StoreDep, choice: Choice) -> ModelJSON:
     """Trace each complaint back and rank every upstream lot, supplier, batch, machine, operator and
     inspection by support (share of the complaint batches it feeds) against its share of all batches
     of the period, grouped by cause category."""
-    uids = list(choice.complaints)
     window = window_between(choice.received_from, choice.received_to, prefix="received_")
-    if window is not None:
-        uids += [u for u in complaints_between(store, window, choice.category) if u not in uids]
-    if not uids:
-        raise InvalidRequest("choose complaints: give their uids, or a received_from/received_to window")
+    uids = choose_complaints(store, choice.complaints, window, choice.category)
     return ModelJSON(common_cause(store, uids, choice.margin_days))

@@ -314,17 +314,12 @@ def suspects(
     """What complaints have in common upstream: suspects ranked by support against their share of
     the period's production, by cause category."""
     from lineage.scope import window_between
-    from lineage.suspects import common_cause, complaints_between
+    from lineage.suspects import choose_complaints, common_cause
 
     def go() -> None:
-        uids = list(complaints or [])
+        window = window_between(received_from, received_to, prefix="--")
         with opened() as store:
-            window = window_between(received_from, received_to, prefix="--")
-            if window is not None:
-                uids += [u for u in complaints_between(store, window, category) if u not in uids]
-            if not uids:
-                raise InvalidRequest("name complaints, or choose them with --from/--to")
-            result = common_cause(store, uids)
+            result = common_cause(store, choose_complaints(store, complaints or [], window, category))
         if as_json:
             emit_json(result.model_dump())
             return

@@ -201,41 +201,47 @@ Format = Literal["csv", "jsonl"]
 What = Literal["nodes", "edges"]
 
 
-def _node_chunks(scope: Scope, request: ScopeRequest) -> Iterator[list[ScopeNode]]:
-    """The selected nodes in page order, a chunk at a time: made from the index walk's arrays a
-    chunk at a time when the scope is held as arrays, so an export of millions of nodes never
-    holds them all as objects."""
-    arrays = scope.arrays
-    if arrays is not None:
-        chosen = arrays.selection(request.kinds, request.max_depth)
-        for start in range(0, chosen.size, CHUNK):
-            yield arrays.nodes_at(chosen[start : start + CHUNK])
-        return
-    rows = selected(scope, request)
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+class _Chosen:
+    """The nodes a page order lists after the request's filters, worked out once for both the nodes
+    and the relationships among them: positions in the index walk's arrays while the scope is held
+    as arrays (made into objects a chunk at a time, so an export of millions of nodes never holds
+    them all as objects), else the scope's own nodes."""
+
+    def __init__(self, scope: Scope, request: ScopeRequest) -> None:
+        self.scope = scope
+        self.arrays = scope.arrays
+        if self.arrays is not None:
+            self.positions = self.arrays.selection(request.kinds, request.max_depth)
+        else:
+            self.nodes = selected(scope, request)
+
+    def node_chunks(self) -> Iterator[list[ScopeNode]]:
+        if self.arrays is not None:
+            for start in range(0, self.positions.size, CHUNK):
+                yield self.arrays.nodes_at(self.positions[start : start + CHUNK])
+            return
+        for start in range(0, len(self.nodes), CHUNK):
+            yield self.nodes[start : start + CHUNK]
+
+    def edge_chunks(self) -> Iterator[list[ScopeEdge]]:
+        if self.arrays is not None:
+            yield from self.arrays.edges_among(self.positions, CHUNK)
+            return
+        kept = {n.ref for n in self.nodes} | {self.scope.source}
+        yield [e for e in self.scope.edges if e.source in kept and e.target in kept]
 
 
-def _with_properties(store: Store, scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
+def _with_properties(store: Store, scope: Scope, chosen: _Chosen) -> Iterator[dict[str, Any]]:
     """Node rows with their properties, looked up a chunk at a time while the stream is read."""
-    for part in _node_chunks(scope, request):
+    for part in chosen.node_chunks():
         properties = scope.properties_of(store, [n.ref for n in part])
         for n in part:
             props = readable(properties.get(n.ref, {}))
             yield {"label": n.label.value, "uid": n.uid, "depth": n.depth} | props
 
 
-def _edge_chunks(scope: Scope, request: ScopeRequest) -> Iterator[list[ScopeEdge]]:
-    arrays = scope.arrays
-    if arrays is not None:
-        yield from arrays.edges_among(arrays.selection(request.kinds, request.max_depth), CHUNK)
-        return
-    kept = {n.ref for n in selected(scope, request)} | {scope.source}
-    yield [e for e in scope.edges if e.source in kept and e.target in kept]
-
-
-def _edge_rows(scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
-    for part in _edge_chunks(scope, request):
+def _edge_rows(chosen: _Chosen) -> Iterator[dict[str, Any]]:
+    for part in chosen.edge_chunks():
         for e in part:
             times = readable({"start": e.start, "end": e.end})
             yield {
@@ -253,22 +259,24 @@ def _edge_rows(scope: Scope, request: ScopeRequest) -> Iterator[dict[str, Any]]:
 def graph_document(store: Store, scope: Scope, request: ScopeRequest, fmt: GraphFormat) -> bytes:
     """The selected nodes, the source and the relationships among them as one GraphML, GEXF or
     Cytoscape JSON document (a whole graph: held in memory, unlike the row exports)."""
+    chosen = _Chosen(scope, request)
     nodes = [ScopeNode(scope.source.label, scope.source.uid, 0)]
-    for part in _node_chunks(scope, request):
+    for part in chosen.node_chunks():
         nodes.extend(part)
     properties = scope.properties_of(store, [n.ref for n in nodes])
-    edges = [e for part in _edge_chunks(scope, request) for e in part]
+    edges = [e for part in chosen.edge_chunks() for e in part]
     return serialize(scope_graph(scope, nodes, edges, properties), fmt)
 
 
 def export(store: Store, scope: Scope, request: ScopeRequest, fmt: Format, what: What) -> Iterator[bytes]:
     """The selected nodes (with every property) or the relationships among them, as CSV (one column
     per property the model knows) or JSON Lines, in chunks of bytes for a streamed response."""
+    chosen = _Chosen(scope, request)
     if what == "nodes":
-        rows = _with_properties(store, scope, request)
+        rows = _with_properties(store, scope, chosen)
         columns = NODE_COLUMNS
     else:
-        rows = _edge_rows(scope, request)
+        rows = _edge_rows(chosen)
         columns = EDGE_COLUMNS
     if fmt == "jsonl":
         yield from _chunks(json.dumps({k: v for k, v in row.items() if v is not None}) + "\n" for row in rows)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -112,9 +112,7 @@ def _gain(s: Suspect, fed_of: Fed, left: set[str], produced: int) -> tuple[float
     return hits / len(left) - s.period_batches / produced, hits
 
 
-def _explain_away(
-    suspects: list[Suspect], fed_of: dict[tuple[str, str], set[str]], batches: set[str], produced: int
-) -> list[Suspect]:
+def _explain_away(suspects: list[Suspect], fed_of: Fed, batches: set[str], produced: int) -> list[Suspect]:
     """Several causes at once: the best suspect first, then the best at explaining the complaint
     batches it leaves unexplained, and so on while one still explains at least two of them better
     than chance; the rest after, by score. Without this, two bad lots each explain half of the
@@ -138,6 +136,19 @@ def complaints_between(store: Store, window: Window, category: str | None = None
     """The complaints received in ``window`` (of ``category`` when given): a filter's choice."""
     rows = store.run("analysis_complaints_received_between", window_from=window.start, window_to=window.end)
     return [r["uid"] for r in rows if category is None or r["category"] == category]
+
+
+def choose_complaints(
+    store: Store, uids: Iterable[str], window: Window | None, category: str | None = None
+) -> list[str]:
+    """The complaints named, then those received in ``window`` (of ``category``) not named already;
+    an empty choice is an error, as there is nothing to analyse."""
+    chosen = list(uids)
+    if window is not None:
+        chosen += [u for u in complaints_between(store, window, category) if u not in chosen]
+    if not chosen:
+        raise InvalidRequest("choose complaints: name them, or give a window of when they were received")
+    return chosen
 
 
 def common_cause(store: Store, complaints: list[str], margin_days: float = 1.0, top: int = 5) -> CommonCause:
@@ -184,11 +195,13 @@ def common_cause(store: Store, complaints: list[str], margin_days: float = 1.0, 
             for ref in _upstream(backward(store, NodeRef(Label.BATCH, batch), properties=())):
                 candidates[ref].add(uid)
     names = fetch_properties(store, list(candidates))
-    total, produced = len(complaint_batches), len(period)
+    in_complaint = set(complaint_batches)
+    total, produced = len(in_complaint), len(period)
     suspects = []
+    fed_of: Fed = {}
     for ref, explained in candidates.items():
-        fed = _feeds(store, ref, memo)
-        in_complaints = len(fed & set(complaint_batches))
+        fed = fed_of[(ref.label.value, ref.uid)] = _feeds(store, ref, memo)
+        in_complaints = len(fed & in_complaint)
         in_period = len(fed & period)
         support, share = in_complaints / total, in_period / produced
         suspects.append(
@@ -207,10 +220,8 @@ def common_cause(store: Store, complaints: list[str], margin_days: float = 1.0, 
             )
         )
     suspects.sort(key=lambda s: (-s.score, -s.lift, -s.complaint_batches, s.label, s.uid))
-    fed_of = {(s.label, s.uid): _feeds(store, NodeRef(Label(s.label), s.uid), memo) for s in suspects}
-    suspects = _explain_away(suspects, fed_of, set(complaint_batches), produced)
-    categories = ("man", "machine", "material", "method", "environment", "measurement")
-    by_category: dict[str, list[Suspect]] = {c: [] for c in categories}
+    suspects = _explain_away(suspects, fed_of, in_complaint, produced)
+    by_category: dict[str, list[Suspect]] = {c: [] for c in get_args(Category)}
     for s in suspects:
         if len(by_category[s.category]) < top:
             by_category[s.category].append(s)
