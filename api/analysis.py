@@ -10,15 +10,18 @@ from api.problems import documented
 from api.responses import ModelJSON
 from lineage.model import Text, Uid
 from lineage.scope import window_between
+from lineage.signals import get_signal
 from lineage.suspects import CommonCause, choose_complaints, common_cause
 
 router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 404, 422, 500, 503), tags=["analysis"])
 
 
 class Choice(BaseModel):
-    """The complaints to analyse: by uid, or those received in a window (of one category)."""
+    """The complaints to analyse: by uid, those of a signal, or those received in a window (of one
+    category); together, all of them."""
 
     complaints: list[Uid] = Field(default_factory=list, max_length=5000)
+    signal: Uid | None = Field(None, description="a signal's uid: its complaints")
     received_from: str | None = Field(None, description="ISO-8601 or epoch ms, with received_to")
     received_to: str | None = None
     category: Text | None = None
@@ -31,5 +34,6 @@ def analyse(store: StoreDep, choice: Choice) -> ModelJSON:
     inspection by support (share of the complaint batches it feeds) against its share of all batches
     of the period, grouped by cause category."""
     window = window_between(choice.received_from, choice.received_to, prefix="received_")
-    uids = choose_complaints(store, choice.complaints, window, choice.category)
+    named = choice.complaints + (get_signal(store, choice.signal).complaints if choice.signal else [])
+    uids = choose_complaints(store, named, window, choice.category)
     return ModelJSON(common_cause(store, uids, choice.margin_days))

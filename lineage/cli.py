@@ -28,6 +28,10 @@ app = typer.Typer(
 )
 trace_app = typer.Typer(no_args_is_help=True, help="Forward scope and backward trace.")
 app.add_typer(trace_app, name="trace")
+signals_app = typer.Typer(
+    no_args_is_help=True, help="Signals: patterns in the complaints, raised by the rules in settings."
+)
+app.add_typer(signals_app, name="signals")
 
 out = Console()
 err = Console(stderr=True)
@@ -209,7 +213,8 @@ def load(
 def load_complaints(paths: list[Path], as_json: bool) -> None:
     """Every form of every file checked first (a malformed one refuses its file whole, naming the
     line), then each complaint stored, flagged where it does not match the lineage."""
-    from lineage.complaints import forms_from, intake
+    from lineage.complaints import forms_from, intake, signal_uids
+    from lineage.signals import evaluate_new, load_rules
 
     forms = []
     for path in paths:
@@ -220,7 +225,11 @@ def load_complaints(paths: list[Path], as_json: bool) -> None:
         except OSError as e:
             raise InvalidRequest(f"{path}: {e.strerror}") from None
     with opened() as store:
-        results = [intake(store, form) for form in forms]
+        rules = load_rules(store.settings.signal_rules)  # a broken rules file fails before any write
+        results = [intake(store, form, signal=False) for form in forms]
+        evaluation = evaluate_new(store, rules, [r.uid for r in results])
+    for r in results:
+        r.signals = signal_uids(evaluation, r.uid)
     if as_json:
         emit_json([r.model_dump() for r in results])
         return
@@ -229,6 +238,16 @@ def load_complaints(paths: list[Path], as_json: bool) -> None:
         out.print(f"{r.uid}{' [safety]' if r.safety else ''}: {flag}", highlight=False)
     unverified = sum(1 for r in results if r.reasons)
     out.print(f"{len(results)} complaint(s) stored, {unverified} unverified", highlight=False)
+    print_evaluation(evaluation)
+
+
+def print_evaluation(evaluation: Any) -> None:
+    for s in evaluation.raised:
+        what = f"{s.uid} level {s.level} {s.title}: {s.group}, {len(s.complaints)} complaint(s)"
+        out.print(f"signal raised: {what}", highlight=False)
+    for s in evaluation.grown:
+        what = f"{s.uid} {s.title}: {s.group}, now {len(s.complaints)} complaint(s)"
+        out.print(f"signal grown: {what}", highlight=False)
 
 
 @trace_app.command("forward")
@@ -308,18 +327,21 @@ def suspects(
     received_from: Annotated[str | None, typer.Option("--from", help="Received from (ISO-8601).")] = None,
     received_to: Annotated[str | None, typer.Option("--to", help="... to (ISO-8601, exclusive).")] = None,
     category: Annotated[str | None, typer.Option(help="Only this category (with --from/--to).")] = None,
+    signal: Annotated[str | None, typer.Option(help="The complaints of this signal.")] = None,
     top: Annotated[int, typer.Option(help="Suspects shown.")] = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """What complaints have in common upstream: suspects ranked by support against their share of
     the period's production, by cause category."""
     from lineage.scope import window_between
+    from lineage.signals import get_signal
     from lineage.suspects import choose_complaints, common_cause
 
     def go() -> None:
         window = window_between(received_from, received_to, prefix="--")
         with opened() as store:
-            result = common_cause(store, choose_complaints(store, complaints or [], window, category))
+            named = (complaints or []) + (get_signal(store, signal).complaints if signal else [])
+            result = common_cause(store, choose_complaints(store, named, window, category))
         if as_json:
             emit_json(result.model_dump())
             return
@@ -470,6 +492,8 @@ def status(as_json: JsonOpt = False) -> None:
         out.print(f"data:   {sum(counts.values()):,} nodes, {report['relationships']:,} relationships")
         for label, n in counts.items():
             out.print(f"        {label}: {n:,}")
+        if report["signals"]:
+            out.print(f"signals: {report['signals']:,} (lineage signals list)")
         for run in report["interrupted_loads"]:
             started = datetime.fromtimestamp(run["started_at"] / 1000).isoformat(timespec="seconds")
             out.print(
@@ -479,6 +503,91 @@ def status(as_json: JsonOpt = False) -> None:
             )
         if not report["interrupted_loads"]:
             out.print("loads:  none interrupted")
+
+    run_safely(go)
+
+
+@signals_app.command("list")
+def signals_list(
+    status: Annotated[
+        list[str] | None,
+        typer.Option(help="open, acknowledged, closed (repeat); default open and acknowledged"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Signals with their level, group and complaints, the highest level first."""
+    from lineage.signals import parse_statuses, signals_with
+
+    def go() -> None:
+        with opened() as store:
+            found = signals_with(store, parse_statuses(status))
+        if as_json:
+            emit_json([s.model_dump() for s in found])
+            return
+        table = Table("signal", "level", "status", "rule", "group", "raised", "complaints")
+        for s in found:
+            table.add_row(
+                s.uid, str(s.level), s.status, s.title, s.group, s.raised_at, ", ".join(s.complaints)
+            )
+        out.print(table)
+        out.print(f"{len(found)} signal(s)", highlight=False)
+
+    run_safely(go)
+
+
+@signals_app.command("evaluate")
+def signals_evaluate(as_json: JsonOpt = False) -> None:
+    """Evaluate every rule over the whole complaint history (complaints loaded as plain records too)."""
+    from lineage.signals import evaluate_history, load_rules
+
+    def go() -> None:
+        with opened() as store:
+            evaluation = evaluate_history(store, load_rules(store.settings.signal_rules))
+        if as_json:
+            emit_json(evaluation.model_dump())
+            return
+        print_evaluation(evaluation)
+        raised, grown = len(evaluation.raised), len(evaluation.grown)
+        out.print(
+            f"{evaluation.complaints} complaint(s) evaluated: {raised} raised, {grown} grown", highlight=False
+        )
+
+    run_safely(go)
+
+
+ByOpt = Annotated[str, typer.Option("--by", help="Who (recorded on the signal).")]
+
+
+@signals_app.command("ack")
+def signals_ack(
+    uid: Annotated[str, typer.Argument(help="The signal's uid.")],
+    by: ByOpt,
+    note: Annotated[str | None, typer.Option(help="What is being done.")] = None,
+) -> None:
+    """Acknowledge a signal: it stays live, gathering complaints, until it is closed."""
+    from lineage.signals import acknowledge
+
+    def go() -> None:
+        with opened() as store:
+            s = acknowledge(store, uid, by, note)
+        out.print(f"{s.uid} acknowledged by {s.acknowledged_by} at {s.acknowledged_at}", highlight=False)
+
+    run_safely(go)
+
+
+@signals_app.command("close")
+def signals_close(
+    uid: Annotated[str, typer.Argument(help="The signal's uid.")],
+    by: ByOpt,
+    reason: Annotated[str, typer.Option(help="Why it is closed (required).")],
+) -> None:
+    """Close a signal with a reason: its complaints no longer count towards its rule."""
+    from lineage.signals import close
+
+    def go() -> None:
+        with opened() as store:
+            s = close(store, uid, by, reason)
+        out.print(f"{s.uid} closed by {s.closed_by} at {s.closed_at}: {s.close_reason}", highlight=False)
 
     run_safely(go)
 

@@ -24,6 +24,7 @@ from lineage.errors import InvalidRequest
 from lineage.model import Label, NodeRef, Text, Uid, to_epoch_ms
 from lineage.nodes import node_detail
 from lineage.scope import fetch_properties, forward
+from lineage.signals import Evaluation, Rule, evaluate_new, load_rules, trace_keys
 from lineage.store import Store
 
 Channel = Literal["phone", "mail", "web", "social", "retailer"]
@@ -65,6 +66,9 @@ class Intake(BaseModel):
     reasons: list[str] = Field(description="why it is unverified; empty when verified")
     safety: bool = Field(description="its category is one marked as a safety category in settings")
     linked: dict[str, str] = Field(description="what it was linked to: batch, sale, customer (uids)")
+    signals: list[str] = Field(
+        default_factory=list, description="signals it raised or joined (uids); see GET /signals"
+    )
 
 
 def _uid(form: ComplaintForm, received: int) -> str:
@@ -119,9 +123,17 @@ def _sale_sources(store: Store, sale: str) -> list[NodeRef]:
     return [NodeRef(Label.BATCH, n.uid) for n in detail.neighbours if n.type == "SOLD_IN"]
 
 
-def intake(store: Store, form: ComplaintForm, now: datetime | None = None) -> Intake:
-    """Check the form against the lineage, store it (flagged when it does not match) and link it to
-    what it names that exists."""
+def intake(
+    store: Store,
+    form: ComplaintForm,
+    now: datetime | None = None,
+    signal: bool = True,
+    rules: list[Rule] | None = None,
+) -> Intake:
+    """Check the form against the lineage, store it (flagged when it does not match), link it to
+    what it names that exists, keep what it traces to, and evaluate the signal rules for it (a
+    caller taking in many at once says ``signal=False`` and evaluates them together after); the
+    rules are those of settings unless given."""
     settings: Settings = store.settings
     received = (
         to_epoch_ms(form.received_at)
@@ -163,13 +175,24 @@ def intake(store: Store, form: ComplaintForm, now: datetime | None = None) -> In
     }
     for what, target in linked.items():
         store.run(links[what], rows=[{"src": uid, "dst": target, "props": {}}])
-    return Intake(
+    keys = trace_keys(store, uid, linked.get("customer"), form.product)
+    store.run("signal_complaint_keys", uid=uid, trace_keys=keys)
+    done = Intake(
         uid=uid,
         verification="unverified" if reasons else "verified",
         reasons=reasons,
         safety=safety,
         linked=linked,
     )
+    if signal:
+        rules = rules if rules is not None else load_rules(settings.signal_rules)
+        done.signals = signal_uids(evaluate_new(store, rules, [uid]), uid)
+    return done
+
+
+def signal_uids(evaluation: Evaluation, complaint: str) -> list[str]:
+    """The signals of an evaluation that hold ``complaint``."""
+    return [s.uid for s in evaluation.raised + evaluation.grown if complaint in s.complaints]
 
 
 def forms_from(path_text: str) -> list[ComplaintForm]:

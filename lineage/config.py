@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         }
     )
 
+    # Signal rules (TOML, see docs/signals.md); none: the rules shipped in lineage/signal_rules.toml.
+    signal_rules: Path | None = None
+
     # Suggested response level by the number of regions a scope reached.
     response_national_regions: int = Field(3, ge=1)
     response_regional_regions: int = Field(2, ge=1)

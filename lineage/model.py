@@ -47,6 +47,10 @@ class RelType(StrEnum):
     REPORTED_BY = "REPORTED_BY"
 
 
+#: Labels of lineage's own records, kept in the same database but not part of the lineage: what a
+#: load did (``LoadRun``) and what the signal rules raised (``Signal``).
+RECORD_LABELS = ("LoadRun", "Signal")
+
 L = Label
 #: Which labels each relationship type may join, as (from, to) pairs. Each pair has its own upsert
 #: query file in cypher/load/, because labels cannot be query parameters.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lineage.config import Settings
+from lineage.model import RECORD_LABELS
 from lineage.store import Store
 
 
@@ -30,7 +31,8 @@ def data_report(store: Store) -> dict[str, Any]:
     """Which engine and where, how much data by kind, and loads that were cut short."""
     info = store.info()
     counts = store.run("admin_label_counts")
-    nodes = {row["label"]: row["nodes"] for row in counts if row["label"] != "LoadRun"}
+    nodes = {row["label"]: row["nodes"] for row in counts if row["label"] not in RECORD_LABELS}
+    signals = next((row["nodes"] for row in counts if row["label"] == "Signal"), 0)
     return {
         "engine": info.engine,
         "version": info.version,
@@ -38,5 +40,6 @@ def data_report(store: Store) -> dict[str, Any]:
         "details": info.details,
         "nodes": dict(sorted(nodes.items())),
         "relationships": store.run("admin_relationship_count")[0]["relationships"],
+        "signals": signals,
         "interrupted_loads": store.run("load_runs_interrupted"),
     }

@@ -143,11 +143,13 @@ def choose_complaints(
 ) -> list[str]:
     """The complaints named, then those received in ``window`` (of ``category``) not named already;
     an empty choice is an error, as there is nothing to analyse."""
-    chosen = list(uids)
+    chosen = list(dict.fromkeys(uids))
     if window is not None:
         chosen += [u for u in complaints_between(store, window, category) if u not in chosen]
     if not chosen:
-        raise InvalidRequest("choose complaints: name them, or give a window of when they were received")
+        raise InvalidRequest(
+            "choose complaints: name them, name a signal, or give a window of when they were received"
+        )
     return chosen
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage.model import Label, RelType
+from lineage.model import RECORD_LABELS, Label, RelType
 from lineage.queries import default_query_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def linter() -> Path:
 
 def lint(node_modules: Path, files: list[tuple[str, str]]) -> list[dict]:
     schema = {
-        "labels": [label.value for label in Label] + ["LoadRun"],
+        "labels": [label.value for label in Label] + list(RECORD_LABELS),
         "relationshipTypes": [rel.value for rel in RelType],
     }
     done = subprocess.run(
