@@ -347,25 +347,36 @@ def suspects(
             return
         out.print(
             f"{len(result.complaints)} complaint(s), {len(result.complaint_batches)} complaint batch(es), "
-            f"against {result.period_batches} batches started "
-            f"{result.period['from']} .. {result.period['to']}",
+            f"against {result.period_batches} batches started {result.period['from']} .. "
+            f"{result.period['to']} and {result.deliveries} deliveries of the complaint batches",
             highlight=False,
         )
-        table = Table("rank", "suspect", "category", "complaint batches", "support", "share", "lift", "score")
+        table = Table("rank", "suspect", "category", "hits", "support", "share", "lift", "score", "window")
         for rank, s in enumerate(result.suspects[:top], 1):
             table.add_row(
-                str(rank),
+                f"{rank}{'*' if s.explains_first else ''}",
                 f"{s.label} {s.uid}",
                 s.category,
-                str(s.complaint_batches),
+                f"{s.hits} {'batches' if s.basis == 'batches' else 'routes'}",
                 f"{s.support:.0%}",
                 f"{s.share:.0%}",
                 f"{s.lift:.1f}",
                 f"{s.score:.2f}",
+                f"{s.window['from']} .. {s.window['to']}" if s.window else "",
             )
         out.print(table)
+        out.print("* explains what the suspects above it leave unexplained, beyond chance", highlight=False)
+        for r in result.regions[:3]:
+            out.print(
+                f"region {r.region}: {r.support:.0%} of complaints, {r.share:.0%} of deliveries",
+                highlight=False,
+            )
+        for note in result.notes:
+            out.print(f"note: {note}", highlight=False)
         for uid, why in result.untraced.items():
             out.print(f"not traced: {uid}: {why}", highlight=False)
+        for uid, why in result.unplaced.items():
+            out.print(f"not placed on a route: {uid}: {why}", highlight=False)
 
     run_safely(go)
 
@@ -601,14 +612,27 @@ def generate(
     levels: Annotated[int, typer.Option(help="Diamond levels.")] = 16,
     width: Annotated[int, typer.Option(help="Diamond nodes per level.")] = 200,
     fan_in: Annotated[int, typer.Option(help="Diamond inputs per node.")] = 4,
+    plant: Annotated[
+        list[str] | None, typer.Option(help="Plant a cause (lot, machine, warehouse; repeat for several).")
+    ] = None,
+    complaints: Annotated[
+        Path | None, typer.Option(help="Where to write the planted causes' complaint forms (JSON Lines).")
+    ] = None,
 ) -> None:
     """Write a seeded, realistic lineage graph (plant), a diamond-heavy one, or a few batches
     fanned out to a great many customers (distribution)."""
-    from lineage.generate import generate_diamond, generate_distribution, generate_plant
+    from lineage.generate import CAUSES, generate_diamond, generate_distribution, generate_plant
 
     def go() -> None:
+        causes = [c for c in (plant or []) if c in CAUSES]
+        if len(causes) != len(plant or []) or (plant and shape != "plant"):
+            raise InvalidRequest(f"--plant takes {', '.join(CAUSES)}, with --shape plant; got {plant}")
+        if plant and complaints is None:
+            raise InvalidRequest(
+                "--plant needs --complaints FILE for the complaint forms (outside the folder)"
+            )
         if shape == "plant":
-            stats = generate_plant(out_dir, nodes=nodes, seed=seed)
+            stats = generate_plant(out_dir, nodes=nodes, seed=seed, plant=causes, complaints_file=complaints)
         elif shape == "diamond":
             stats = generate_diamond(out_dir, levels=levels, width=width, fan_in=fan_in, seed=seed)
         elif shape == "distribution":
@@ -616,6 +640,10 @@ def generate(
         else:
             raise InvalidRequest(f"--shape must be plant, diamond or distribution, not {shape!r}")
         out.print(f"wrote {stats.nodes:,} nodes and {stats.relationships:,} relationships to {out_dir}")
+        for p in stats.samples.get("planted", []):
+            out.print(
+                f"planted: {p['cause']} {p['label']} {p['uid']}; complaints in {complaints}", highlight=False
+            )
 
     run_safely(go)
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, get_args
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -30,11 +31,37 @@ MATERIALS = ("milk powder", "sugar", "culture", "cocoa", "strawberry puree", "st
              "cream", "vanilla", "lid film", "cups", "cartons", "salt")  # fmt: skip
 
 
+Cause = Literal["lot", "machine", "warehouse"]
+CAUSES: tuple[Cause, ...] = get_args(Cause)
+#: Each planted cause's complaints are of one category, as real clusters are.
+CAUSE_CATEGORY: dict[Cause, str] = {"lot": "illness", "machine": "foreign body", "warehouse": "spoilage"}
+NOISE_CATEGORIES = ("taste", "packaging", "quality", "spoilage")
+
+
 @dataclass
 class Stats:
     nodes: int = 0
     relationships: int = 0
     samples: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sold:
+    uid: str
+    retailer: str
+    batch: str
+    via: str | None  # the distributor that shipped it to the retailer, None from the plant
+    shipped_at: int
+
+
+@dataclass
+class _Made:
+    """What planting a cause needs to know of the plant it generated."""
+
+    inputs: dict[str, set[str]] = field(default_factory=dict)  # batch -> lots and batches it consumed
+    runs: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # batch -> machine, start, end
+    deliveries: list[tuple[str | None, int]] = field(default_factory=list)  # per retail delivery: via, when
+    sales: list[_Sold] = field(default_factory=list)
 
 
 class _Writer:
@@ -68,9 +95,21 @@ class _Writer:
         return self.stats
 
 
-def generate_plant(out: Path, nodes: int = 100_000, seed: int = 7) -> Stats:
-    """About ``nodes`` nodes (and 2.5 to 3 relationships per node) of one plant's year."""
+def generate_plant(
+    out: Path,
+    nodes: int = 100_000,
+    seed: int = 7,
+    plant: Sequence[Cause] = (),
+    complaints_file: Path | None = None,
+) -> Stats:
+    """About ``nodes`` nodes (and 2.5 to 3 relationships per node) of one plant's year.
+
+    ``plant`` names causes to plant (see :func:`plant_complaints`): complaint forms derived from the
+    units they affected are written to ``complaints_file`` (outside ``out``: they go in through
+    intake, ``lineage load --complaints``), and what was planted to ``samples.json``. Planting draws
+    on a random stream of its own, so the lineage is the same with or without it."""
     rng = random.Random(seed)
+    made = _Made()
     w = _Writer(out)
     scale = nodes / 0.785  # the shares below sum to about 0.785 of the scale: at least `nodes` nodes
     n_suppliers = max(4, int(scale * 0.0004))
@@ -125,20 +164,27 @@ def generate_plant(out: Path, nodes: int = 100_000, seed: int = 7) -> Stats:
             kind, product, inputs = "rework", "reworked product", 1
         w.node("Batch", uid, product=product, batch_type=kind, quantity=1000, unit="units",
                started_at=start, ended_at=end)  # fmt: skip
-        for lot in {lots[max(0, min(n_lots - 1, near - rng.randrange(0, 30)))] for _ in range(inputs)}:
+        made.inputs[uid] = set()
+        for lot in sorted(
+            {lots[max(0, min(n_lots - 1, near - rng.randrange(0, 30)))] for _ in range(inputs)}
+        ):
             w.rel("CONSUMED_BY", lot, uid, from_label="MaterialLot", quantity=rng.randint(5, 200),
                   unit="kg")  # fmt: skip
+            made.inputs[uid].add(lot)
         if kind == "production":
-            for src in set(rng.choices(intermediates[-8:], k=rng.randint(1, 2))):
+            for src in sorted(set(rng.choices(intermediates[-8:], k=rng.randint(1, 2)))):
                 w.rel("CONSUMED_BY", src, uid, from_label="Batch", quantity=rng.randint(100, 600),
                       unit="kg")  # fmt: skip
+                made.inputs[uid].add(src)
         elif kind == "rework":
             src = rng.choice(finished[-20:])[0]
             w.rel("CONSUMED_BY", src, uid, from_label="Batch", quantity=rng.randint(10, 100),
                   unit="units")  # fmt: skip
+            made.inputs[uid].add(src)
         machine = machines[(i * 7 + rng.randrange(2)) % n_machines]
+        made.runs[uid] = (machine, start, end)
         w.rel("RAN_ON", uid, machine, start=start, end=end)
-        for op in set(rng.choices(operators, k=rng.randint(1, 2))):
+        for op in sorted(set(rng.choices(operators, k=rng.randint(1, 2)))):
             w.rel("HANDLED_BY", uid, op, start=start, end=end)
         if kind == "intermediate":
             intermediates.append(uid)
@@ -187,22 +233,25 @@ def generate_plant(out: Path, nodes: int = 100_000, seed: int = 7) -> Stats:
         if origin is not None:
             w.rel("DISPATCHED", origin, uid)
         w.rel("DELIVERED_TO", uid, destination)
-        for b in carried:
+        for b in sorted(carried):
             w.rel("SHIPPED_IN", b, uid, quantity=rng.randint(20, 300), unit="units")
             if destination in distributors:
                 received[destination].append(b)
             else:
                 retailer_batches.append((destination, b))
+                made.deliveries.append((origin, shipped))
 
     sales: list[tuple[str, str, str]] = []
     for i in range(n_sales):
         uid = f"SA{i:08d}"
-        retailer, batch = retailer_batches[int(len(retailer_batches) * i / n_sales)]
+        delivery = int(len(retailer_batches) * i / n_sales)
+        retailer, batch = retailer_batches[delivery]
         qty = rng.randint(1, 12)
         w.node("Sale", uid, quantity=qty, unit="units")
         w.rel("SOLD_IN", batch, uid, quantity=qty, unit="units")
         w.rel("SOLD", retailer, uid)
         sales.append((uid, retailer, batch))
+        made.sales.append(_Sold(uid, retailer, batch, *made.deliveries[delivery]))
     complaints = []
     for i in range(n_complaints):
         uid = f"CP{i:06d}"
@@ -216,7 +265,12 @@ def generate_plant(out: Path, nodes: int = 100_000, seed: int = 7) -> Stats:
         complaints.append(uid)
 
     pick = random.Random(seed + 1)
-    return w.close({
+    planted = {}
+    if plant:
+        if complaints_file is None:
+            raise ValueError("planting causes needs a complaints_file to write the complaint forms to")
+        planted = {"planted": plant_complaints(made, plant, distributors, complaints_file, seed)}
+    return w.close(planted | {
         "shape": "plant",
         "seed": seed,
         "lots": pick.sample(lots, min(100, len(lots))),
@@ -226,6 +280,91 @@ def generate_plant(out: Path, nodes: int = 100_000, seed: int = 7) -> Stats:
         "customers": pick.sample(retailers, min(100, len(retailers))),
         "complaints": complaints[:100],
     })  # fmt: skip
+
+
+def plant_complaints(
+    made: _Made, causes: Sequence[Cause], distributors: list[str], out: Path, seed: int
+) -> list[dict[str, Any]]:
+    """Plant ``causes`` and write the complaints they would bring, as intake forms (JSON Lines):
+
+    - ``lot``: a lot that went into 5 to 40 sold batches (through intermediates and rework too);
+    - ``machine``: a machine over the window of ten of its runs, and everything made from those runs;
+    - ``warehouse``: a distributor over 45 days: what it re-shipped to retailers then.
+
+    Up to 24 of each cause's sold units are complained about; then noise: a fifth as many
+    complaints about units no cause touched; a fifth of all give no batch code (the serial only)
+    and one in twenty neither (untraceable). Returns what was planted, with its window."""
+    rng = random.Random(seed * 7919 + 3)
+    consumers: dict[str, list[str]] = defaultdict(list)
+    for batch, inputs in made.inputs.items():
+        for x in sorted(inputs):
+            consumers[x].append(batch)
+
+    def downstream(starts: set[str]) -> set[str]:
+        seen, todo = set(starts), deque(starts)
+        while todo:
+            for nxt in consumers.get(todo.popleft(), []):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    sold = {s.batch for s in made.sales}
+    touched: set[str] = set()  # sales some cause affected
+    planted: list[dict[str, Any]] = []
+    forms: list[tuple[_Sold, str]] = []
+    for cause in causes:
+        if cause == "lot":
+            lots = sorted(x for x in consumers if x.startswith("L"))
+            taken = {s.batch for s in made.sales if s.uid in touched}
+            fits = [x for x in lots if 5 <= len(downstream({x}) & sold) <= 40]
+            lot = rng.choice([x for x in fits if not downstream({x}) & taken] or fits)
+            hit = downstream({lot})
+            planted.append({"cause": cause, "label": "MaterialLot", "uid": lot})
+            affected = [s for s in made.sales if s.batch in hit]
+        elif cause == "machine":
+            machine = rng.choice(sorted({m for m, _, _ in made.runs.values()}))
+            runs = sorted((start, end, b) for b, (m, start, end) in made.runs.items() if m == machine)
+            k = rng.randrange(len(runs) // 4, max(len(runs) // 4 + 1, 3 * len(runs) // 4 - 10))
+            window = runs[k : k + 10]
+            lo, hi = window[0][0], window[-1][1]
+            hit = downstream({b for _, _, b in window})
+            planted.append({"cause": cause, "label": "Machine", "uid": machine, "from": lo, "to": hi})
+            affected = [s for s in made.sales if s.batch in hit]
+        else:
+            busy = sorted(distributors, key=lambda d: -sum(1 for s in made.sales if s.via == d))
+            warehouse = busy[0]
+            theirs = sorted(s.shipped_at for s in made.sales if s.via == warehouse)
+            lo = theirs[rng.randrange(len(theirs) // 4, max(len(theirs) // 4 + 1, len(theirs) // 2))]
+            hi = lo + 45 * DAY
+            planted.append({"cause": cause, "label": "Customer", "uid": warehouse, "from": lo, "to": hi})
+            affected = [s for s in made.sales if s.via == warehouse and lo <= s.shipped_at < hi]
+        chosen = rng.sample(affected, min(len(affected), 24))
+        touched |= {s.uid for s in affected}
+        forms += [(s, CAUSE_CATEGORY[cause]) for s in chosen]
+    clean = [s for s in made.sales if s.uid not in touched]
+    forms += [(s, rng.choice(NOISE_CATEGORIES)) for s in rng.sample(clean, max(3, len(forms) // 5))]
+    lines = []
+    for number, (sale, category) in enumerate(forms):
+        received = sale.shipped_at + rng.randint(2, 12) * DAY + rng.randrange(DAY)
+        form: dict[str, Any] = {
+            "uid": f"PC{number:05d}",
+            "channel": rng.choice(("phone", "web", "retailer")),
+            "customer": sale.retailer,
+            "category": category,
+            "received_at": received,
+            "batch": sale.batch,
+            "serial": sale.uid,
+        }
+        roll = rng.random()
+        if roll < 0.05:
+            del form["batch"], form["serial"]
+        elif roll < 0.25:
+            del form["batch"]
+        lines.append((received, json.dumps(form)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(line + "\n" for _, line in sorted(lines)))
+    return planted
 
 
 def generate_diamond(out: Path, levels: int = 16, width: int = 200, fan_in: int = 4, seed: int = 7) -> Stats:
@@ -302,7 +441,7 @@ def generate_distribution(out: Path, nodes: int = 100_000, seed: int = 7) -> Sta
         if origin is not None:
             w.rel("DISPATCHED", origin, uid)
         w.rel("DELIVERED_TO", uid, destination)
-        for b in carried:
+        for b in sorted(carried):
             w.rel("SHIPPED_IN", b, uid, quantity=rng.randint(20, 300), unit="units")
 
     received: dict[str, set[str]] = {}

@@ -208,8 +208,10 @@ def test_common_cause_over_http_and_the_command_line(api: Api) -> None:
         )
         rest = [s["score"] for s in suspects[len(picked) :]]
         assert rest == sorted(rest, reverse=True) and len(suspects) > 5
+        placed = len(body["complaints"]) - len(body["untraced"]) - len(body["unplaced"])
         for s in suspects:
-            assert s["support"] == round(s["complaint_batches"] / len(body["complaint_batches"]), 4)
+            of = len(body["complaint_batches"]) if s["basis"] == "batches" else placed
+            assert s["support"] == round(s["hits"] / of, 4)
             assert s["score"] == pytest.approx(s["support"] - s["share"], abs=1e-3)
         upstream = {
             n["uid"]
@@ -217,7 +219,7 @@ def test_common_cause_over_http_and_the_command_line(api: Api) -> None:
             for n in viewer.get("/scope/backward", params={"label": "Complaint", "uid": c}).json()["nodes"]
             if n["label"] in ("MaterialLot", "Supplier", "Machine", "Operator", "Inspection")
         }
-        assert {s["uid"] for s in suspects if s["label"] != "Batch"} == upstream
+        assert {s["uid"] for s in suspects if s["basis"] == "batches" and s["label"] != "Batch"} == upstream
         chosen = viewer.post(
             "/analysis/common-cause",
             json={"received_from": "2026-03-07T00:00:00Z", "received_to": "2026-03-08T00:00:00Z"},
