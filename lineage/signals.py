@@ -142,17 +142,19 @@ class Signal(BaseModel):
     close_reason: str | None = None
 
 
+#: A signal's times: ISO-8601 in the model, epoch milliseconds in the database (as every time is).
+TIMES = ("raised_at", "first_received", "last_received", "acknowledged_at", "closed_at")
+
+
 def _stored(uid: str, props: dict[str, Any]) -> Signal:
-    times = ("raised_at", "first_received", "last_received", "acknowledged_at", "closed_at")
     return Signal.model_validate(
-        {"uid": uid, **props, **{t: iso(props[t]) for t in times if props.get(t) is not None}}
+        {"uid": uid, **props, **{t: iso(props[t]) for t in TIMES if props.get(t) is not None}}
     )
 
 
 def _row(signal: Signal) -> dict[str, Any]:
-    times = ("raised_at", "first_received", "last_received", "acknowledged_at", "closed_at")
     props = signal.model_dump(exclude={"uid"}, exclude_none=True)
-    return {"uid": signal.uid, "props": props | {t: _ms(props[t]) for t in times if t in props}}
+    return {"uid": signal.uid, "props": props | {t: _ms(props[t]) for t in TIMES if t in props}}
 
 
 def _ms(text: str) -> int:

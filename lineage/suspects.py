@@ -226,21 +226,27 @@ def _measure(
     share: float,
     explained: set[str],
 ) -> Suspect:
-    support = hits / of
     return Suspect(
         label=label,
         uid=uid,
         category=category,
         basis=basis,
         hits=hits,
-        support=round(support, 4),
         baseline=baseline,
-        share=round(share, 4),
-        lift=round(support / share, 3) if share else 0.0,
-        score=round(support - share, 4),
         chance=float(binom.sf(hits - 1, of, min(share, 1.0))) if hits else 1.0,
         complaints=sorted(explained),
+        **_ratios(hits / of, share),
     )
+
+
+def _ratios(support: float, share: float) -> dict[str, float]:
+    """Support against share, as every ranking here reports them."""
+    return {
+        "support": round(support, 4),
+        "share": round(share, 4),
+        "lift": round(support / share, 3) if share else 0.0,
+        "score": round(support - share, 4),
+    }
 
 
 @dataclass
@@ -332,18 +338,8 @@ def _environment(
     for region in sorted({r for r in region_of.values() if r}):
         hits = sum(1 for r in region_of.values() if r == region)
         sent = sum(1 for r in delivered_regions if r == region)
-        support, share = hits / len(placed), sent / len(deliveries)
-        regions.append(
-            RegionShare(
-                region=region,
-                complaints=hits,
-                support=round(support, 4),
-                deliveries=sent,
-                share=round(share, 4),
-                lift=round(support / share, 3) if share else 0.0,
-                score=round(support - share, 4),
-            )
-        )
+        ratios = _ratios(hits / len(placed), sent / len(deliveries))
+        regions.append(RegionShare(region=region, complaints=hits, deliveries=sent, **ratios))
     regions.sort(key=lambda r: (-r.score, r.region))
     return suspects, regions, unplaced, len(deliveries)
 

@@ -56,10 +56,14 @@ def serve(demo: bool = True, keys: bool = True, data: Path | None = None, **sett
             capture_output=True,
         )
     port = free_port()
+    # The server's log goes to a file: a pipe nobody reads until the end fills up (64 KiB of access
+    # lines under a fuzzing test) and the server then blocks writing its log.
+    log_path = data_dir / "api.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "lineage.cli", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -71,13 +75,17 @@ def serve(demo: bool = True, keys: bool = True, data: Path | None = None, **sett
             break
         except httpx.TransportError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start:\n{process.communicate()[0]}") from None
+                process.kill()
+                process.wait(timeout=30)
+                raise RuntimeError(f"the API did not start:\n{log_path.read_text()}") from None
             time.sleep(0.1)
     try:
         yield Api(url, data_dir)
     finally:
         process.terminate()
-        output = process.communicate(timeout=30)[0]
+        process.wait(timeout=30)
+        log.close()
+        output = log_path.read_text()
         assert "Exception in ASGI application" not in output, f"an error escaped the handlers:\n{output}"
         assert EmbeddedServer(data_dir).pid() is None, "the API must stop the embedded server it started"
         shutil.rmtree(data_dir, ignore_errors=True)

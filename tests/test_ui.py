@@ -263,6 +263,57 @@ def test_without_a_key_the_page_asks_for_one(browser: Any, api: Api) -> None:
         view.close()
 
 
+def test_a_complaint_taken_in_signalled_and_its_suspects_drawn(
+    browser: Any, api: Api, viewer: httpx.Client
+) -> None:
+    view = View(browser, api, key=KEYS["editor"])
+    try:
+        page = view.page
+        page.click("#complaints summary")
+        page.wait_for_selector("#signals li")
+        page.select_option("#intake select[name=channel]", "web")
+        page.fill("#intake input[name=category]", "illness")
+        page.fill("#intake input[name=batch]", "B-2001")
+        page.fill("#intake input[name=customer]", "C-RET-N1")
+        page.fill("#intake input[name=received_at]", "2026-03-09T08:00:00")
+        page.fill("#intake textarea[name=description]", "stomach ache after eating")
+        page.click("#intake-send")
+        page.wait_for_function("() => document.getElementById('intake-result').dataset.uid")
+        uid = page.get_attribute("#intake-result", "data-uid")
+        stored = viewer.get(f"/nodes/Complaint/{uid}").json()["properties"]
+        assert (stored["category"], stored["batch_code"], stored["received_at"]) == (
+            "illness",
+            "B-2001",
+            "2026-03-09T08:00:00Z",
+        )
+        assert "verified" in page.text_content("#intake-result") and "safety" in page.text_content(
+            "#intake-result"
+        )
+        # "Any safety complaint" (the default rules, level 3) raised a signal, listed with its uid.
+        signal = next(s for s in viewer.get("/signals").json() if s["complaints"] == [uid])
+        page.wait_for_selector(f'#signals li.level-3[data-uid="{signal["uid"]}"]')
+
+        page.fill("#analysis input[name=complaints]", f"CP-01 CP-02 {uid}")
+        page.click("#analyse")
+        page.wait_for_selector("#suspects li[data-id]")
+        page.wait_for_function("() => /suspects/.test(document.getElementById('status').textContent)")
+        expected = viewer.post("/analysis/common-cause", json={"complaints": ["CP-01", "CP-02", uid]}).json()
+        top = [f"{s['label']}:{s['uid']}" for s in expected["suspects"][:10]]
+        listed = page.eval_on_selector_all("#suspects li[data-id]", "items => items.map(i => i.dataset.id)")
+        assert listed == top
+        # Every upstream suspect is drawn, ringed and numbered by its rank; the complaint batches are the sources.
+        ringed = {d["id"]: d["rank"] for d in view.drawn("node.suspect")}
+        upstream = {f"{s['label']}:{s['uid']}" for s in expected["suspects"][:10] if s["basis"] == "batches"}
+        assert set(ringed) == upstream and all(top[rank - 1] == id_ for id_, rank in ringed.items())
+        assert {d["uid"] for d in view.drawn("node.source")} == set(expected["complaint_batches"])
+
+        page.click(f'#signals li[data-uid="{signal["uid"]}"] button')
+        page.wait_for_function("() => /^1 complaint/.test(document.getElementById('status').textContent)")
+        assert {d["uid"] for d in view.drawn("node.source")} == {"B-2001"}
+    finally:
+        view.close()
+
+
 @pytest.fixture(scope="module")
 def spread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """A distribution network whose supplier reaches some 2,500 nodes: past the grouping threshold."""

@@ -23,12 +23,14 @@ const state = {
   cy: null,
 };
 const idOf = (label, uid) => `${label}:${uid}`;
+// A datetime-local input's value, read as UTC (as the API's times are), in ISO-8601.
+const asIso = (value) => (value ? `${value}${value.length === 16 ? ":00" : ""}Z` : undefined);
 
 // --- the API ---------------------------------------------------------------------------------
 
 class Problem extends Error {}
 
-async function api(path, params = {}, accept = "application/json") {
+async function api(path, params = {}, accept = "application/json", body = undefined) {
   const url = new URL(path, window.location.origin);
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined || value === null || value === "") continue;
@@ -36,7 +38,13 @@ async function api(path, params = {}, accept = "application/json") {
   }
   const headers = { Accept: accept };
   if (state.key) headers["X-API-Key"] = state.key;
-  const response = await fetch(url, { headers });
+  const init = { headers };
+  if (body !== undefined) {
+    init.method = "POST";
+    init.body = JSON.stringify(body);
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(url, init);
   if (response.status === 401 || response.status === 403) {
     $("key-box").hidden = false;
     $("key").focus();
@@ -53,6 +61,7 @@ async function api(path, params = {}, accept = "application/json") {
 }
 
 const json = async (path, params) => (await api(path, params)).json();
+const posted = async (path, body) => (await api(path, {}, "application/json", body)).json();
 
 function showError(error) {
   $("error").hidden = false;
@@ -127,7 +136,6 @@ function choose(hit) {
 
 function windowParams() {
   if (!state.chosen || !WINDOWED.includes(state.chosen.label)) return {};
-  const asIso = (value) => (value ? `${value}${value.length === 16 ? ":00" : ""}Z` : undefined);
   return { from: asIso($("from").value), to: asIso($("to").value) };
 }
 
@@ -143,24 +151,7 @@ async function run(direction) {
     const edges = new Map();
     const sourceId = idOf(source.label, source.uid);
     nodes.set(sourceId, { id: sourceId, label: source.label, uid: source.uid, depth: 0, properties: {}, source: true });
-    let cursor = null;
-    let total = 0;
-    do {
-      const page = await json(`/scope/${direction}`, { ...params, cursor });
-      total = page.total;
-      for (const node of page.nodes) {
-        const id = idOf(node.label, node.uid);
-        nodes.set(id, { id, label: node.label, uid: node.uid, depth: node.depth, properties: node.properties });
-        for (const via of node.via) {
-          const near = idOf(via.label, via.uid);
-          const [from, to] = via.direction === "out" ? [near, id] : [id, near];
-          const edgeId = `${from}->${to}:${via.type}`;
-          edges.set(edgeId, { id: edgeId, source: from, target: to, type: via.type, quantity: via.quantity, unit: via.unit });
-        }
-      }
-      cursor = page.next_cursor;
-      setStatus(`${nodes.size - 1} of ${total} nodes...`);
-    } while (cursor && nodes.size <= MOST);
+    const { cursor, total } = await fetchScope(direction, params, nodes, edges);
     const detail = await json(`/nodes/${encodeURIComponent(source.label)}/${encodeURIComponent(source.uid)}`, { limit: 1 });
     nodes.get(sourceId).properties = detail.properties;
     state.scope = { direction, source, window: windowParams(), nodes, edges, truncated: Boolean(cursor), total };
@@ -176,6 +167,32 @@ async function run(direction) {
     setStatus("");
     showError(error);
   }
+}
+
+// Pages of a scope into ``nodes`` and ``edges`` (a node already there keeps the smaller depth).
+async function fetchScope(direction, params, nodes, edges) {
+  let cursor = null;
+  let total = 0;
+  do {
+    const page = await json(`/scope/${direction}`, { ...params, cursor });
+    total = page.total;
+    for (const node of page.nodes) {
+      const id = idOf(node.label, node.uid);
+      const known = nodes.get(id);
+      if (!known || known.depth > node.depth) {
+        nodes.set(id, { id, label: node.label, uid: node.uid, depth: node.depth, properties: node.properties, source: known ? known.source : undefined });
+      }
+      for (const via of node.via) {
+        const near = idOf(via.label, via.uid);
+        const [from, to] = via.direction === "out" ? [near, id] : [id, near];
+        const edgeId = `${from}->${to}:${via.type}`;
+        edges.set(edgeId, { id: edgeId, source: from, target: to, type: via.type, quantity: via.quantity, unit: via.unit });
+      }
+    }
+    cursor = page.next_cursor;
+    setStatus(`${nodes.size - 1} of ${total} nodes...`);
+  } while (cursor && nodes.size <= MOST);
+  return { cursor, total };
 }
 
 function regionOf(nodes, edges) {
@@ -227,10 +244,12 @@ function elements() {
   for (const node of nodes.values()) {
     if (shownAs(node.id) !== node.id) continue;
     const name = node.properties.name && node.properties.name !== node.uid ? node.properties.name : "";
+    const rank = state.scope.suspects ? state.scope.suspects.get(node.id) : undefined;
+    const text = (rank ? `#${rank} ` : "") + (name ? `${node.uid}\n${name}` : node.uid);
     const element = {
       group: "nodes",
-      data: { id: node.id, kind: node.label, uid: node.uid, text: name ? `${node.uid}\n${name}` : node.uid, depth: node.depth },
-      classes: node.source ? "source" : "",
+      data: { id: node.id, kind: node.label, uid: node.uid, text, depth: node.depth, rank },
+      classes: [node.source ? "source" : "", rank ? "suspect" : ""].join(" ").trim(),
     };
     out.push(element);
     place(element, node.depth);
@@ -295,6 +314,7 @@ function styles() {
     },
     { selector: "node.cluster", style: { width: "mapData(count, 1, 500, 34, 80)", height: "mapData(count, 1, 500, 34, 80)", "border-width": 3, "border-color": "#333", "border-style": "double" } },
     { selector: "node.source", style: { width: 40, height: 40, "border-width": 5, "border-color": "#d40000" } },
+    { selector: "node.suspect", style: { width: 38, height: 38, "border-width": 6, "border-color": "#7b1fa2", "font-weight": "bold" } },
     { selector: "node.extra", style: { opacity: 0.75, "border-style": "dashed", "border-color": "#555", "border-width": 2 } },
     { selector: "node:selected", style: { "overlay-color": "#1f6feb", "overlay-opacity": 0.25, "overlay-padding": 6 } },
     { selector: "node.why", style: { "border-width": 5, "border-color": "#e0a800" } },
@@ -646,6 +666,97 @@ async function exportGraph(format) {
 
 // --- start -----------------------------------------------------------------------------------
 
+// --- complaints, signals and suspects ------------------------------------------------------------
+
+async function takeIn(event) {
+  event.preventDefault();
+  clearError();
+  const body = {};
+  for (const [name, value] of new FormData($("intake"))) if (value.trim() !== "") body[name] = value.trim();
+  if (body.received_at) body.received_at = asIso(body.received_at);
+  try {
+    const done = await posted("/complaints", body);
+    const result = $("intake-result");
+    result.className = done.verification;
+    result.dataset.uid = done.uid;
+    const reasons = done.reasons.length ? ` (${done.reasons.join("; ")})` : "";
+    const signals = done.signals.length ? `; signals: ${done.signals.join(", ")}` : "";
+    result.textContent = `${done.uid}: ${done.verification}${reasons}${done.safety ? "; safety" : ""}${signals}`;
+    const uids = $("analysis").elements.complaints;
+    uids.value = `${uids.value} ${done.uid}`.trim();
+    await loadSignals();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function loadSignals() {
+  const list = $("signals");
+  try {
+    const signals = await json("/signals");
+    list.replaceChildren();
+    for (const s of signals) {
+      const item = document.createElement("li");
+      item.className = `level-${s.level}`;
+      item.dataset.uid = s.uid;
+      item.textContent = `level ${s.level}, ${s.status}: ${s.title}: ${s.group}, ${s.complaints.length} complaint(s) since ${s.raised_at} `;
+      item.append(button("Suspects", () => analyse({ signal: s.uid })));
+      list.append(item);
+    }
+    if (!signals.length) list.append(Object.assign(document.createElement("li"), { textContent: "no open signals" }));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// Rank what the complaints have in common, list it, and draw the complaint batches' backward
+// traces together with the suspects ringed and numbered.
+async function analyse(choice) {
+  clearError();
+  setStatus("Looking for what the complaints have in common...");
+  try {
+    const result = await posted("/analysis/common-cause", choice);
+    listSuspects(result);
+    const nodes = new Map();
+    const edges = new Map();
+    const batches = result.complaint_batches.slice(0, 30);
+    for (const uid of batches) {
+      const id = idOf("Batch", uid);
+      nodes.set(id, { id, label: "Batch", uid, depth: 0, properties: {}, source: true });
+    }
+    for (const uid of batches) await fetchScope("backward", { label: "Batch", uid, limit: PAGE }, nodes, edges);
+    const suspects = new Map();
+    for (const s of result.suspects.slice(0, 10)) suspects.set(idOf(s.label, s.uid), result.suspects.indexOf(s) + 1);
+    const source = { label: "Batch", uid: batches[0] };
+    state.scope = { direction: "backward", source, window: {}, nodes, edges, truncated: false, total: nodes.size, suspects };
+    group();
+    draw();
+    list();
+    setStatus(`${result.complaints.length} complaint(s), ${result.complaint_batches.length} complaint batch(es), ${result.suspects.length} suspects, ${edges.size} relationships`);
+  } catch (error) {
+    setStatus("");
+    showError(error);
+  }
+}
+
+function listSuspects(result) {
+  const list = $("suspects");
+  list.replaceChildren();
+  for (const s of result.suspects.slice(0, 10)) {
+    const item = document.createElement("li");
+    item.dataset.id = idOf(s.label, s.uid);
+    if (s.explains_first) item.className = "first";
+    const window = s.window ? ` ${s.window.from} .. ${s.window.to}` : "";
+    const what = s.basis === "batches" ? "complaint batches" : "complaint routes";
+    item.textContent = `${s.label} ${s.uid}${s.name ? ` (${s.name})` : ""}, ${s.category}: ${s.hits} ${what}, support ${Math.round(s.support * 100)}% against ${Math.round(s.share * 100)}%, score ${s.score}${window}`;
+    item.addEventListener("click", () => {
+      if (state.scope && state.scope.nodes.has(item.dataset.id)) select(item.dataset.id);
+    });
+    list.append(item);
+  }
+  for (const note of result.notes) list.append(Object.assign(document.createElement("li"), { textContent: `note: ${note}`, className: "note" }));
+}
+
 async function start() {
   state.kinds = await (await fetch("kinds.json")).json();
   $("key").value = state.key;
@@ -660,6 +771,16 @@ async function start() {
       const first = $("hits").querySelector("li[data-uid]");
       if (first) first.click();
     }
+  });
+  $("intake").addEventListener("submit", takeIn);
+  $("analysis").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const uids = $("analysis").elements.complaints.value.split(/[\s,]+/).filter(Boolean);
+    analyse({ complaints: uids });
+  });
+  $("signals-refresh").addEventListener("click", loadSignals);
+  $("complaints").addEventListener("toggle", () => {
+    if ($("complaints").open) loadSignals();
   });
   $("run-forward").addEventListener("click", () => run("forward"));
   $("run-backward").addEventListener("click", () => run("backward"));
