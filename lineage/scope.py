@@ -203,6 +203,13 @@ class Scope:
             return self._walked.uids_by_label(label).get(label, set())
         return {n.uid for n in self.nodes if n.label == label and n.depth > 0}
 
+    def nearest(self, label: Label) -> list[ScopeNode]:
+        """The nodes of ``label`` closest to the source (the source excluded): for a complaint's
+        backward trace and ``Batch``, the batches its unit came from, not those that fed them."""
+        found = [n for n in self.nodes if n.label == label and n.depth > 0]
+        closest = min((n.depth for n in found), default=0)
+        return [n for n in found if n.depth == closest]
+
     def uids_by_label(self) -> dict[str, set[str]]:
         """Every node's uid by kind, the source excluded."""
         if self._nodes is None and self._walked is not None:

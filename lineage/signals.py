@@ -250,14 +250,9 @@ def trace_keys(store: Store, complaint: str, customer: str | None, product: str 
     """What a complaint traces to, as ``kind:uid``: the batch its unit came from, every lot,
     supplier, machine and operator upstream, the product and the complaining customer's region."""
     scope = backward(store, NodeRef(Label.COMPLAINT, complaint), properties=(Label.BATCH,))
-    batches = [n for n in scope.nodes if n.label == Label.BATCH and n.depth > 0]
-    nearest = min((n.depth for n in batches), default=0)
-    keys = {f"batch:{n.uid}" for n in batches if n.depth == nearest}
-    keys |= {
-        f"product:{n.properties['product']}"
-        for n in batches
-        if n.depth == nearest and n.properties.get("product")
-    }
+    batches = scope.nearest(Label.BATCH)
+    keys = {f"batch:{n.uid}" for n in batches}
+    keys |= {f"product:{n.properties['product']}" for n in batches if n.properties.get("product")}
     keys |= {f"{UPSTREAM_KINDS[n.label]}:{n.uid}" for n in scope.nodes if n.label in UPSTREAM_KINDS}
     if product:
         keys.add(f"product:{product}")

@@ -111,12 +111,10 @@ class CommonCause(BaseModel):
 
 def _complaint_batches(store: Store, complaint: str) -> tuple[set[str], str | None]:
     """The batches a complaint's unit came from: the nearest batches of its backward trace."""
-    scope = backward(store, NodeRef(Label.COMPLAINT, complaint), properties=())
-    batches = [n for n in scope.nodes if n.label == Label.BATCH and n.depth > 0]
+    batches = backward(store, NodeRef(Label.COMPLAINT, complaint), properties=()).nearest(Label.BATCH)
     if not batches:
         return set(), "it names no batch and no unit sold from one"
-    nearest = min(n.depth for n in batches)
-    return {n.uid for n in batches if n.depth == nearest}, None
+    return {n.uid for n in batches}, None
 
 
 def _place(store: Store, complaint: str) -> str | None:
@@ -133,18 +131,17 @@ def _place(store: Store, complaint: str) -> str | None:
 
 def _feeds(store: Store, node: NodeRef, memo: dict[NodeRef, set[str]]) -> set[str]:
     """The batches downstream of ``node`` (for an inspection: of what it inspected)."""
-    key = node
-    if key not in memo:
+    if node not in memo:
         if node.label == Label.INSPECTION:
             found: set[str] = set()
             for n in node_detail(store, node, limit=100).neighbours:
                 if n.type == RelType.INSPECTED.value and n.direction == "out":
                     found |= _feeds(store, NodeRef(Label(n.label), n.uid), memo)
-            memo[key] = found
+            memo[node] = found
         else:
             reached = forward(store, node, properties=())
-            memo[key] = reached.uids(Label.BATCH) | ({node.uid} if node.label == Label.BATCH else set())
-    return memo[key]
+            memo[node] = reached.uids(Label.BATCH) | ({node.uid} if node.label == Label.BATCH else set())
+    return memo[node]
 
 
 @dataclass
@@ -158,21 +155,21 @@ class _Candidate:
 
 
 def _upstream(store: Store, batches_of: dict[str, set[str]]) -> dict[NodeRef, _Candidate]:
-    found: dict[NodeRef, _Candidate] = {}
+    """Every node upstream of the complaint batches, with the complaints it could explain: each
+    batch traced once, however many complaints came from it."""
+    complaints_of: dict[str, set[str]] = defaultdict(set)
     for uid, batches in batches_of.items():
         for batch in batches:
-            scope = backward(store, NodeRef(Label.BATCH, batch), properties=())
-            for n in scope.nodes:
-                if n.depth > 0 and n.label in CATEGORY:
-                    found.setdefault(n.ref, _Candidate(n.ref)).complaints.add(uid)
-            for e in scope.edges:
-                if (
-                    e.target in found
-                    and e.target.label in WINDOWED
-                    and e.start is not None
-                    and e.end is not None
-                ):
-                    found[e.target].runs.add((e.start, e.end, e.source.uid))
+            complaints_of[batch].add(uid)
+    found: dict[NodeRef, _Candidate] = {}
+    for batch, complaints in sorted(complaints_of.items()):
+        scope = backward(store, NodeRef(Label.BATCH, batch), properties=())
+        for n in scope.nodes:
+            if n.depth > 0 and n.label in CATEGORY:
+                found.setdefault(n.ref, _Candidate(n.ref)).complaints |= complaints
+        for e in scope.edges:
+            if e.target in found and e.target.label in WINDOWED and e.start is not None and e.end is not None:
+                found[e.target].runs.add((e.start, e.end, e.source.uid))
     return found
 
 
