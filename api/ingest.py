@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from api.deps import ADMIN, EDITOR
+from api.deps import ADMIN, EDITOR, ActorDep
 from api.problems import documented
 from lineage.loading.uploads import load_uploads
 from lineage.model import KINDS
@@ -106,6 +106,7 @@ async def _files(request: Request, limit: int) -> list[tuple[str, bytes]]:
 )
 async def ingest(
     request: Request,
+    who: ActorDep,
     kind: Annotated[
         str | None,
         Query(
@@ -118,7 +119,7 @@ async def ingest(
     every problem (source, line, field, message)."""
     store = request.app.state.store
     uploads = await _uploads(request, kind, store.settings.ingest_max_bytes)
-    report = await run_in_threadpool(load_uploads, store, uploads)
+    report = await run_in_threadpool(load_uploads, store, uploads, who)
     return IngestReport(
         files=report.files,
         records=report.records,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from lineage.errors import (
+    Conflict,
     EngineError,
     EngineUnavailable,
     InputRejected,
@@ -79,6 +80,8 @@ def _lineage_error(request: Request, error: Exception) -> JSONResponse:
             for p in error.problems
         ]
         return problem(request, 422, "input-rejected", "Input rejected", detail, problems=problems)
+    if isinstance(error, Conflict):
+        return problem(request, 409, "conflict", "Conflict", detail)
     if isinstance(error, InvalidRequest):
         return problem(request, 422, "invalid-request", "Invalid request", detail)
     if isinstance(error, EngineUnavailable | QueryTimeout):
@@ -108,6 +111,7 @@ _TITLES = {
     405: "Method not allowed",
     413: "Content too large",
     415: "Unsupported media type",
+    429: "Too many requests",
 }
 
 
@@ -134,10 +138,12 @@ def install(app: FastAPI) -> None:
 _MEANINGS = {
     401: "No or a wrong API key",
     403: "The key's role is too small",
-    404: "No such node",
+    404: "No such node or record",
+    409: "The record's state does not allow it",
     413: "Scope or body past its limit",
     415: "Unsupported media type",
     422: "Invalid parameters or input",
+    429: "Too many requests from this client",
     500: "Internal error",
     503: "Engine unavailable",
 }

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import EDITOR, VIEWER, StoreDep
+from api.deps import EDITOR, VIEWER, ActorDep, StoreDep, named
 from api.problems import documented
 from api.responses import ModelJSON
 from lineage.model import Label, NodeRef, Text, readable
@@ -75,22 +75,22 @@ def list_signals(
 
 
 @router.post("/signals/evaluate", response_model=Evaluation, dependencies=EDITOR)
-def evaluate_all(store: StoreDep) -> ModelJSON:
+def evaluate_all(store: StoreDep, who: ActorDep) -> ModelJSON:
     """Evaluate every rule over the whole complaint history: what would have been raised had the
     rules been in force all along (complaints loaded as plain records are counted here)."""
-    return ModelJSON(evaluate_history(store, load_rules(store.settings.signal_rules)))
+    return ModelJSON(evaluate_history(store, load_rules(store.settings.signal_rules), who))
 
 
 @router.post(
     "/signals/{uid}/acknowledge", response_model=Signal, dependencies=EDITOR, responses=documented(404)
 )
-def acknowledge_signal(store: StoreDep, uid: str, body: Acknowledgement) -> ModelJSON:
+def acknowledge_signal(store: StoreDep, uid: str, body: Acknowledgement, who: ActorDep) -> ModelJSON:
     """Someone is on it: it stays live, and complaints of its group keep joining it."""
-    return ModelJSON(acknowledge(store, uid, body.by, body.note))
+    return ModelJSON(acknowledge(store, uid, named(body.by, who), body.note))
 
 
 @router.post("/signals/{uid}/close", response_model=Signal, dependencies=EDITOR, responses=documented(404))
-def close_signal(store: StoreDep, uid: str, body: Closing) -> ModelJSON:
+def close_signal(store: StoreDep, uid: str, body: Closing, who: ActorDep) -> ModelJSON:
     """Closed with a reason; its complaints no longer count, so its group raises a new signal only
     when enough new complaints arrive."""
-    return ModelJSON(close(store, uid, body.by, body.reason))
+    return ModelJSON(close(store, uid, named(body.by, who), body.reason))

@@ -684,5 +684,12 @@ def serve(
     uvicorn.run("api.main:app", host=host, port=port, workers=workers)
 
 
+# The recall, drill and audit commands live in their own module; importing it adds them to ``app``.
+from lineage import cli_recalls  # noqa: E402, F401
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    # Run as ``python -m lineage.cli`` this file is ``__main__``, and the recall commands were added
+    # to the ``app`` of the module ``lineage.cli``: run that one.
+    from lineage.cli import app as registered
+
+    registered()

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lineage import audit
+from lineage.audit import local_actor
 from lineage.config import Settings
 from lineage.errors import InvalidRequest
 from lineage.model import Label, NodeRef, Text, Uid, to_epoch_ms
@@ -129,11 +131,14 @@ def intake(
     now: datetime | None = None,
     signal: bool = True,
     rules: list[Rule] | None = None,
+    who: str | None = None,
 ) -> Intake:
     """Check the form against the lineage, store it (flagged when it does not match), link it to
     what it names that exists, keep what it traces to, and evaluate the signal rules for it (a
     caller taking in many at once says ``signal=False`` and evaluates them together after); the
-    rules are those of settings unless given."""
+    rules are those of settings unless given. The audit log names ``who`` took it in (this
+    machine's account when not given)."""
+    who = who or local_actor()
     settings: Settings = store.settings
     received = (
         to_epoch_ms(form.received_at)
@@ -177,6 +182,8 @@ def intake(
         store.run(links[what], rows=[{"src": uid, "dst": target, "props": {}}])
     keys = trace_keys(store, uid, linked.get("customer"), form.product)
     store.run("signal_complaint_keys", uid=uid, trace_keys=keys)
+    verdict = "unverified: " + "; ".join(reasons) if reasons else "verified"
+    audit.record(store, who, "complaint", uid, {"links": len(linked)}, f"{form.category}, {verdict}")
     done = Intake(
         uid=uid,
         verification="unverified" if reasons else "verified",
@@ -186,7 +193,7 @@ def intake(
     )
     if signal:
         rules = rules if rules is not None else load_rules(settings.signal_rules)
-        done.signals = signal_uids(evaluate_new(store, rules, [uid]), uid)
+        done.signals = signal_uids(evaluate_new(store, rules, [uid], who), uid)
     return done
 
 

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # the API is open to whoever can reach it, and `lineage serve` says so.
     api_keys: dict[SecretStr, Role] = Field(default_factory=dict)
     ingest_max_bytes: int = Field(256 * 1024 * 1024, ge=1)
+    # The public lookup (GET /lookup): requests per client address per minute, in each API process.
+    lookup_per_minute: int = Field(60, ge=1)
     # Requests one API process works on at once; more wait their turn (see api.main).
     api_threads: int = Field(4, ge=1, le=256)
 

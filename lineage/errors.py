@@ -10,11 +10,13 @@
     │   └── QueryTimeout       a statement ran past its time limit
     ├── NotFound               a node named by the caller does not exist
     ├── InvalidRequest         a request that cannot be answered as asked (bad window, wrong kind)
+    ├── Conflict               a change the record's state does not allow (activate a closed recall)
     ├── ScopeTooLarge          a scope passed its node limit or time limit
     └── InputRejected          input that must not be written
         ├── ValidationFailed   records that break the format (file, line, field)
         ├── MissingReferences  relationships naming nodes that exist nowhere
-        └── CycleDetected      material that would consume itself
+        ├── CycleDetected      material that would consume itself
+        └── HeldBatchShipped   a shipment of a batch that a recall holds
 
 The API maps these to HTTP problems in one handler; the CLI prints ``str(error)``.
 """
@@ -58,6 +60,10 @@ class NotFound(LineageError):
 
 
 class InvalidRequest(LineageError):
+    pass
+
+
+class Conflict(LineageError):
     pass
 
 
@@ -118,6 +124,10 @@ class ValidationFailed(InputRejected):
 
 
 class MissingReferences(InputRejected):
+    pass
+
+
+class HeldBatchShipped(InputRejected):
     pass
 
 

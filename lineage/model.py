@@ -48,8 +48,11 @@ class RelType(StrEnum):
 
 
 #: Labels of lineage's own records, kept in the same database but not part of the lineage: what a
-#: load did (``LoadRun``) and what the signal rules raised (``Signal``).
-RECORD_LABELS = ("LoadRun", "Signal")
+#: load did (``LoadRun``), what the signal rules raised (``Signal``), recalls with their holds and
+#: per-customer follow-up, and the audit log with the head of its hash chain.
+RECORD_LABELS = ("LoadRun", "Signal", "Recall", "Hold", "Followup", "AuditEntry", "AuditHead")
+#: Every label whose ``uid`` the engine keeps unique: the lineage's and lineage's own records.
+CONSTRAINED_LABELS: tuple[str, ...] = tuple(label.value for label in Label) + RECORD_LABELS
 
 L = Label
 #: Which labels each relationship type may join, as (from, to) pairs. Each pair has its own upsert
@@ -216,6 +219,10 @@ class MaterialLotRecord(_Node):
     unit: NotRequired[Unit]
     received_at: NotRequired[EpochMs]
     expires_at: NotRequired[EpochMs]
+    on_hand: NotRequired[Quantity]
+    counted_at: NotRequired[EpochMs]
+    scrapped: NotRequired[Quantity]
+    scrap_document: NotRequired[Text]
 
 
 @with_config(_STRICT)
@@ -242,6 +249,10 @@ class BatchRecord(_Node):
     started_at: NotRequired[EpochMs]
     ended_at: NotRequired[EpochMs]
     site: NotRequired[Text]
+    on_hand: NotRequired[Quantity]
+    counted_at: NotRequired[EpochMs]
+    scrapped: NotRequired[Quantity]
+    scrap_document: NotRequired[Text]
 
 
 @with_config(_STRICT)
@@ -317,7 +328,10 @@ NODE_RECORDS: dict[Label, Any] = {
 }
 #: Properties stored as epoch milliseconds (of nodes, then of relationships), shown to people as
 #: ISO-8601 again.
-_TIMES = "received_at expires_at started_at ended_at inspected_at shipped_at delivered_at sold_at occurred_at"
+_TIMES = (
+    "received_at expires_at counted_at started_at ended_at inspected_at shipped_at delivered_at sold_at "
+    "occurred_at"
+)
 TIME_PROPERTIES = frozenset([*_TIMES.split(), "start", "end"])
 
 

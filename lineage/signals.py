@@ -31,6 +31,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lineage import audit
+from lineage.audit import local_actor
 from lineage.errors import ConfigError, InvalidRequest, NotFound
 from lineage.model import Label, NodeRef, Text, iso
 from lineage.scope import backward, fetch_properties
@@ -304,9 +306,15 @@ class Evaluation(BaseModel):
     complaints: int = Field(description="complaints evaluated")
 
 
-def _save(store: Store, changed: list[Signal], before: set[str], complaints: int) -> Evaluation:
+def _save(
+    store: Store, changed: list[Signal], before: set[str], complaints: int, who: str | None
+) -> Evaluation:
     if changed:
         store.run("signal_write", rows=[_row(s) for s in changed])
+        raised = sum(1 for s in changed if s.uid not in before)
+        counts = {"raised": raised, "grown": len(changed) - raised, "complaints": complaints}
+        shown = ", ".join(s.uid for s in changed[:20])
+        audit.record(store, who or local_actor(), "signals.evaluate", "signals", counts, shown)
     return Evaluation(
         raised=[s for s in changed if s.uid not in before],
         grown=[s for s in changed if s.uid in before],
@@ -314,16 +322,16 @@ def _save(store: Store, changed: list[Signal], before: set[str], complaints: int
     )
 
 
-def evaluate_history(store: Store, rules: list[Rule]) -> Evaluation:
+def evaluate_history(store: Store, rules: list[Rule], who: str | None = None) -> Evaluation:
     """Every rule over every complaint with a received time: what intake would have raised, had the
     rules been in force all along (complaints loaded as plain records are evaluated here)."""
     facts = _facts(store, -(2**62), 2**62)
     signals = stored_signals(store)
     changed = evaluate(rules, facts, signals)
-    return _save(store, changed, {s.uid for s in signals}, len(facts))
+    return _save(store, changed, {s.uid for s in signals}, len(facts), who)
 
 
-def evaluate_new(store: Store, rules: list[Rule], new: list[str]) -> Evaluation:
+def evaluate_new(store: Store, rules: list[Rule], new: list[str], who: str | None = None) -> Evaluation:
     """The rules for the groups the ``new`` complaints belong to, over the complaints near them in
     time (all of them when a rule has no time limit)."""
     if not new:
@@ -341,7 +349,7 @@ def evaluate_new(store: Store, rules: list[Rule], new: list[str]) -> Evaluation:
     groups = {k for f in own.values() for k in f.keys} | {f"complaint:{u}" for u in own}
     signals = stored_signals(store)
     changed = evaluate(rules, facts, signals, only_groups=groups)
-    return _save(store, changed, {s.uid for s in signals}, len(facts))
+    return _save(store, changed, {s.uid for s in signals}, len(facts), who)
 
 
 def _reach(rule: Rule) -> float:
@@ -397,6 +405,7 @@ def acknowledge(store: Store, uid: str, by: str, note: str | None, now: datetime
     update = {"status": "acknowledged", "acknowledged_at": at, "acknowledged_by": by, "note": note}
     done = signal.model_copy(update=update)
     store.run("signal_write", rows=[_row(done)])
+    audit.record(store, by, "signal.acknowledge", uid, {}, note or "")
     return done
 
 
@@ -412,4 +421,5 @@ def close(store: Store, uid: str, by: str, reason: str, now: datetime | None = N
         update={"status": "closed", "closed_at": at, "closed_by": by, "close_reason": reason}
     )
     store.run("signal_write", rows=[_row(done)])
+    audit.record(store, by, "signal.close", uid, {}, reason)
     return done

@@ -12,7 +12,7 @@ from typing import Any
 from lineage.config import Settings
 from lineage.engines import Engine, EngineInfo, Row, open_engine
 from lineage.errors import LineageError
-from lineage.model import Label
+from lineage.model import CONSTRAINED_LABELS
 from lineage.queries import Query, QueryBook, default_book
 from lineage.topology import TopologyCache
 
@@ -31,7 +31,7 @@ class Store:
         book = default_book()  # a broken query file fails here, before the engine is touched
         engine = open_engine(settings)
         try:
-            engine.ensure_schema(list(Label))
+            engine.ensure_schema(list(CONSTRAINED_LABELS))
         except BaseException:
             engine.close()
             raise

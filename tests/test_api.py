@@ -210,6 +210,10 @@ AFFECTED_L4471 = {
         "quantity": 1000.0,
         "received_at": "2026-03-01T07:30:00Z",
         "unit": "kg",
+        "on_hand": 780.0,
+        "counted_at": "2026-03-07T16:00:00Z",
+        "scrapped": 15.0,
+        "scrap_document": "SCRAP-0311",
     },
     "counts": {"Batch": 4, "Shipment": 4, "Customer": 4, "Sale": 3},
     "batches": [

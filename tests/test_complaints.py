@@ -12,6 +12,7 @@ import httpx
 import pytest
 from apiserver import Api, serve
 from pydantic import ValidationError
+from test_loading import node_count
 
 from lineage.complaints import ComplaintForm, intake
 from lineage.demo import demo_dir
@@ -97,11 +98,11 @@ def test_what_does_not_match_is_stored_unverified_with_every_reason(
 
 
 def test_the_same_form_twice_is_one_complaint(demo: Store) -> None:
-    nodes = demo.run("admin_node_count")[0]["nodes"]
+    nodes = node_count(demo)
     first = intake(demo, form(batch="B-2001", customer="C-RET-N1", received_at="2026-03-08T10:00:00Z"))
     again = intake(demo, form(batch="B-2001", customer="C-RET-N1", received_at="2026-03-08T10:00:00Z"))
     assert first.uid == again.uid and first.uid.startswith("CP-20260308-")
-    assert demo.run("admin_node_count")[0]["nodes"] == nodes + 1
+    assert node_count(demo) == nodes + 1
     assert len(links(demo, first.uid)) == 2
 
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from lineage.model import Label
 from lineage.queries import Query
 
 Row = dict[str, Any]
@@ -39,7 +38,7 @@ class Engine(Protocol):
         asks before every walk (has the graph changed?) costs one wait on the network, not three."""
         ...
 
-    def ensure_schema(self, labels: Sequence[Label]) -> None:
+    def ensure_schema(self, labels: Sequence[str]) -> None:
         """Unique ``uid`` per label, enforced by the engine; idempotent."""
         ...
 

@@ -20,7 +20,7 @@ from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.engines.embedded_server import COMPACT_AFTER_BYTES, EmbeddedServer, no_retry
 from lineage.engines.falkor_bulk import BulkWriter, Unpackable, created
 from lineage.errors import EngineError, EngineUnavailable, InvalidRequest, QueryTimeout
-from lineage.model import Label
+from lineage.model import CONSTRAINED_LABELS
 from lineage.queries import Query
 
 
@@ -96,7 +96,7 @@ class FalkorEngine:
             command += ["timeout", max(1, int(timeout_s * 1000))]
         return command
 
-    def ensure_schema(self, labels: Sequence[Label]) -> None:
+    def ensure_schema(self, labels: Sequence[str]) -> None:
         try:
             created_any = self._create_schema(labels)
             self._wait_for_constraints(labels)
@@ -105,24 +105,24 @@ class FalkorEngine:
         except redis.ResponseError as e:
             raise _map_error(e) from e
 
-    def _create_schema(self, labels: Sequence[Label]) -> bool:
+    def _create_schema(self, labels: Sequence[str]) -> bool:
         """Ask for the uid index and unique constraint of each label; the server builds them in the
         background. True if anything was missing."""
         indexed = {row[0] for row in self._graph.query("CALL db.indexes()").result_set if "uid" in row[1]}
-        missing = [label for label in labels if label.value not in indexed]
+        missing = [label for label in labels if label not in indexed]
         for label in missing:
-            _tolerate_concurrent(self._graph.create_node_range_index, label.value, "uid")
+            _tolerate_concurrent(self._graph.create_node_range_index, label, "uid")
         existing = self._constraints()
-        unconstrained = [label for label in labels if label.value not in existing]
+        unconstrained = [label for label in labels if label not in existing]
         for label in unconstrained:
-            _tolerate_concurrent(self._graph.create_node_unique_constraint, label.value, "uid")
+            _tolerate_concurrent(self._graph.create_node_unique_constraint, label, "uid")
         return bool(missing or unconstrained)
 
     def _constraints(self) -> dict[str, str]:
         rows = self._graph.query("CALL db.constraints()").result_set
         return {row[1]: row[4] for row in rows if row[0] == "UNIQUE" and row[2] == ["uid"]}
 
-    def _wait_for_constraints(self, labels: Sequence[Label]) -> None:
+    def _wait_for_constraints(self, labels: Sequence[str]) -> None:
         deadline = time.monotonic() + 120
         while True:
             states = self._constraints()
@@ -131,7 +131,7 @@ class FalkorEngine:
                 raise EngineError(
                     f"cannot enforce unique uid on {', '.join(failed)}: the graph already holds duplicates"
                 )
-            if all(states.get(label.value) == "OPERATIONAL" for label in labels):
+            if all(states.get(label) == "OPERATIONAL" for label in labels):
                 return
             if time.monotonic() > deadline:
                 raise EngineError("unique uid constraints did not become operational in 120 s")
@@ -189,7 +189,7 @@ class FalkorEngine:
                     writer.add_nodes(label, rows)
                 writer.flush()
                 sender.drain()
-                self._create_schema(list(Label))
+                self._create_schema(list(CONSTRAINED_LABELS))
                 for rel, src_label, dst_label, pairs in rels:
                     writer.add_edges(rel, src_label, dst_label, pairs)
                 writer.flush()
@@ -206,8 +206,8 @@ class FalkorEngine:
         finally:
             if not written:  # cut short: what was built gets its schema back, then the error surfaces
                 with contextlib.suppress(Exception):
-                    self.ensure_schema(list(Label))
-        self._wait_for_constraints(list(Label))
+                    self.ensure_schema(list(CONSTRAINED_LABELS))
+        self._wait_for_constraints(list(CONSTRAINED_LABELS))
         self.server.compact()  # so a restart loads a snapshot, not the bulk commands and schema statements
         return True
 

@@ -11,7 +11,7 @@ from neo4j import exceptions as neo4j_errors
 from lineage.config import Settings
 from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.errors import EngineError, EngineUnavailable, QueryTimeout
-from lineage.model import LABEL_SLUG, Label
+from lineage.model import LABEL_BY_NAME, LABEL_SLUG
 from lineage.queries import Query
 
 
@@ -26,6 +26,13 @@ def _map_error(error: Exception, query: Query | None = None) -> Exception:
             return QueryTimeout(f"query timed out{where}")
         return EngineError(f"Neo4j refused the statement{where}: {error.message}")
     return error
+
+
+def _constraint_name(label: str) -> str:
+    """``lot_uid`` for the lineage's labels (the names the first releases created), ``auditentry_uid``
+    for lineage's own records."""
+    known = LABEL_BY_NAME.get(label)
+    return f"{LABEL_SLUG[known] if known else label.lower()}_uid"
 
 
 class Neo4jEngine:
@@ -66,11 +73,11 @@ class Neo4jEngine:
         except Exception as e:
             raise _map_error(e, statements[0][0] if len(statements) == 1 else None) from e
 
-    def ensure_schema(self, labels: Sequence[Label]) -> None:
+    def ensure_schema(self, labels: Sequence[str]) -> None:
         for label in labels:
             statement = (
-                f"CREATE CONSTRAINT {LABEL_SLUG[label]}_uid IF NOT EXISTS "
-                f"FOR (n:{label.value}) REQUIRE n.uid IS UNIQUE"
+                f"CREATE CONSTRAINT {_constraint_name(label)} IF NOT EXISTS "
+                f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
             )
             try:
                 self._driver.execute_query(statement, database_=self._database)

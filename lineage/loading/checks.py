@@ -1,4 +1,5 @@
-"""Checks that need the graph as well as the input: dangling references and material flow cycles.
+"""Checks that need the graph as well as the input: dangling references, material flow cycles, and
+shipments of batches on hold.
 
 Both run before the first write, because FalkorDB has no multi-statement transactions: once a load
 starts writing, the only safe outcome is that it can be completed, so everything that could make it
@@ -14,7 +15,7 @@ from typing import TypeVar
 
 import networkx as nx
 
-from lineage.errors import CycleDetected, MissingReferences, Problem
+from lineage.errors import CycleDetected, HeldBatchShipped, MissingReferences, Problem
 from lineage.loading.validate import Input
 from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, RelType
 from lineage.store import Store
@@ -135,3 +136,33 @@ def _on_cycles(edges: set[tuple[str, str]]) -> set[str]:
             if incoming[m] == 0:
                 ready.append(m)
     return {n for n, count in incoming.items() if count > 0}
+
+
+def check_holds(store: Store, data: Input) -> None:
+    """A batch on hold (:mod:`lineage.recalls`) must not leave: a new ``SHIPPED_IN`` of one is
+    refused, naming the hold and the recall. Shipments already stored may be loaded again."""
+    shipping = data.rels.get((RelType.SHIPPED_IN, Label.BATCH, Label.SHIPMENT), {})
+    if not shipping:
+        return
+    holds: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for chunk in chunked(sorted({batch for batch, _ in shipping}), LOOKUP_CHUNK):
+        for row in store.run("hold_active_for_batches", uids=chunk):
+            holds[row["batch"]].append(row)
+    if not holds:
+        return
+    stored = {(row["batch"], row["shipment"]) for row in store.run("batch_shipments", uids=sorted(holds))}
+    problems = []
+    for (batch, shipment), (_, position) in shipping.items():
+        if batch in holds and (batch, shipment) not in stored:
+            named = "; ".join(
+                f"hold {h['uid']} at {h['location']} (recall {h['recall']})" for h in holds[batch]
+            )
+            problems.append(
+                data.problem(
+                    position,
+                    "from",
+                    f"batch {batch!r} is on hold and may not be shipped ({shipment}): {named}",
+                )
+            )
+    if problems:
+        raise HeldBatchShipped("shipments of batches on hold", problems)

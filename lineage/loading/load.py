@@ -17,9 +17,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from lineage.audit import local_actor, record
 from lineage.engines.base import NodeGroups, RelGroups
 from lineage.gcpause import gc_paused
-from lineage.loading.checks import check_cycles, check_references, chunked
+from lineage.loading.checks import check_cycles, check_holds, check_references, chunked
 from lineage.loading.validate import Input, validate
 from lineage.model import node_query_name, rel_query_name
 from lineage.store import Store
@@ -51,14 +52,18 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
     return None
 
 
-def load(store: Store, paths: Iterable[Path], progress: Progress = _quiet) -> LoadReport:
+def load(
+    store: Store, paths: Iterable[Path], progress: Progress = _quiet, who: str | None = None
+) -> LoadReport:
+    """Load ``paths`` all or nothing; the audit log records it as done by ``who`` (this machine's
+    account when not given)."""
     # The input is millions of small objects with no cycles among them: any collection while the
     # load allocates would walk them all again (5 s of a 1M-node load), so the collector waits.
     with gc_paused():
-        return _load(store, paths, progress)
+        return _load(store, paths, progress, who or local_actor())
 
 
-def _load(store: Store, paths: Iterable[Path], progress: Progress) -> LoadReport:
+def _load(store: Store, paths: Iterable[Path], progress: Progress, who: str) -> LoadReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     data = validate(paths, on_record=lambda n: progress("validate", n, None))
@@ -71,12 +76,17 @@ def _load(store: Store, paths: Iterable[Path], progress: Progress) -> LoadReport
         check_references(store, data, graph_empty)
         progress("check", 1, 2)
         check_cycles(store, data, store.settings.scope_timeout_s, graph_empty)
+        if not graph_empty:
+            check_holds(store, data)
         progress("check", 2, 2)
         timings["check"] = time.perf_counter() - started
 
         started = time.perf_counter()
         method = write(store, data, progress)
         timings["write"] = time.perf_counter() - started
+        counts = {"records": data.records, "nodes": data.node_count, "relationships": data.rel_count}
+        subject = ", ".join(f.name for f in data.files)
+        record(store, who, "load", subject[:1000], counts, f"{method}; input digest {data.digest}")
     return LoadReport(
         files=[str(f) for f in data.files],
         records=data.records,

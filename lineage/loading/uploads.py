@@ -25,7 +25,7 @@ def safe_name(name: str) -> str:
     return base[:120] or "upload"
 
 
-def load_uploads(store: Store, uploads: list[tuple[str, bytes]]) -> LoadReport:
+def load_uploads(store: Store, uploads: list[tuple[str, bytes]], who: str | None = None) -> LoadReport:
     """Load ``(name, content)`` pairs; a name's suffix gives its format, as for files."""
     with tempfile.TemporaryDirectory(prefix="lineage-upload-") as folder:
         paths: list[Path] = []
@@ -37,7 +37,7 @@ def load_uploads(store: Store, uploads: list[tuple[str, bytes]]) -> LoadReport:
             paths.append(path)
         names = {str(path): name for path, (name, _) in zip(paths, uploads, strict=True)}
         try:
-            report = load(store, paths)
+            report = load(store, paths, who=who)
         except InputRejected as e:
             raise e.renamed(lambda source: names.get(source, source)) from None
     return dataclasses.replace(report, files=[names.get(f, f) for f in report.files])

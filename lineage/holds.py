@@ -1,0 +1,112 @@
+"""Holds: stock that must not move while a recall is on.
+
+Activating a recall holds every affected batch: at the plant (always, with the unshipped quantity
+when the records give one, so that no further shipment leaves even when the count is unknown) and
+at each customer of the recall still holding some of it. While a batch has an active hold, a load
+or an ingest that would ship it is refused, naming the hold and the recall
+(:func:`lineage.loading.checks.check_holds`). Releasing a hold needs a reason, and is recorded on
+the hold and in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from lineage import audit
+from lineage.errors import Conflict, InvalidRequest, NotFound
+from lineage.model import iso
+from lineage.store import Store
+
+RECORD = "Hold"
+
+
+class Hold(BaseModel):
+    uid: str
+    recall: str
+    batch: str
+    location: str = Field(description="the plant site, or the customer holding the stock")
+    holder: Literal["plant", "customer"]
+    region: str | None = None
+    quantity: float | None = Field(
+        None, description="unshipped stock when placed; null: the records give none"
+    )
+    unit: str | None = None
+    status: Literal["active", "released"]
+    placed_at: str
+    placed_by: str
+    released_at: str | None = None
+    released_by: str | None = None
+    release_reason: str | None = None
+
+
+def _uid(recall: str, batch: str, location: str) -> str:
+    key = "\x1f".join((recall, batch, location)).encode()
+    return "H-" + hashlib.sha256(key).hexdigest()[:12].upper()
+
+
+def _hold(props: dict[str, Any]) -> Hold:
+    times = {k: iso(props.get(k)) for k in ("placed_at", "released_at")}
+    return Hold.model_validate({**props, **times})
+
+
+def place(store: Store, recall: str, scope: Any, by: str, only: set[str] | None = None) -> list[Hold]:
+    """Hold the stock of ``scope``'s batches (a :class:`lineage.recalls.RecallScope`), or of the
+    ``only`` ones among them; a batch with no stock recorded at the plant is held there anyway."""
+    now = int(time.time() * 1000)
+    rows: list[dict[str, Any]] = []
+    at_plant = set()
+    site = {b.uid: b.site or "plant" for b in scope.batches}
+    made = {b.uid: b for b in scope.batches}
+    for stock in scope.stock:
+        if only is not None and stock.batch not in only:
+            continue
+        if stock.holder == "plant":
+            at_plant.add(stock.batch)
+        if stock.quantity <= 0 and stock.holder == "customer":
+            continue
+        fields = ("batch", "location", "holder", "region", "quantity", "unit")
+        rows.append({name: getattr(stock, name) for name in fields})
+    for batch in sorted(site):
+        if (only is None or batch in only) and batch not in at_plant:
+            b = made[batch]  # nothing left by the records (0), or no quantity recorded (None)
+            left = 0.0 if b.quantity is not None else None
+            rows.append(
+                {"batch": batch, "location": site[batch], "holder": "plant", "quantity": left, "unit": b.unit}
+            )
+    written = []
+    for row in rows:
+        props = {k: v for k, v in row.items() if v is not None}
+        props |= {"recall": recall, "status": "active", "placed_at": now, "placed_by": by}
+        written.append({"uid": _uid(recall, row["batch"], row["location"]), "props": props})
+    if written:
+        store.run("hold_write", rows=written)
+        batches = sorted({w["props"]["batch"] for w in written})
+        shown = ", ".join(batches[:20]) + (f" and {len(batches) - 20} more" if len(batches) > 20 else "")
+        audit.record(store, by, "hold.place", recall, {"holds": len(written), "batches": len(batches)}, shown)
+    return [_hold({"uid": w["uid"], **w["props"]}) for w in written]
+
+
+def holds(store: Store, recall: str | None = None) -> list[Hold]:
+    return [_hold(row["props"]) for row in store.run("hold_list", recall=recall)]
+
+
+def release(store: Store, uid: str, by: str, reason: str) -> Hold:
+    """Release one hold: the stock may move again (once no other hold keeps its batch)."""
+    if not reason.strip():
+        raise InvalidRequest("releasing a hold needs a reason: destroyed, cleared by testing, ...")
+    rows = store.run("hold_get", uid=uid)
+    if not rows:
+        raise NotFound(RECORD, uid)
+    props = dict(rows[0]["props"])
+    if props["status"] != "active":
+        raise Conflict(f"hold {uid} was already released by {props.get('released_by')}")
+    props |= {"status": "released", "released_at": int(time.time() * 1000)}
+    props |= {"released_by": by, "release_reason": reason}
+    store.run("hold_write", rows=[{"uid": uid, "props": props}])
+    detail = f"batch {props['batch']} at {props['location']} (recall {props['recall']}): {reason}"
+    audit.record(store, by, "hold.release", uid, {}, detail)
+    return _hold(props)
