@@ -294,6 +294,9 @@ def create(store: Store, request: RecallRequest, by: str) -> Recall:
     unknown = sorted(set(request.customers) - {c.uid for c in scope.customers})
     if unknown:
         raise InvalidRequest(f"customers {', '.join(unknown)} are not in the scope of {ref}")
+    nowhere = sorted(set(request.regions) - set(scope.regions))
+    if nowhere:
+        raise InvalidRequest(f"the scope of {ref} reaches no customer in {', '.join(nowhere)}")
     level = request.level or scope.response.level
     props |= {
         "product": _products(scope),
@@ -379,7 +382,8 @@ def get(store: Store, uid: str, with_pending: bool = True) -> Recall:
     adds to it or takes from it."""
     props = _stored(store, uid)
     if props["state"] == "draft":
-        return _recall(uid, props, _live_scope(store, props), None)
+        live = _live_scope(store, props)
+        return _recall(uid, props | _frozen_props(props, live), live, None)
     frozen = _frozen(props)
     pending = None
     if props["state"] == "active" and with_pending and frozen is not None:
@@ -416,6 +420,17 @@ def _require(props: dict[str, Any], uid: str, *states: State) -> None:
         raise Conflict(f"recall {uid} is {props['state']}; this needs it {' or '.join(states)}")
 
 
+def _frozen_props(props: dict[str, Any], frozen: RecallScope) -> dict[str, Any]:
+    """What freezing a scope stores: the scope, its batches (for the lookup), its products, and the
+    level the scope now computes to (the level itself too, unless someone overrode it)."""
+    level = frozen.response.level
+    found = {"frozen": frozen.model_dump_json(), "batches": [b.uid for b in frozen.batches]}
+    found |= {"product": _products(frozen), "level_computed": level, "level_rule": frozen.response.rule}
+    if not props.get("level_reason"):
+        found["level"] = level
+    return found
+
+
 def activate(store: Store, uid: str, by: str) -> Recall:
     """Freeze the scope and hold every affected batch's unshipped stock."""
     from lineage.holds import place
@@ -426,13 +441,8 @@ def activate(store: Store, uid: str, by: str) -> Recall:
     held = place(store, uid, frozen, by)
     frozen_at = f"{len(frozen.batches)} batches, {len(frozen.customers)} customers"
     what = f"activated: scope frozen at {frozen_at}; {len(held)} holds placed"
-    props |= {
-        "state": "active",
-        "activated_at": _now_ms(),
-        "frozen": frozen.model_dump_json(),
-        "batches": [b.uid for b in frozen.batches],
-        "history": _change(props, by, what),
-    }
+    props |= _frozen_props(props, frozen) | {"state": "active", "activated_at": _now_ms()}
+    props["history"] = _change(props, by, what)
     store.run("recall_write", uid=uid, props=props)
     counts = {"batches": len(frozen.batches), "customers": len(frozen.customers), "holds": len(held)}
     audit.record(store, by, "recall.activate", uid, counts, what)
@@ -456,8 +466,8 @@ def accept_pending(store: Store, uid: str, by: str) -> Recall:
     parts = [f"+{len(v)} {k}" for k, v in change.added.items() if v]
     parts += [f"-{len(v)} {k}" for k, v in change.removed.items() if v]
     what = f"scope widened or narrowed by data loaded since: {', '.join(parts)}; {len(held)} holds placed"
-    batches = [b.uid for b in now.batches]
-    props |= {"frozen": now.model_dump_json(), "batches": batches, "history": _change(props, by, what)}
+    props |= _frozen_props(props, now)
+    props["history"] = _change(props, by, what)
     store.run("recall_write", uid=uid, props=props)
     audit.record(store, by, "recall.accept_pending", uid, {"holds": len(held)}, what)
     return _recall(uid, props, now, Pending(added={}, removed={}))

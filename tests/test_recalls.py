@@ -326,6 +326,9 @@ def test_recall_requests_that_cannot_work_are_refused_with_the_reason(editor: ht
     assert "not a Customer" in refused(recall_body(source="Customer:C-RET-N1"))
     assert "no MaterialLot with uid" in refused(recall_body(source="MaterialLot:L-0000"), 404)
     assert "not in the scope" in refused(recall_body(strategy="targeted", customers=["C-RET-N2"]))
+    assert "reaches no customer in Atlantis" in refused(
+        recall_body(strategy="targeted", regions=["Atlantis"])
+    )
 
 
 def test_a_targeted_replacement_covers_only_its_region_with_the_level_overridden(
