@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lineage.errors import EngineError, LineageError
+from lineage.errors import EngineError, EngineUnavailable, LineageError, QueryTimeout
 from lineage.model import iso
 from lineage.store import Store
 
@@ -94,6 +94,7 @@ def record(
     unchanged, so the loser reads the new head and tries again.
     """
     counts = {k: int(v) for k, v in (counts or {}).items()}
+    refused: EngineError | None = None
     with _APPENDING:
         for _ in range(50):
             head = store.run("audit_head")
@@ -104,12 +105,17 @@ def record(
             props = {**body, "uid": str(seq).zfill(_WIDTH), "counts": json.dumps(counts), "hash": digest}
             try:
                 written = store.run("audit_append", prev_seq=prev_seq, seq=seq, hash=digest, props=props)
-            except EngineError:
-                written = [{"written": 0}]  # another writer took this number first
+            except (EngineUnavailable, QueryTimeout):
+                raise
+            except EngineError as e:  # the unique uid: another writer took this number first
+                refused, written = e, []
             if written and written[0]["written"]:
                 return _entry(props)
             time.sleep(0.01)
-    raise LineageError(f"could not append to the audit log after 50 tries ({action} {subject})")
+    raise LineageError(
+        f"could not append to the audit log after 50 tries ({action} {subject}), though the write "
+        f"itself was done; last refusal: {refused}"
+    )
 
 
 def _entry(props: dict[str, Any]) -> AuditEntry:

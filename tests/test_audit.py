@@ -97,3 +97,28 @@ def test_writes_after_tampering_still_chain_and_the_cli_names_the_entry(tmp_path
         tamper(store, "MATCH (a:AuditEntry {seq: 1}) SET a.subject = 'nothing loaded' RETURN count(a) AS n")
     done = cli(data, "audit", "verify")
     assert done.returncode == 1 and "entry 1 (load nothing loaded by" in done.stderr
+
+
+def _append_many(data: str, who: str) -> None:
+    with Store.open(Settings(data_dir=Path(data))) as store:
+        for n in range(25):
+            audit.record(store, who, "test.append", f"{who}-{n}")
+
+
+def test_writers_in_several_processes_keep_one_chain(tmp_path: Path) -> None:
+    """Each process has its own lock; only the compare-and-set append keeps the chain whole."""
+    import multiprocessing
+
+    data = tmp_path / "data"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_many, args=(str(data), f"p{n}")) for n in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+        assert w.exitcode == 0
+    with Store.open(Settings(data_dir=data)) as store:
+        verified = audit.verify(store)
+        subjects = [e.subject for e in audit.page(store, 0, 1000).entries]
+    assert verified.ok and verified.entries == 75
+    assert sorted(subjects) == sorted(f"p{p}-{n}" for p in range(3) for n in range(25))
