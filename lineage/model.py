@@ -53,6 +53,9 @@ class RelType(StrEnum):
 RECORD_LABELS = ("LoadRun", "Signal", "Recall", "Hold", "Followup", "AuditEntry", "AuditHead")
 #: Every label whose ``uid`` the engine keeps unique: the lineage's and lineage's own records.
 CONSTRAINED_LABELS: tuple[str, ...] = tuple(label.value for label in Label) + RECORD_LABELS
+#: Properties looked up by value besides ``uid``, indexed by both engines: a till's public lookup
+#: by serial number must not scan every sale.
+LOOKUP_INDEXES: tuple[tuple[str, str], ...] = (("Sale", "serial"),)
 
 L = Label
 #: Which labels each relationship type may join, as (from, to) pairs. Each pair has its own upsert

@@ -12,7 +12,7 @@ from lineage import CycleDetected, MissingReferences, ValidationFailed
 from lineage.demo import demo_dir
 from lineage.engines import falkor_bulk
 from lineage.loading.load import load
-from lineage.model import CONSTRAINED_LABELS, RECORD_LABELS, Label, NodeRef
+from lineage.model import CONSTRAINED_LABELS, LOOKUP_INDEXES, RECORD_LABELS, Label, NodeRef
 from lineage.scope import ALL_LABELS, backward, fetch_properties, forward
 from lineage.status import collect
 from lineage.store import Store
@@ -369,7 +369,7 @@ def test_the_bulk_packing_keeps_every_value_as_given(
     assert props[refs[1]]["quantity"] == 0 and "quantity" not in props[refs[2]]
 
 
-def test_the_bulk_path_keeps_the_uid_constraints(store: Store) -> None:
+def test_the_bulk_path_keeps_the_uid_constraints_and_lookup_indexes(store: Store) -> None:
     if store.engine.name != "falkordb":
         pytest.skip("the bulk path is the embedded engine's")
     assert load(store, [demo_dir()]).method == "bulk"
@@ -377,6 +377,9 @@ def test_the_bulk_path_keeps_the_uid_constraints(store: Store) -> None:
     assert {(row[1], row[4]) for row in constraints} == {
         (label, "OPERATIONAL") for label in CONSTRAINED_LABELS
     }
+    indexes = store.engine._graph.query("CALL db.indexes()").result_set  # type: ignore[attr-defined]
+    indexed = {(row[0], prop) for row in indexes for prop in row[1]}
+    assert set(LOOKUP_INDEXES) <= indexed
 
 
 def test_problem_collection_stops_at_the_cap_whatever_the_fault(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.engines.embedded_server import COMPACT_AFTER_BYTES, EmbeddedServer, no_retry
 from lineage.engines.falkor_bulk import BulkWriter, Unpackable, created
 from lineage.errors import EngineError, EngineUnavailable, InvalidRequest, QueryTimeout
-from lineage.model import CONSTRAINED_LABELS
+from lineage.model import CONSTRAINED_LABELS, LOOKUP_INDEXES
 from lineage.queries import Query
 
 
@@ -106,12 +106,14 @@ class FalkorEngine:
             raise _map_error(e) from e
 
     def _create_schema(self, labels: Sequence[str]) -> bool:
-        """Ask for the uid index and unique constraint of each label; the server builds them in the
-        background. True if anything was missing."""
-        indexed = {row[0] for row in self._graph.query("CALL db.indexes()").result_set if "uid" in row[1]}
-        missing = [label for label in labels if label not in indexed]
-        for label in missing:
-            _tolerate_concurrent(self._graph.create_node_range_index, label, "uid")
+        """Ask for the uid index and unique constraint of each label, and the lookup indexes; the
+        server builds them in the background. True if anything was missing."""
+        rows = self._graph.query("CALL db.indexes()").result_set
+        indexed = {(row[0], prop) for row in rows for prop in row[1]}
+        missing = [(label, "uid") for label in labels if (label, "uid") not in indexed]
+        missing += [pair for pair in LOOKUP_INDEXES if pair not in indexed]
+        for label, prop in missing:
+            _tolerate_concurrent(self._graph.create_node_range_index, label, prop)
         existing = self._constraints()
         unconstrained = [label for label in labels if label not in existing]
         for label in unconstrained:

@@ -11,7 +11,7 @@ from neo4j import exceptions as neo4j_errors
 from lineage.config import Settings
 from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.errors import EngineError, EngineUnavailable, QueryTimeout
-from lineage.model import LABEL_BY_NAME, LABEL_SLUG
+from lineage.model import LABEL_BY_NAME, LABEL_SLUG, LOOKUP_INDEXES
 from lineage.queries import Query
 
 
@@ -74,11 +74,16 @@ class Neo4jEngine:
             raise _map_error(e, statements[0][0] if len(statements) == 1 else None) from e
 
     def ensure_schema(self, labels: Sequence[str]) -> None:
-        for label in labels:
-            statement = (
-                f"CREATE CONSTRAINT {_constraint_name(label)} IF NOT EXISTS "
-                f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
-            )
+        statements = [
+            f"CREATE CONSTRAINT {_constraint_name(label)} IF NOT EXISTS "
+            f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
+            for label in labels
+        ]
+        statements += [
+            f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+            for label, prop in LOOKUP_INDEXES
+        ]
+        for statement in statements:
             try:
                 self._driver.execute_query(statement, database_=self._database)
             except Exception as e:
