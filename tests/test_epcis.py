@@ -1,0 +1,135 @@
+"""EPCIS 2.0 documents: the openepcis test documents in fixtures/epcis (Apache-2.0, notice kept
+beside them) read or are refused naming the fault; GS1 keys in URN and Digital Link form are one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lineage.epcis.document import read_document
+from lineage.epcis.identifiers import IdentifierError, canonical, check_digit, kind
+from lineage.errors import ValidationFailed
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "epcis"
+VALID = sorted((FIXTURES / "valid").glob("*.json"))
+INVALID = sorted((FIXTURES / "invalid").glob("*.json"))
+
+#: What each invalid document is refused for: (where, words of the message), every one reported.
+REFUSED = {
+    "Combination_of_events_with_missing_mandatory_fields": [
+        ("eventList[0].action", "missing"),
+        ("eventList[1].eventTimeZoneOffset", "missing"),
+        ("eventList[1].action", "missing"),
+    ],
+    "Combination_of_multiple_invalid_fields": [
+        ("eventList[0].bizStep", "'transforming' is not a CBV business step"),
+        ("eventList[1].disposition", "'in_transport' is not a CBV disposition"),
+        ("eventList[2].sourceList[0].type", "'place' is not a CBV source type"),
+        ("eventList[3].ilmd.materialType", "namespace prefix"),
+        ("eventList[4].eventTime", "'22-07-2026' is not an ISO-8601 time"),
+        ("eventList[4].action", "'CREATE' is not one of ADD, OBSERVE, DELETE"),
+    ],
+    "Combination_of_non_standard_bizStep_and_disposition": [
+        ("eventList[0].bizStep", "'transforming' is not a CBV business step"),
+        ("eventList[1].disposition", "'in_transport' is not a CBV disposition"),
+    ],
+    "EPCISDocument_without_context": [("@context", "missing")],
+    "ObjectEvent_with_ilmd_field_without_namespace": [("eventList[0].ilmd.materialType", "namespace prefix")],
+    "ObjectEvent_with_invalid_action": [
+        ("eventList[0].action", "'CREATE' is not one of ADD, OBSERVE, DELETE")
+    ],
+    "ObjectEvent_with_invalid_certificationInfo": [
+        (
+            "eventList[0].certificationInfo[1].gs1:CertificationDetails.gs1:certificationAuditDate",
+            "'wrong date format' is not a date",
+        ),
+    ],
+    "ObjectEvent_with_invalid_eventTime_format": [
+        ("eventList[0].eventTime", "'22-07-2026' is not an ISO-8601")
+    ],
+    "ObjectEvent_with_non_standard_bizStep": [("eventList[0].bizStep", "'transforming' is not a CBV")],
+    "ObjectEvent_with_non_standard_bizStep_in_second_event": [("eventList[1].bizStep", "'transforming'")],
+    "ObjectEvent_with_non_standard_disposition": [("eventList[0].disposition", "'in_transport'")],
+    "ObjectEvent_with_quantity_as_text": [
+        ("eventList[0].quantityList[0].quantity", "must be a number, not 'twenty'")
+    ],
+    "ObjectEvent_with_unknown_field_in_quantityList": [
+        ("eventList[0].quantityList[0].weight", "unknown field")
+    ],
+    "ObjectEvent_without_action_and_eventTime": [
+        ("eventList[0].eventTime", "missing"),
+        ("eventList[0].eventTimeZoneOffset", "missing"),
+        ("eventList[0].action", "missing"),
+    ],
+    "ObjectEvent_without_identifier_list": [("eventList[0]", "epcList or quantityList")],
+}
+
+
+def test_the_fixtures_are_the_shared_documents_with_their_licence() -> None:
+    licence = (FIXTURES / "LICENSE").read_text()
+    assert licence.split()[:4] == ["Apache", "License", "Version", "2.0,"]
+    assert "openepcis-test-resources" in (FIXTURES / "README.md").read_text()
+    assert len(VALID) >= 30 and {p.stem for p in INVALID} == set(REFUSED)
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_every_valid_document_reads_whole(path: Path) -> None:
+    document = read_document(path)
+    data = json.loads(path.read_text())
+    assert document.kind == data["type"]
+    assert len(document.events) == len(data["epcisBody"]["eventList"])
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_every_invalid_document_is_refused_naming_each_fault(path: Path) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        read_document(path)
+    found = [(p.field, p.message) for p in refused.value.problems]
+    assert all(p.source == str(path) for p in refused.value.problems)
+    assert len(found) == len(REFUSED[path.stem]), found
+    for (where, words), (field, message) in zip(REFUSED[path.stem], found, strict=True):
+        assert field == where and words in message, (field, message)
+    assert "nothing was written" in str(refused.value)
+
+
+def test_a_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"type": "EPCISDocument", ')
+    with pytest.raises(ValidationFailed, match="not JSON"):
+        read_document(broken)
+
+
+def test_the_two_spellings_of_a_key_are_one() -> None:
+    same = [
+        ("urn:epc:id:sgtin:0614141.107346.2017", "https://example.com/01/10614141073464/21/2017"),
+        ("urn:epc:class:lgtin:4012345.012345.998877", "https://id.gs1.org/01/04012345123456/10/998877"),
+        ("urn:epc:id:sscc:0614141.1234567890", "https://id.gs1.org/00/106141412345678908"),
+        ("urn:epc:id:sgln:0614141.07346.1234", "https://id.gs1.org/414/0614141073467/254/1234"),
+        ("urn:epc:id:sgln:4012345.00002.0", "https://brand.example/414/4012345000023"),
+        ("urn:epc:idpat:sgtin:4012345.066666.*", "https://id.gs1.org/01/04012345666663"),
+        # a Digital Link with a serial names the item, whatever else it qualifies
+        (
+            "https://id.gs1.org/01/09521141012345/10/LOT7/21/2017",
+            "https://id.gs1.org/01/09521141012345/21/2017",
+        ),
+    ]
+    for urn, link in same:
+        assert canonical(urn) == canonical(link), urn
+    assert kind(canonical("urn:epc:id:sgtin:0614141.107346.2017")) == "instance"
+    assert kind(canonical("urn:epc:class:lgtin:4012345.012345.998877")) == "lot"
+    assert kind(canonical("urn:epc:idpat:sgtin:4012345.066666.*")) == "class"
+    assert kind(canonical("urn:epc:id:sgln:0614141.07346.1234")) == "location"
+    assert kind(canonical("urn:epc:id:sscc:0614141.1234567890")) == "instance"
+    assert canonical("urn:epc:id:cpi:4012345.ABC.123") == "urn:epc:id:cpi:4012345.ABC.123"  # kept as written
+
+
+def test_check_digits_and_malformed_keys() -> None:
+    assert check_digit("0061414112345") == "2"  # GS1's own example GTIN 00614141123452
+    with pytest.raises(IdentifierError, match="check digit"):
+        canonical("https://id.gs1.org/01/00614141123453")
+    with pytest.raises(IdentifierError, match="3 dot-separated parts"):
+        canonical("urn:epc:id:sgtin:0614141.107346")
+    with pytest.raises(IdentifierError, match="13 digits together"):
+        canonical("urn:epc:id:sgtin:0614141.10734.1")
