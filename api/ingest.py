@@ -19,6 +19,7 @@ router = APIRouter(responses=documented(401, 403, 413, 415, 422, 500, 503))
 
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/ndjson")
 CSV_TYPES = ("text/csv",)
+EPCIS_TYPES = ("application/ld+json", "application/json")
 MULTIPART = "multipart/form-data"
 
 
@@ -35,10 +36,12 @@ class IngestReport(BaseModel):
 BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "JSON Lines, CSV (a `kind` column, or `?kind=`), or files as multipart/form-data",
+        "description": "JSON Lines, CSV (a `kind` column, or `?kind=`), an EPCIS 2.0 JSON-LD document, "
+        "or files as multipart/form-data (`.json` files are EPCIS documents)",
         "content": {
             "application/x-ndjson": {"schema": {"type": "string"}},
             "text/csv": {"schema": {"type": "string"}},
+            "application/ld+json": {"schema": {"type": "object"}},
             MULTIPART: {
                 "schema": {
                     "type": "object",
@@ -71,11 +74,14 @@ async def _uploads(request: Request, kind: str | None, limit: int) -> list[tuple
         return [("body.jsonl", await _body(request, limit))]
     if media in CSV_TYPES:
         return [(f"{kind or 'body'}.csv", await _body(request, limit))]
+    if media in EPCIS_TYPES:
+        return [("epcis.json", await _body(request, limit))]
     if media == MULTIPART:
         return await _files(request, limit)
     raise HTTPException(
         415,
-        f"send JSON Lines ({JSONL_TYPES[0]}), CSV (text/csv) or files ({MULTIPART}), "
+        f"send JSON Lines ({JSONL_TYPES[0]}), CSV (text/csv), an EPCIS 2.0 document ({EPCIS_TYPES[0]}) "
+        f"or files ({MULTIPART}), "
         f"not {media or 'nothing'}",
     )
 

@@ -17,13 +17,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from lineage import audit
 from lineage.audit import local_actor
 from lineage.config import Settings
 from lineage.errors import InvalidRequest
-from lineage.model import Label, NodeRef, Text, Uid, to_epoch_ms
+from lineage.model import EpochMs, Label, NodeRef, Text, Uid, to_epoch_ms
 from lineage.nodes import node_detail
 from lineage.scope import fetch_properties, forward
 from lineage.signals import Evaluation, Rule, evaluate_new, load_rules, trace_keys
@@ -56,8 +56,11 @@ class ComplaintForm(BaseModel):
     @classmethod
     def _time(cls, value: str | int | None) -> str | int | None:
         if value is not None:
-            to_epoch_ms(value)  # raises a ValueError that names the problem
+            TIME_CHECK.validate_python(value)  # raises a ValueError that names the problem
         return value
+
+
+TIME_CHECK: TypeAdapter[int] = TypeAdapter(EpochMs)
 
 
 class Intake(BaseModel):

@@ -169,7 +169,8 @@ def iso(epoch_ms: int | None) -> str | None:
     return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-EpochMs = Annotated[int, BeforeValidator(to_epoch_ms)]
+#: Times from year 1 to 9999: anything else is garbage, and Python's datetime cannot show it.
+EpochMs = Annotated[int, BeforeValidator(to_epoch_ms), Field(ge=-62_135_596_800_000, le=253_402_300_799_999)]
 UID_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # no control characters
 Uid = Annotated[str, Field(min_length=1, max_length=256, pattern=UID_PATTERN)]
 Text = Annotated[str, Field(max_length=4096, pattern=r"^[^\x00]*$")]  # NUL ends text in the bulk format
@@ -246,7 +247,8 @@ class BatchRecord(_Node):
     kind: Literal["Batch"]
     product: Text
     sku: NotRequired[Text]
-    batch_type: NotRequired[Literal["production", "intermediate", "rework"]]  # production if absent
+    # production if absent; a logistic unit (a pallet, an SSCC) carries what was packed into it
+    batch_type: NotRequired[Literal["production", "intermediate", "rework", "logistic_unit"]]
     quantity: NotRequired[Quantity]
     unit: NotRequired[Unit]
     started_at: NotRequired[EpochMs]

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from apiserver import serve
 
 from lineage.epcis.document import read_document
 from lineage.epcis.identifiers import IdentifierError, canonical, check_digit, kind
 from lineage.errors import ValidationFailed
+from lineage.loading.load import load
+from lineage.model import Label, NodeRef
+from lineage.scope import backward, fetch_properties, forward
+from lineage.store import Store
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "epcis"
 VALID = sorted((FIXTURES / "valid").glob("*.json"))
@@ -133,3 +139,167 @@ def test_check_digits_and_malformed_keys() -> None:
         canonical("urn:epc:id:sgtin:0614141.107346")
     with pytest.raises(IdentifierError, match="13 digits together"):
         canonical("urn:epc:id:sgtin:0614141.10734.1")
+
+
+# --- into the graph -------------------------------------------------------------------------------
+
+CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"example": "http://ns.example.com/"}]
+FARM, PACKER, SHOP = (
+    "urn:epc:id:pgln:0614141.00001",
+    "urn:epc:id:pgln:0614142.00001",
+    "urn:epc:id:pgln:0614143.00001",
+)
+LETTUCE = "urn:epc:class:lgtin:0614141.012345.HARVEST-7"
+SALAD = "https://brand.example/01/00614142543211/10/CUT-19"  # a Digital Link on any host
+PALLET = "urn:epc:id:sscc:0614141.1000000001"
+
+
+def event(kind: str, at: str, **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "eventTime": f"2026-05-0{at}+02:00", "eventTimeZoneOffset": "+02:00", **fields}
+
+
+def party(role: str, gln: str) -> list[dict[str, str]]:
+    return [{"type": "owning_party", role: gln}]
+
+
+CHAIN = [
+    event(
+        "ObjectEvent",
+        "1T06:00:00",
+        eventID="urn:uuid:e1",
+        action="ADD",
+        bizStep="commissioning",
+        quantityList=[{"epcClass": LETTUCE, "quantity": 1000, "uom": "KGM"}],
+        ilmd={"cbvmda:itemDescription": "Romaine lettuce"},
+    ),
+    event(
+        "AggregationEvent",
+        "1T08:00:00",
+        eventID="urn:uuid:e2",
+        action="ADD",
+        bizStep="packing",
+        parentID=PALLET,
+        childQuantityList=[{"epcClass": LETTUCE, "quantity": 1000, "uom": "KGM"}],
+    ),
+    event(
+        "ObjectEvent",
+        "1T09:00:00",
+        eventID="urn:uuid:e3",
+        action="OBSERVE",
+        bizStep="shipping",
+        epcList=[PALLET],
+        sourceList=party("source", FARM),
+        destinationList=party("destination", PACKER),
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:example:desadv:D1"}],
+    ),
+    event(
+        "ObjectEvent",
+        "2T07:00:00",
+        eventID="urn:uuid:e4",
+        action="OBSERVE",
+        bizStep="receiving",
+        epcList=[PALLET],
+        sourceList=party("source", FARM),
+        destinationList=party("destination", PACKER),
+    ),
+    event(
+        "TransformationEvent",
+        "2T10:00:00",
+        eventID="urn:uuid:e5",
+        bizStep="commissioning",
+        inputQuantityList=[{"epcClass": LETTUCE, "quantity": 1000, "uom": "KGM"}],
+        outputQuantityList=[{"epcClass": SALAD, "quantity": 800, "uom": "KGM"}],
+    ),
+    event(
+        "ObjectEvent",
+        "3T05:00:00",
+        eventID="urn:uuid:e6",
+        action="OBSERVE",
+        bizStep="shipping",
+        quantityList=[{"epcClass": SALAD, "quantity": 800, "uom": "KGM"}],
+        sourceList=party("source", PACKER),
+        destinationList=party("destination", SHOP),
+    ),
+]
+
+
+def document(tmp_path: Path, events: list[dict[str, Any]], name: str = "chain.json") -> Path:
+    body = {
+        "@context": CONTEXT,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-05-04T00:00:00Z",
+        "epcisBody": {"eventList": events},
+    }
+    path = tmp_path / name
+    path.write_text(json.dumps(body))
+    return path
+
+
+def test_a_chain_traces_forward_and_backward_across_both_spellings(store: Store, tmp_path: Path) -> None:
+    store.clear()
+    report = load(store, [document(tmp_path, CHAIN)])
+    lettuce, salad, pallet = canonical(LETTUCE), canonical(SALAD), canonical(PALLET)
+    packer, shop = canonical(PACKER), canonical(SHOP)
+    ahead = forward(store, NodeRef(Label.BATCH, lettuce)).uids_by_label()
+    assert ahead["Batch"] == {salad, pallet}  # transformed into the salad, packed on the pallet
+    assert ahead["Customer"] == {packer, shop} and len(ahead["Shipment"]) == 2
+    behind = backward(store, NodeRef(Label.BATCH, salad)).uids_by_label()
+    assert behind["Batch"] == {lettuce}
+    from_shop = backward(store, NodeRef(Label.CUSTOMER, shop)).uids_by_label()
+    assert from_shop["Batch"] == {salad, lettuce}
+    props = fetch_properties(store, [NodeRef(Label.BATCH, lettuce), NodeRef(Label.BATCH, pallet)])
+    assert props[NodeRef(Label.BATCH, lettuce)]["product"] == "Romaine lettuce"
+    assert (
+        props[NodeRef(Label.BATCH, lettuce)]["quantity"] == 1000
+        and props[NodeRef(Label.BATCH, lettuce)]["unit"] == "kg"
+    )
+    assert props[NodeRef(Label.BATCH, pallet)]["batch_type"] == "logistic_unit"
+    # The receiving event completed the shipping event's shipment rather than making another.
+    shipped = [n for n in forward(store, NodeRef(Label.BATCH, pallet)).nodes if n.label == Label.SHIPMENT]
+    [pallet_shipment] = shipped
+    shipment_props = fetch_properties(store, [pallet_shipment.ref])[pallet_shipment.ref]
+    assert shipment_props["delivered_at"] > shipment_props["shipped_at"]
+    assert shipment_props["document"] == "urn:example:desadv:D1"
+    # The same document again, and the chain in the other spelling, change nothing.
+    again = load(store, [document(tmp_path, CHAIN)])
+    assert (again.nodes, again.relationships) == (report.nodes, report.relationships)
+    assert forward(store, NodeRef(Label.BATCH, lettuce)).uids_by_label() == ahead
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_every_valid_document_imports_and_importing_it_again_changes_nothing(
+    store: Store, path: Path
+) -> None:
+    store.clear()
+    first = load(store, [path])
+    counts = store.run("admin_label_counts")
+    load(store, [path])
+    assert store.run("admin_label_counts") == [
+        {**c, "nodes": c["nodes"] + (1 if c["label"] == "AuditEntry" else 0)} for c in counts
+    ]
+    assert first.nodes > 0
+
+
+@pytest.mark.parametrize("path", INVALID[:4], ids=lambda p: p.stem)
+def test_an_invalid_document_writes_nothing(store: Store, path: Path) -> None:
+    store.clear()
+    with pytest.raises(ValidationFailed):
+        load(store, [path])
+    assert store.run("admin_node_count")[0]["nodes"] == 0
+
+
+def test_post_ingest_takes_a_document_as_json_ld_or_as_a_file(tmp_path: Path) -> None:
+    valid = (FIXTURES / "valid" / "TransformationEvent.json").read_bytes()
+    invalid = (FIXTURES / "invalid" / "ObjectEvent_with_invalid_action.json").read_bytes()
+    with serve(demo=False) as api, api.client("editor") as editor:
+        sent = editor.post("/ingest", content=valid, headers={"Content-Type": "application/ld+json"})
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["files"] == ["epcis.json"] and sent.json()["nodes"] > 0
+        as_file = editor.post("/ingest", files={"files": ("capture.json", valid, "application/ld+json")})
+        assert as_file.status_code == 200 and as_file.json()["nodes"] == sent.json()["nodes"]
+        refused = editor.post("/ingest", content=invalid, headers={"Content-Type": "application/ld+json"})
+        assert refused.status_code == 422
+        [problem] = refused.json()["problems"]
+        assert problem["source"] == "epcis.json" and problem["field"] == "eventList[0].action"
+        assert "'CREATE' is not one of ADD, OBSERVE, DELETE" in problem["message"]

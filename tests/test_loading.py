@@ -63,7 +63,7 @@ BATCH = {"kind": "Batch", "uid": "B1", "product": "bread"}
         ),
         (
             {**BATCH, "uid": "B2", "batch_type": "magic"},
-            r"bad\.jsonl:2: batch_type: Input should be 'production', 'intermediate' or 'rework'",
+            r"bad\.jsonl:2: batch_type: Input should be 'production', 'intermediate', 'rework' or 'logistic_unit'",
         ),
         (
             {"kind": "CONSUMED_BY", "from": "L1", "to": "B1"},

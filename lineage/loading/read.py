@@ -2,20 +2,22 @@
 
 JSON Lines (``.jsonl``, ``.ndjson``): one object per line with a ``kind``. CSV (``.csv``): a header
 row; the kind comes from a ``kind`` column or, if there is none, from the file name
-(``Batch.csv``, ``CONSUMED_BY.csv``). A folder stands for the input files inside it, in name order.
+(``Batch.csv``, ``CONSUMED_BY.csv``). JSON (``.json``): an EPCIS 2.0 document, mapped to records by
+:mod:`lineage.epcis.mapping`. A folder stands for the input files inside it, in name order.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from lineage.errors import Problem, ValidationFailed
 from lineage.model import KINDS
 
-SUFFIXES = (".jsonl", ".ndjson", ".csv")
+SUFFIXES = (".jsonl", ".ndjson", ".csv", ".json")
 
 
 #: (file index, line, JSON bytes or a CSV row with empty cells dropped). A plain tuple: a load
@@ -29,7 +31,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file() and _input(p))
             if not found:
                 problems.append(
                     Problem(str(path), None, None, f"folder holds no {', '.join(SUFFIXES)} files")
@@ -44,6 +46,16 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     if problems:
         raise ValidationFailed("cannot read the input", problems)
     return files
+
+
+def _input(path: Path) -> bool:
+    """In a folder, a ``.json`` file is input only if it is an EPCIS document (a generator's
+    ``samples.json`` beside its data is not); named on its own, it must be one."""
+    if path.suffix != ".json":
+        return True
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    return b"EPCISDocument" in head or b"EPCISQueryDocument" in head
 
 
 def _csv_kind(path: Path) -> str | None:
@@ -63,11 +75,25 @@ def read_records(files: list[Path], digests: dict[int, str]) -> Iterator[RawReco
             yield from _read_csv(index, path, digest)
             digests[index] = digest.hexdigest()
             continue
+        if path.suffix == ".json":
+            digests[index] = hashlib.sha256(path.read_bytes()).hexdigest()
+            yield from _read_epcis(index, path)
+            continue
         content = path.read_bytes()
         digests[index] = hashlib.sha256(content).hexdigest()
         for number, line in enumerate(content.split(b"\n"), start=1):
             if line.strip():
                 yield index, number, line
+
+
+def _read_epcis(index: int, path: Path) -> Iterator[RawRecord]:
+    """An EPCIS 2.0 document, checked whole, as lineage records; a record's line is its event's
+    number in the document."""
+    from lineage.epcis.document import read_document
+    from lineage.epcis.mapping import records
+
+    for number, record in records(read_document(path)):
+        yield index, number, json.dumps(record).encode()
 
 
 def _read_csv(index: int, path: Path, digest: hashlib._Hash) -> Iterator[RawRecord]:

@@ -1,0 +1,238 @@
+"""EPCIS events as lineage records, so a document loads through the same checks as any input.
+
+A document becomes the records ``lineage load`` reads from JSON Lines (:mod:`lineage.loading`):
+validated, checked against the graph (references, cycles, holds), upserted on ``uid`` (loading the
+same document twice changes nothing) and audited. Each record's position is its event's number in
+the document, so a problem is reported as ``document.json:3`` for the third event.
+
+- **Objects**: every EPC, lot class and product class an event names is a ``Batch`` keyed by its
+  canonical GS1 key (:func:`lineage.epcis.identifiers.canonical`): the URN and the Digital Link of
+  one key are one node. A lot class (``lgtin``) or an item carries its GTIN as ``sku``; an SSCC is a
+  ``logistic_unit``. Commissioning (ObjectEvent ADD) gives a class its quantity and unit and the
+  start of its life (``started_at``); ``ilmd`` fields are kept as the product description where one
+  names it.
+- **Parties and locations** named as source or destination are ``Customer`` nodes keyed by their
+  GLN (``region`` unknown: EPCIS does not say).
+- **Shipping and receiving**: an ObjectEvent with a destination (or the bizStep ``shipping``) is a
+  ``Shipment`` (uid: ``EV-`` and the event's id or hash) carrying what it names (``SHIPPED_IN``, with
+  the quantity of a class), ``DELIVERED_TO`` the destination, ``DISPATCHED`` by the source party; a
+  receiving event of the same objects from the same source completes that shipment's
+  ``delivered_at`` instead of making another.
+- **Transformation**: every input ``CONSUMED_BY`` every output (with the input's quantity when
+  there is one output, so quantities are not counted twice).
+- **Aggregation and association**: packing (ADD, OBSERVE) puts each child ``CONSUMED_BY`` the
+  parent (a pallet carries what was packed into it, so shipping the pallet ships them; a component
+  installed in an asset goes with the asset). Unpacking links nothing, and does not undo an earlier
+  packing: a pallet's scope may hold what left it before it shipped.
+- **Transaction**: the objects it names are kept as nodes (the business transaction is evidence).
+- **Error declarations**: an event declared in error (the event again, with ``errorDeclaration``)
+  links nothing, nor does the original it retracts in the same document (the objects they name are
+  kept as nodes).
+- Every relationship carries the event id as ``evidence``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lineage.epcis.document import EPC_LISTS, QUANTITY_LISTS, Document
+from lineage.epcis.identifiers import DL_HOST, canonical
+from lineage.model import to_epoch_ms
+
+#: UN/ECE units as the documents give them, to the lineage's short forms where one is common.
+UNITS = {"KGM": "kg", "GRM": "g", "LTR": "l", "MTR": "m", "H87": "pcs", "EA": "pcs"}
+
+
+def event_id(event: dict[str, Any]) -> str:
+    """The event's own id, or a stable hash of its content where it has none (so importing the
+    same document twice names the same event)."""
+    given = event.get("eventID")
+    if isinstance(given, str) and given:
+        return given
+    body = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "hash:" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def _shipment_uid(event: dict[str, Any]) -> str:
+    return "EV-" + hashlib.sha256(event_id(event).encode()).hexdigest()[:16].upper()
+
+
+def gtin_of(key: str) -> str | None:
+    prefix = DL_HOST + "/01/"
+    return key[len(prefix) : len(prefix) + 14] if key.startswith(prefix) else None
+
+
+@dataclass
+class _Records:
+    nodes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    positions: dict[tuple[str, str], int] = field(default_factory=dict)
+    rels: dict[tuple[str, str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def node(self, position: int, kind_: str, uid: str, **props: Any) -> None:
+        known = self.nodes.setdefault((kind_, uid), {"kind": kind_, "uid": uid})
+        self.positions.setdefault((kind_, uid), position)
+        for name, value in props.items():
+            if value is not None and name not in known:
+                known[name] = value
+
+    def rel(self, position: int, **record: Any) -> None:
+        """One relationship per kind and ends: a second event between the same two adds its
+        quantity and its id to the evidence."""
+        if record["from"] == record["to"]:
+            return  # a class in and out of one transformation (a pattern on both sides) goes nowhere
+        record = {k: v for k, v in record.items() if v is not None}
+        key = (record["kind"], record["from"], record["to"])
+        if key not in self.rels:
+            self.rels[key] = (position, record)
+            return
+        known = self.rels[key][1]
+        if record.get("evidence") and record["evidence"] not in known.get("evidence", "").split():
+            known["evidence"] = f"{known.get('evidence', '')} {record['evidence']}".strip()
+        if "quantity" in record and "quantity" in known and record.get("unit") == known.get("unit"):
+            known["quantity"] += record["quantity"]
+
+
+def _object(out: _Records, position: int, key: str, ilmd: dict[str, Any] | None = None) -> str:
+    gtin = gtin_of(key)
+    if key.startswith(DL_HOST + "/00/"):
+        product, batch_type = "logistic unit (SSCC)", "logistic_unit"
+    else:
+        product, batch_type = (f"GTIN {gtin}" if gtin else key), "production"
+    out.node(position, "Batch", key, product=_description(ilmd) or product, sku=gtin, batch_type=batch_type)
+    return key
+
+
+def _description(ilmd: dict[str, Any] | None) -> str | None:
+    for name, value in (ilmd or {}).items():
+        if name.split(":")[-1].lower() in ("itemdescription", "tradeitemdescription", "productname"):
+            return str(value)
+    return None
+
+
+def _objects(event: dict[str, Any], epcs: str, quantities: str) -> list[tuple[str, float | None, str | None]]:
+    found: list[tuple[str, float | None, str | None]] = [
+        (canonical(e), None, None) for e in event.get(epcs) or []
+    ]
+    for q in event.get(quantities) or []:
+        unit = q.get("uom")
+        found.append((canonical(q["epcClass"]), q.get("quantity"), UNITS.get(unit, unit) if unit else None))
+    return found
+
+
+def _party(out: _Records, position: int, entries: Any, key: str) -> str | None:
+    """The owning or possessing party of a source or destination list, else its location."""
+    ranked = sorted(entries or [], key=lambda s: ("party" not in str(s.get("type", "")), str(s.get("type"))))
+    if not ranked:
+        return None
+    uid = canonical(ranked[0][key])
+    out.node(position, "Customer", uid, region="unknown")
+    return uid
+
+
+def records(document: Document) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(event number, record) for every record the document maps to, nodes first."""
+    out = _Records()
+    shipments: dict[tuple[frozenset[str], str | None], str] = {}
+    # An event declared in error is retracted: its declaration (the same event with its id and an
+    # errorDeclaration) and the original both map to nothing.
+    retracted = {event_id(e) for e in document.events if e.get("errorDeclaration")}
+    ordered = sorted(enumerate(document.events, start=1), key=lambda p: to_epoch_ms(p[1]["eventTime"]))
+    for position, event in ordered:
+        if event_id(event) in retracted:
+            _named(out, position, event)
+        else:
+            _map_event(out, position, event, shipments)
+    for key, record in out.nodes.items():
+        yield out.positions[key], record
+    yield from out.rels.values()
+
+
+def _named(out: _Records, position: int, event: dict[str, Any]) -> None:
+    """The objects an event names, as nodes, and nothing it says happened to them."""
+    for epcs, quantities in zip(EPC_LISTS, QUANTITY_LISTS, strict=True):
+        for key, _, _ in _objects(event, epcs, quantities):
+            _object(out, position, key)
+    if event.get("parentID"):
+        _object(out, position, canonical(event["parentID"]))
+
+
+def _map_event(out: _Records, position: int, event: dict[str, Any], shipments: dict[Any, str]) -> None:
+    evidence = event_id(event)
+    at = to_epoch_ms(event["eventTime"])
+    kind_ = event["type"]
+    step = str(event.get("bizStep") or "").rsplit("-", 1)[-1].rsplit(":", 1)[-1]
+    ilmd = event.get("ilmd")
+    if kind_ == "ObjectEvent":
+        things = _objects(event, "epcList", "quantityList")
+        for key, quantity, unit in things:
+            _object(out, position, key, ilmd)
+            if event.get("action") == "ADD" and step in ("commissioning", ""):
+                out.node(position, "Batch", key, quantity=quantity, unit=unit, started_at=at)
+        if event.get("destinationList") or step in ("shipping", "receiving"):
+            _shipment(out, position, event, things, step, at, evidence, shipments)
+    elif kind_ == "TransformationEvent":
+        inputs = _objects(event, "inputEPCList", "inputQuantityList")
+        outputs = _objects(event, "outputEPCList", "outputQuantityList")
+        for key, quantity, unit in outputs:
+            _object(out, position, key, ilmd)
+            out.node(position, "Batch", key, quantity=quantity, unit=unit, started_at=at)
+        for key, quantity, unit in inputs:
+            _object(out, position, key)
+            for target, _, _ in outputs:
+                share = quantity if len(outputs) == 1 else None
+                ends = {"from": key, "to": target, "from_label": "Batch"}
+                amount = {"quantity": share, "unit": unit if share is not None else None}
+                out.rel(position, kind="CONSUMED_BY", **ends, **amount, evidence=evidence)
+    elif kind_ == "TransactionEvent":
+        for key, _, _ in _objects(event, "epcList", "quantityList"):
+            _object(out, position, key, ilmd)
+        if event.get("parentID"):
+            _object(out, position, canonical(event["parentID"]))
+    elif kind_ in ("AggregationEvent", "AssociationEvent") and event.get("parentID"):
+        parent = _object(out, position, canonical(event["parentID"]))
+        children = _objects(event, "childEPCs", "childQuantityList")
+        for key, _, _ in children:
+            _object(out, position, key)
+        if event.get("action") == "DELETE":
+            return  # unpacked or disassociated: no flow (what was packed before stays linked)
+        for key, quantity, unit in children:
+            _object(out, position, key)
+            ends = {"from": key, "to": parent, "from_label": "Batch"}
+            out.rel(position, kind="CONSUMED_BY", **ends, quantity=quantity, unit=unit, evidence=evidence)
+
+
+def _shipment(
+    out: _Records,
+    position: int,
+    event: dict[str, Any],
+    things: list[tuple[str, float | None, str | None]],
+    step: str,
+    at: int,
+    evidence: str,
+    shipments: dict[Any, str],
+) -> None:
+    source = _party(out, position, event.get("sourceList"), "source")
+    destination = _party(out, position, event.get("destinationList"), "destination")
+    if destination is None and step == "receiving" and isinstance(event.get("bizLocation"), dict):
+        destination = _party(out, position, [{"type": "location", "at": event["bizLocation"]["id"]}], "at")
+    keys = frozenset(key for key, _, _ in things)
+    earlier = shipments.get((keys, source))
+    if step == "receiving" and earlier is not None:
+        out.node(position, "Shipment", earlier, delivered_at=at)
+        return
+    uid = _shipment_uid(event)
+    documents = " ".join(str(t.get("bizTransaction")) for t in event.get("bizTransactionList") or [])
+    timing = {"delivered_at": at} if step == "receiving" else {"shipped_at": at}
+    out.node(position, "Shipment", uid, document=documents or None, **timing)
+    shipments[(keys, source)] = uid
+    for key, quantity, unit in things:
+        ends = {"from": key, "to": uid}
+        out.rel(position, kind="SHIPPED_IN", **ends, quantity=quantity, unit=unit, evidence=evidence)
+    if destination is not None:
+        out.rel(position, kind="DELIVERED_TO", **{"from": uid, "to": destination}, evidence=evidence)
+    if source is not None:
+        out.rel(position, kind="DISPATCHED", **{"from": source, "to": uid}, evidence=evidence)
