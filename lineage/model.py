@@ -258,6 +258,13 @@ class BatchRecord(_Node):
     counted_at: NotRequired[EpochMs]
     scrapped: NotRequired[Quantity]
     scrap_document: NotRequired[Text]
+    # From EPCIS events (lineage.epcis.mapping): where it was last seen and in what state, and the
+    # instance/lot master data given when it was commissioned (JSON text).
+    biz_location: NotRequired[Text]
+    read_point: NotRequired[Text]
+    disposition: NotRequired[Text]
+    persistent_disposition: NotRequired[Text]
+    ilmd: NotRequired[Text]
 
 
 @with_config(_STRICT)
@@ -276,6 +283,10 @@ class ShipmentRecord(_Node):
     delivered_at: NotRequired[EpochMs]
     carrier: NotRequired[Text]
     document: NotRequired[Text]
+    # From the EPCIS event it was made from (lineage.epcis.mapping).
+    biz_location: NotRequired[Text]
+    read_point: NotRequired[Text]
+    disposition: NotRequired[Text]
 
 
 @with_config(_STRICT)

@@ -303,3 +303,29 @@ def test_post_ingest_takes_a_document_as_json_ld_or_as_a_file(tmp_path: Path) ->
         [problem] = refused.json()["problems"]
         assert problem["source"] == "epcis.json" and problem["field"] == "eventList[0].action"
         assert "'CREATE' is not one of ADD, OBSERVE, DELETE" in problem["message"]
+
+
+def test_where_and_in_what_state_an_object_was_last_seen_is_kept(store: Store, tmp_path: Path) -> None:
+    store.clear()
+    load(store, [FIXTURES / "valid" / "ObjectEvent.json"])
+    shipped, received = (canonical(f"urn:epc:id:sgtin:0614141.107346.{n}") for n in (2017, 2018))
+    props = fetch_properties(store, [NodeRef(Label.BATCH, shipped), NodeRef(Label.BATCH, received)])
+    # 2017 was last seen shipping, 2018 receiving a day later somewhere else.
+    assert props[NodeRef(Label.BATCH, shipped)]["disposition"] == "in_transit"
+    assert props[NodeRef(Label.BATCH, shipped)]["read_point"] == canonical(
+        "urn:epc:id:sgln:0614141.07346.1234"
+    )
+    assert "biz_location" not in props[NodeRef(Label.BATCH, shipped)]
+    assert props[NodeRef(Label.BATCH, received)]["disposition"] == "in_progress"
+    assert props[NodeRef(Label.BATCH, received)]["biz_location"] == canonical(
+        "urn:epc:id:sgln:0012345.11111.0"
+    )
+    load(store, [FIXTURES / "valid" / "ObjectEvent_with_persistentDisposition.json"])
+    item = NodeRef(Label.BATCH, canonical("urn:epc:id:sgtin:9520001.012346.10000001001"))
+    # set completeness_inferred, then set completeness_verified and unset completeness_inferred
+    assert fetch_properties(store, [item])[item]["persistent_disposition"] == "completeness_verified"
+    load(store, [document(tmp_path, CHAIN)])
+    lettuce = NodeRef(Label.BATCH, canonical(LETTUCE))
+    assert json.loads(fetch_properties(store, [lettuce])[lettuce]["ilmd"]) == {
+        "cbvmda:itemDescription": "Romaine lettuce"
+    }

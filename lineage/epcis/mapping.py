@@ -79,6 +79,11 @@ class _Records:
             if value is not None and name not in known:
                 known[name] = value
 
+    def update(self, kind_: str, uid: str, **props: Any) -> None:
+        """Properties that follow the object: the latest event's (events are mapped in time order)."""
+        known = self.nodes[(kind_, uid)]
+        known.update({name: value for name, value in props.items() if value is not None})
+
     def rel(self, position: int, **record: Any) -> None:
         """One relationship per kind and ends: a second event between the same two adds its
         quantity and its id to the evidence."""
@@ -143,7 +148,7 @@ def records(document: Document) -> Iterator[tuple[int, dict[str, Any]]]:
     ordered = sorted(enumerate(document.events, start=1), key=lambda p: to_epoch_ms(p[1]["eventTime"]))
     for position, event in ordered:
         if event_id(event) in retracted:
-            _named(out, position, event)
+            _named(out, position, event)  # the objects stay; nothing the event said of them does
         else:
             _map_event(out, position, event, shipments)
     for key, record in out.nodes.items():
@@ -151,56 +156,87 @@ def records(document: Document) -> Iterator[tuple[int, dict[str, Any]]]:
     yield from out.rels.values()
 
 
-def _named(out: _Records, position: int, event: dict[str, Any]) -> None:
-    """The objects an event names, as nodes, and nothing it says happened to them."""
+#: The lists whose objects an event's ``ilmd`` describes: what it commissions or makes.
+_DESCRIBED = ("epcList", "quantityList", "outputEPCList", "outputQuantityList")
+
+
+def _named(out: _Records, position: int, event: dict[str, Any]) -> list[str]:
+    """The objects an event names, as nodes (their keys, for what the event says of them)."""
+    keys = []
     for epcs, quantities in zip(EPC_LISTS, QUANTITY_LISTS, strict=True):
+        ilmd = event.get("ilmd") if epcs in _DESCRIBED else None
         for key, _, _ in _objects(event, epcs, quantities):
-            _object(out, position, key)
+            keys.append(_object(out, position, key, ilmd))
+            if ilmd:
+                out.update("Batch", key, ilmd=json.dumps(ilmd, sort_keys=True))
     if event.get("parentID"):
-        _object(out, position, canonical(event["parentID"]))
+        keys.append(_object(out, position, canonical(event["parentID"])))
+    return keys
+
+
+def _state(event: dict[str, Any]) -> dict[str, Any]:
+    """Where and in what state an event saw what it names."""
+    return {
+        "biz_location": canonical((event.get("bizLocation") or {}).get("id", "")) or None,
+        "read_point": canonical((event.get("readPoint") or {}).get("id", "")) or None,
+        "disposition": event.get("disposition"),
+    }
+
+
+def _persistent(known: dict[str, Any], event: dict[str, Any]) -> str | None:
+    """A persistent disposition holds until an event unsets it: what was set before, with this
+    event's set added and its unset taken away."""
+    change = event.get("persistentDisposition") or {}
+    held = set(str(known.get("persistent_disposition", "")).split())
+    held = (held | set(change.get("set") or [])) - set(change.get("unset") or [])
+    return " ".join(sorted(held)) or None
 
 
 def _map_event(out: _Records, position: int, event: dict[str, Any], shipments: dict[Any, str]) -> None:
+    state = _state(event)
+    for key in _named(out, position, event):
+        held = _persistent(out.nodes[("Batch", key)], event)
+        out.update("Batch", key, **state, persistent_disposition=held)
+    _link(out, position, event, shipments, state)
+
+
+def _link(
+    out: _Records, position: int, event: dict[str, Any], shipments: dict[Any, str], state: dict[str, Any]
+) -> None:
     evidence = event_id(event)
     at = to_epoch_ms(event["eventTime"])
     kind_ = event["type"]
     step = str(event.get("bizStep") or "").rsplit("-", 1)[-1].rsplit(":", 1)[-1]
-    ilmd = event.get("ilmd")
     if kind_ == "ObjectEvent":
         things = _objects(event, "epcList", "quantityList")
         for key, quantity, unit in things:
-            _object(out, position, key, ilmd)
             if event.get("action") == "ADD" and step in ("commissioning", ""):
                 out.node(position, "Batch", key, quantity=quantity, unit=unit, started_at=at)
         if event.get("destinationList") or step in ("shipping", "receiving"):
-            _shipment(out, position, event, things, step, at, evidence, shipments)
+            uid = _shipment(out, position, event, things, step, at, evidence, shipments)
+            out.update(
+                "Shipment",
+                uid,
+                biz_location=state["biz_location"],
+                read_point=state["read_point"],
+                disposition=state["disposition"],
+            )
     elif kind_ == "TransformationEvent":
         inputs = _objects(event, "inputEPCList", "inputQuantityList")
         outputs = _objects(event, "outputEPCList", "outputQuantityList")
         for key, quantity, unit in outputs:
-            _object(out, position, key, ilmd)
             out.node(position, "Batch", key, quantity=quantity, unit=unit, started_at=at)
         for key, quantity, unit in inputs:
-            _object(out, position, key)
             for target, _, _ in outputs:
                 share = quantity if len(outputs) == 1 else None
                 ends = {"from": key, "to": target, "from_label": "Batch"}
                 amount = {"quantity": share, "unit": unit if share is not None else None}
                 out.rel(position, kind="CONSUMED_BY", **ends, **amount, evidence=evidence)
-    elif kind_ == "TransactionEvent":
-        for key, _, _ in _objects(event, "epcList", "quantityList"):
-            _object(out, position, key, ilmd)
-        if event.get("parentID"):
-            _object(out, position, canonical(event["parentID"]))
     elif kind_ in ("AggregationEvent", "AssociationEvent") and event.get("parentID"):
-        parent = _object(out, position, canonical(event["parentID"]))
-        children = _objects(event, "childEPCs", "childQuantityList")
-        for key, _, _ in children:
-            _object(out, position, key)
         if event.get("action") == "DELETE":
             return  # unpacked or disassociated: no flow (what was packed before stays linked)
-        for key, quantity, unit in children:
-            _object(out, position, key)
+        parent = canonical(event["parentID"])
+        for key, quantity, unit in _objects(event, "childEPCs", "childQuantityList"):
             ends = {"from": key, "to": parent, "from_label": "Batch"}
             out.rel(position, kind="CONSUMED_BY", **ends, quantity=quantity, unit=unit, evidence=evidence)
 
@@ -214,7 +250,7 @@ def _shipment(
     at: int,
     evidence: str,
     shipments: dict[Any, str],
-) -> None:
+) -> str:
     source = _party(out, position, event.get("sourceList"), "source")
     destination = _party(out, position, event.get("destinationList"), "destination")
     if destination is None and step == "receiving" and isinstance(event.get("bizLocation"), dict):
@@ -223,7 +259,7 @@ def _shipment(
     earlier = shipments.get((keys, source))
     if step == "receiving" and earlier is not None:
         out.node(position, "Shipment", earlier, delivered_at=at)
-        return
+        return earlier
     uid = _shipment_uid(event)
     documents = " ".join(str(t.get("bizTransaction")) for t in event.get("bizTransactionList") or [])
     timing = {"delivered_at": at} if step == "receiving" else {"shipped_at": at}
@@ -236,3 +272,4 @@ def _shipment(
         out.rel(position, kind="DELIVERED_TO", **{"from": uid, "to": destination}, evidence=evidence)
     if source is not None:
         out.rel(position, kind="DISPATCHED", **{"from": source, "to": uid}, evidence=evidence)
+    return uid
