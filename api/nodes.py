@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage.model import UID_PATTERN, Label, NodeRef
+from lineage.model import UID_PATTERN, Label, NodeRef, node_key
 from lineage.nodes import MAX_LIMIT, NodeDetail, SearchHit, node_detail, search
 
 router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 422, 500, 503), tags=["nodes"])
@@ -23,7 +23,7 @@ def get_node(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="neighbours at most")] = 100,
 ) -> ModelJSON:
     """The node's properties, its relationships counted by type, and its direct neighbours."""
-    return ModelJSON(node_detail(store, NodeRef(label, uid), limit))
+    return ModelJSON(node_detail(store, NodeRef(label, node_key(uid)), limit))
 
 
 @router.get("/search", response_model=list[SearchHit])

@@ -16,7 +16,7 @@ from api.schemas import Why
 from lineage.affected import Affected, affected
 from lineage.graphs import MEDIA_TYPES as GRAPH_MEDIA_TYPES
 from lineage.graphs import GraphFormat
-from lineage.model import UID_PATTERN, Label, NodeRef, parse_ref
+from lineage.model import UID_PATTERN, Label, NodeRef, node_key, parse_ref
 from lineage.paging import PAGE_MAX, Format, ScopePage, ScopeRequest, What, export, graph_document, page
 from lineage.scope import (
     BACKWARD_SOURCES,
@@ -95,7 +95,7 @@ def _request(
 ) -> ScopeRequest:
     return ScopeRequest(
         direction=direction,
-        source=NodeRef(Label(label.value), uid),
+        source=NodeRef(Label(label.value), node_key(uid)),
         window=window_between(start, end),
         kinds=frozenset(kinds or ()),
         max_depth=depth,

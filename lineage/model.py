@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Union, get_
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
+from lineage.epcis.identifiers import IdentifierError, canonical
 from lineage.errors import InvalidRequest
 
 
@@ -103,9 +104,20 @@ def rel_query_name(rel: RelType, src: Label, dst: Label) -> str:
     return f"load_rel_{rel.value.lower()}__{LABEL_SLUG[src]}__{LABEL_SLUG[dst]}"
 
 
+def node_key(uid: str) -> str:
+    """A uid as stored: a GS1 key in any spelling (EPC URN, Digital Link on any host) is the
+    canonical one EPCIS imports store (:mod:`lineage.epcis.identifiers`); any other uid as given."""
+    if not uid.startswith(("urn:epc:", "http://", "https://")):
+        return uid
+    try:
+        return canonical(uid)
+    except IdentifierError as e:
+        raise InvalidRequest(str(e)) from None
+
+
 def node_ref(label: str, uid: str) -> NodeRef:
     try:
-        return NodeRef(parse_label(label), uid)
+        return NodeRef(parse_label(label), node_key(uid))
     except ValueError as e:
         raise InvalidRequest(str(e)) from None
 

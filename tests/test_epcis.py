@@ -12,9 +12,9 @@ from apiserver import serve
 
 from lineage.epcis.document import read_document
 from lineage.epcis.identifiers import IdentifierError, canonical, check_digit, kind
-from lineage.errors import ValidationFailed
+from lineage.errors import InvalidRequest, ValidationFailed
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
+from lineage.model import Label, NodeRef, parse_ref
 from lineage.scope import backward, fetch_properties, forward
 from lineage.store import Store
 
@@ -329,3 +329,16 @@ def test_where_and_in_what_state_an_object_was_last_seen_is_kept(store: Store, t
     assert json.loads(fetch_properties(store, [lettuce])[lettuce]["ilmd"]) == {
         "cbvmda:itemDescription": "Romaine lettuce"
     }
+
+
+def test_a_scope_starts_from_any_spelling_of_a_key(store: Store, tmp_path: Path) -> None:
+    store.clear()
+    load(store, [document(tmp_path, CHAIN)])
+    link = "https://shop.example/01/00614141123452/10/HARVEST-7"  # LETTUCE as a Digital Link
+    assert canonical(link) == canonical(LETTUCE)
+    for spelling in (LETTUCE, link):
+        ref = parse_ref(f"Batch:{spelling}")
+        assert ref.uid == canonical(LETTUCE)
+        assert canonical(SALAD) in forward(store, ref).uids_by_label()["Batch"]
+    with pytest.raises(InvalidRequest, match="check digit"):
+        parse_ref("Batch:https://id.gs1.org/01/00614141123453/10/HARVEST-7")
