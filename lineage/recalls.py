@@ -39,7 +39,7 @@ from lineage.affected import (
 )
 from lineage.errors import Conflict, InvalidRequest, NotFound
 from lineage.model import EpochMs, Label, NodeRef, Text, iso, parse_ref
-from lineage.scope import FORWARD_SOURCES, Window
+from lineage.scope import FORWARD_SOURCES, Window, window_between
 from lineage.store import Store
 
 Strategy = Literal["full", "targeted", "selective_replacement"]
@@ -182,22 +182,12 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _window(lo: int | None, hi: int | None) -> Window | None:
-    """A machine's or operator's window; an open end reaches as far as time does."""
-    if lo is None and hi is None:
-        return None
-    start, end = lo if lo is not None else -(2**62), hi if hi is not None else 2**62
-    if end <= start:
-        raise InvalidRequest(f"window_to ({iso(hi)}) must be after window_from ({iso(lo)})")
-    return Window(start=start, end=end)
-
-
 def _source(request: RecallRequest) -> tuple[NodeRef, Window | None]:
     ref = parse_ref(request.source)
     if ref.label not in FORWARD_SOURCES:
         kinds = ", ".join(label.value for label in FORWARD_SOURCES)
         raise InvalidRequest(f"a recall starts from a {kinds}, not a {ref.label.value}")
-    return ref, _window(request.window_from, request.window_to)
+    return ref, window_between(request.window_from, request.window_to, "window_")
 
 
 def _reshipped(shipments: Iterable[AffectedShipment]) -> dict[str, list[dict[str, Any]]]:
@@ -241,7 +231,7 @@ def scope_of(found: Affected, props: dict[str, Any], store: Store) -> RecallScop
 
 def _live_scope(store: Store, props: dict[str, Any]) -> RecallScope:
     ref = NodeRef(Label(props["source_label"]), props["source_uid"])
-    window = _window(props.get("window_from"), props.get("window_to"))
+    window = window_between(props.get("window_from"), props.get("window_to"), "window_")
     return scope_of(affected(store, ref, window), props, store)
 
 

@@ -113,7 +113,7 @@ class Window(BaseModel):
         return self
 
 
-def window_between(start: str | None, end: str | None, prefix: str = "") -> Window | None:
+def window_between(start: str | int | None, end: str | int | None, prefix: str = "") -> Window | None:
     """A window from two optional times (ISO-8601 or epoch ms); an open end reaches as far as time
     does. ``prefix`` is how the caller spells its options (``--`` on the command line)."""
     if start is None and end is None:
@@ -122,11 +122,12 @@ def window_between(start: str | None, end: str | None, prefix: str = "") -> Wind
     lo = lo if lo is not None else -(2**62)
     hi = hi if hi is not None else 2**62
     if hi <= lo:
-        raise InvalidRequest(f"{prefix}to ({end}) must be after {prefix}from ({start})")
+        said = [iso(v) if isinstance(v, int) else v for v in (start, end)]  # as the caller wrote it
+        raise InvalidRequest(f"{prefix}to ({said[1]}) must be after {prefix}from ({said[0]})")
     return Window(start=lo, end=hi)
 
 
-def _time(text: str | None, name: str) -> int | None:
+def _time(text: str | int | None, name: str) -> int | None:
     if text is None:
         return None
     try:
