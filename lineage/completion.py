@@ -237,7 +237,10 @@ def effectiveness(store: Store, recall_uid: str) -> Effectiveness:
 def open_items(store: Store, recall_uid: str) -> list[str]:
     """What keeps a recall from being complete: customers not notified, quantities not accounted
     for, holds still active."""
-    found = effectiveness(store, recall_uid)
+    return _open(effectiveness(store, recall_uid), holds(store, recall_uid))
+
+
+def _open(found: Effectiveness, placed: list[Hold]) -> list[str]:
     items = []
     silent = [c.uid for c in found.customers if not c.notified_at]
     if silent:
@@ -246,7 +249,7 @@ def open_items(store: Store, recall_uid: str) -> list[str]:
     if short:
         names = ", ".join(c.uid for c in short[:10])
         items.append(f"{len(short)} customer(s) with quantities not accounted for: {names}")
-    active = [h for h in holds(store, recall_uid) if h.status == "active"]
+    active = [h for h in placed if h.status == "active"]
     if active:
         items.append(f"{len(active)} hold(s) still active")
     return items
@@ -264,12 +267,13 @@ def closing_report(store: Store, recall_uid: str) -> ClosingReport:
     """Scope, actions, completion figures and open items: what a closed recall leaves on file
     (made for an active recall too, as the report so far)."""
     recall, _ = scope(store, recall_uid)
+    figures, placed = effectiveness(store, recall_uid), holds(store, recall_uid)
     return ClosingReport(
         recall=recall,
-        effectiveness=effectiveness(store, recall_uid),
-        holds=holds(store, recall_uid),
+        effectiveness=figures,
+        holds=placed,
         actions=_actions(store, recall_uid),
-        open_items=open_items(store, recall_uid),
+        open_items=_open(figures, placed),
     )
 
 
