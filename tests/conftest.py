@@ -13,6 +13,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -116,3 +117,19 @@ def demo_store(store: Store, walk: str) -> Store:
     load(store, [demo_dir()])
     ready(store, walk)
     return store
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Any]:
+    """A real API over the demo, with keys, one per test module (a module needing other settings
+    defines its own ``api``, and ``viewer`` follows it)."""
+    from apiserver import serve  # apiserver imports this module: imported when first needed
+
+    with serve() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def viewer(api: Any) -> Iterator[Any]:
+    with api.client("viewer") as client:
+        yield client

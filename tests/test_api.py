@@ -24,18 +24,6 @@ from lineage.engines.embedded_server import EmbeddedServer
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def viewer(api: Api) -> Iterator[httpx.Client]:
-    with api.client("viewer") as client:
-        yield client
-
-
 def assert_problem(response: httpx.Response, status: int, *fragments: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM

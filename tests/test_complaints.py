@@ -4,13 +4,12 @@ where it does not match the lineage; over HTTP and from a file."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from apiserver import Api, serve
+from apiserver import Api
 from pydantic import ValidationError
 from test_loading import node_count
 
@@ -111,12 +110,6 @@ def test_a_malformed_form_is_refused_naming_the_field() -> None:
         form(channel="pigeon")
     with pytest.raises(ValidationError, match="occurred_at"):
         form(occurred_at="yesterday-ish")
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    with serve() as running:
-        yield running
 
 
 def test_post_complaints_over_http(api: Api) -> None:

@@ -76,12 +76,6 @@ def editor(api: Api) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def viewer(api: Api) -> Iterator[httpx.Client]:
-    with api.client("viewer") as client:
-        yield client
-
-
 def test_signals_fire_exactly_when_the_rules_say(editor: httpx.Client, viewer: httpx.Client) -> None:
 
     def post(days: float, category: str = "spoilage", batch: str = "B-2001", ms: int = 0) -> dict:

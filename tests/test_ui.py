@@ -28,18 +28,6 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def viewer(api: Api) -> Iterator[httpx.Client]:
-    with api.client("viewer") as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
