@@ -14,6 +14,7 @@ from api.problems import documented
 from api.responses import ModelJSON
 from api.schemas import Why
 from lineage.affected import Affected, affected
+from lineage.evidence import Evidence, evidence_of
 from lineage.graphs import MEDIA_TYPES as GRAPH_MEDIA_TYPES
 from lineage.graphs import GraphFormat
 from lineage.model import UID_PATTERN, Label, NodeRef, node_key, parse_ref
@@ -177,6 +178,29 @@ def scope_backward(
 ) -> ModelJSON:
     """Everything upstream of a complaint, sale, shipment, customer, batch or lot, a page at a time."""
     return ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
+
+
+@router.get(
+    "/scope/forward/evidence", response_model=list[Evidence], responses=SCOPE_PROBLEMS, tags=["scope"]
+)
+def scope_forward_evidence(
+    store: StoreDep, request: ForwardRequest, max_nodes: MaxNodesQ = None
+) -> ModelJSON:
+    """The event and document ids the forward scope rests on, oldest first: ids on its
+    relationships, and every EPCIS event of an object in it (see docs/formats.md)."""
+    return ModelJSON(evidence_of(store, _scope(store, request, max_nodes)))
+
+
+@router.get(
+    "/scope/backward/evidence", response_model=list[Evidence], responses=SCOPE_PROBLEMS, tags=["scope"]
+)
+def scope_backward_evidence(
+    store: StoreDep, request: BackwardRequest, max_nodes: MaxNodesQ = None
+) -> ModelJSON:
+    """The event and document ids the backward trace rests on, oldest first: ids on its
+    relationships, and the EPCIS events of its objects (and the units they were packed in) up to
+    the last of those."""
+    return ModelJSON(evidence_of(store, _scope(store, request, max_nodes)))
 
 
 EXPORTED = {

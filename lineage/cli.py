@@ -40,6 +40,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 MaxNodesOpt = Annotated[int | None, typer.Option(help="Node limit (default from settings).")]
 TimeoutOpt = Annotated[float | None, typer.Option(help="Time limit in seconds (default from settings).")]
+EvidenceOpt = Annotated[
+    bool, typer.Option("--evidence", help="Also list the event and document ids it rests on, oldest first.")
+]
 
 
 def settings() -> Settings:
@@ -259,6 +262,7 @@ def trace_forward(
     as_json: JsonOpt = False,
     max_nodes: MaxNodesOpt = None,
     timeout: TimeoutOpt = None,
+    evidence: EvidenceOpt = False,
 ) -> None:
     """Everything downstream: batches, shipments, customers by region, sales, quantities."""
     from lineage.scope import forward
@@ -268,9 +272,32 @@ def trace_forward(
         window = make_window(start, end)
         with opened() as store:
             scope = forward(store, source, window, max_nodes=max_nodes, timeout_s=timeout)
-        emit_json(scope_json(scope)) if as_json else print_scope(scope)
+            show_scope(store, scope, as_json, evidence)
 
     run_safely(go)
+
+
+def show_scope(store: Store, scope: Any, as_json: bool, evidence: bool) -> None:
+    """The scope for people or scripts, with what it rests on when asked."""
+    from lineage.evidence import evidence_of
+
+    events = evidence_of(store, scope) if evidence else None
+    if as_json:
+        data = scope_json(scope)
+        if events is not None:
+            data["evidence"] = [e.model_dump() for e in events]
+        emit_json(data)
+        return
+    print_scope(scope)
+    if events is not None:
+        table = Table(title=f"Evidence ({len(events)}), oldest first")
+        for column in ("time", "id", "event", "relationships", "objects"):
+            table.add_column(column)
+        for e in events:
+            what = [e.event_type, e.biz_step, e.action, "RETRACTED" if e.retracted else None]
+            counts = (str(len(e.relationships)), str(len(e.objects)))
+            table.add_row(e.time or "", e.id, " ".join(filter(None, what)), *counts)
+        out.print(table)
 
 
 def make_window(start: str | None, end: str | None) -> Any:
@@ -286,6 +313,7 @@ def trace_backward(
     as_json: JsonOpt = False,
     max_nodes: MaxNodesOpt = None,
     timeout: TimeoutOpt = None,
+    evidence: EvidenceOpt = False,
 ) -> None:
     """Everything upstream: batches, lots, suppliers, machines, operators, inspections."""
     from lineage.scope import backward
@@ -294,7 +322,7 @@ def trace_backward(
         source = node_ref(label, uid)
         with opened() as store:
             scope = backward(store, source, max_nodes=max_nodes, timeout_s=timeout)
-        emit_json(scope_json(scope)) if as_json else print_scope(scope)
+            show_scope(store, scope, as_json, evidence)
 
     run_safely(go)
 

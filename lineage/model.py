@@ -50,13 +50,24 @@ class RelType(StrEnum):
 
 #: Labels of lineage's own records, kept in the same database but not part of the lineage: what a
 #: load did (``LoadRun``), what the signal rules raised (``Signal``), recalls with their holds and
-#: per-customer follow-up, and the audit log with the head of its hash chain.
-RECORD_LABELS = ("LoadRun", "Signal", "Recall", "Hold", "Followup", "AuditEntry", "AuditHead")
+#: per-customer follow-up, the audit log with the head of its hash chain, and the EPCIS events the
+#: lineage of imported documents rests on, with the objects each names.
+RECORD_LABELS = (
+    "LoadRun",
+    "Signal",
+    "Recall",
+    "Hold",
+    "Followup",
+    "AuditEntry",
+    "AuditHead",
+    "EpcisEvent",
+    "EpcisMention",
+)
 #: Every label whose ``uid`` the engine keeps unique: the lineage's and lineage's own records.
 CONSTRAINED_LABELS: tuple[str, ...] = tuple(label.value for label in Label) + RECORD_LABELS
 #: Properties looked up by value besides ``uid``, indexed by both engines: a till's public lookup
-#: by serial number must not scan every sale.
-LOOKUP_INDEXES: tuple[tuple[str, str], ...] = (("Sale", "serial"),)
+#: by serial number must not scan every sale, nor the evidence of a trace every EPCIS event.
+LOOKUP_INDEXES: tuple[tuple[str, str], ...] = (("Sale", "serial"), ("EpcisMention", "object"))
 
 L = Label
 #: Which labels each relationship type may join, as (from, to) pairs. Each pair has its own upsert

@@ -13,6 +13,7 @@ from apiserver import serve
 from lineage.epcis.document import read_document
 from lineage.epcis.identifiers import IdentifierError, canonical, check_digit, kind
 from lineage.errors import InvalidRequest, ValidationFailed
+from lineage.evidence import Evidence, evidence_of
 from lineage.loading.load import load
 from lineage.model import Label, NodeRef, parse_ref
 from lineage.scope import backward, fetch_properties, forward
@@ -298,6 +299,14 @@ def test_post_ingest_takes_a_document_as_json_ld_or_as_a_file(tmp_path: Path) ->
         assert sent.json()["files"] == ["epcis.json"] and sent.json()["nodes"] > 0
         as_file = editor.post("/ingest", files={"files": ("capture.json", valid, "application/ld+json")})
         assert as_file.status_code == 200 and as_file.json()["nodes"] == sent.json()["nodes"]
+        chain = document(tmp_path, CHAIN).read_bytes()
+        assert editor.post("/ingest", content=chain, headers={"Content-Type": "application/json"}).is_success
+        asked = {"label": "Batch", "uid": SALAD}  # asked in the spelling the document used
+        behind = editor.get("/scope/backward/evidence", params=asked)
+        assert behind.status_code == 200, behind.text
+        assert [e["id"] for e in behind.json()] == [f"urn:uuid:e{n}" for n in range(1, 6)]
+        ahead = editor.get("/scope/forward/evidence", params={"label": "Batch", "uid": LETTUCE})
+        assert [e["id"] for e in ahead.json()][-1] == "urn:uuid:e6"
         refused = editor.post("/ingest", content=invalid, headers={"Content-Type": "application/ld+json"})
         assert refused.status_code == 422
         [problem] = refused.json()["problems"]
@@ -342,3 +351,71 @@ def test_a_scope_starts_from_any_spelling_of_a_key(store: Store, tmp_path: Path)
         assert canonical(SALAD) in forward(store, ref).uids_by_label()["Batch"]
     with pytest.raises(InvalidRequest, match="check digit"):
         parse_ref("Batch:https://id.gs1.org/01/00614141123453/10/HARVEST-7")
+
+
+def ids(events: list[Evidence]) -> list[str]:
+    return [e.id for e in events]
+
+
+def test_a_trace_returns_the_events_it_rests_on_in_time_order(store: Store, tmp_path: Path) -> None:
+    store.clear()
+    load(store, [document(tmp_path, CHAIN)])
+    salad, lettuce = NodeRef(Label.BATCH, canonical(SALAD)), NodeRef(Label.BATCH, canonical(LETTUCE))
+    every = [f"urn:uuid:e{n}" for n in range(1, 7)]
+    # Where the salad came from: the lettuce's commissioning, its packing on the pallet, the pallet's
+    # shipping and receiving, the transformation; not the salad's own shipping after it was made.
+    behind = evidence_of(store, backward(store, salad))
+    assert ids(behind) == every[:5]
+    times = [e.time for e in behind]
+    assert times == sorted(times) and all(times)
+    assert [e.biz_step for e in behind] == [
+        "commissioning",
+        "packing",
+        "shipping",
+        "receiving",
+        "commissioning",
+    ]
+    [transformation] = [e for e in behind if e.relationships]  # the one relationship the trace walked
+    assert transformation.id == "urn:uuid:e5" and transformation.event_type == "TransformationEvent"
+    assert set(transformation.objects) == {salad.uid, lettuce.uid}
+    shipped = behind[2]
+    assert shipped.objects == [canonical(PALLET)] and shipped.biz_transactions == ["urn:example:desadv:D1"]
+    # Where the lettuce went rests on all six; the shop's trace too.
+    ahead = evidence_of(store, forward(store, lettuce))
+    assert ids(ahead) == every
+    # The receipt at the packer is the evidence of the pallet's delivery there.
+    [receipt] = [e for e in ahead if e.id == "urn:uuid:e4"]
+    assert [(r.type, r.target["uid"]) for r in receipt.relationships] == [("DELIVERED_TO", canonical(PACKER))]
+    assert ids(evidence_of(store, backward(store, NodeRef(Label.CUSTOMER, canonical(SHOP))))) == every
+    # A later document declares the receipt in error: it is kept, marked, and no longer history.
+    declared = {
+        **CHAIN[3],
+        "errorDeclaration": {"declarationTime": "2026-05-05T00:00:00Z", "reason": "incorrect_data"},
+    }
+    load(store, [document(tmp_path, [declared], "correction.json")])
+    assert "urn:uuid:e4" not in ids(evidence_of(store, backward(store, salad)))
+    [flagged] = [e for e in evidence_of(store, forward(store, lettuce)) if e.id == "urn:uuid:e4"]
+    assert flagged.retracted and flagged.objects == []
+
+
+def test_a_document_without_epcis_events_rests_on_the_evidence_ids_it_gave(
+    store: Store, tmp_path: Path
+) -> None:
+    store.clear()
+    rows = [
+        {"kind": "MaterialLot", "uid": "L1", "material": "milk"},
+        {"kind": "Batch", "uid": "B1", "product": "cheese"},
+        {
+            "kind": "CONSUMED_BY",
+            "from": "L1",
+            "to": "B1",
+            "from_label": "MaterialLot",
+            "evidence": "WO-7 WO-8",
+        },
+    ]
+    path = tmp_path / "plain.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    load(store, [path])
+    found = evidence_of(store, forward(store, NodeRef(Label.MATERIAL_LOT, "L1")))
+    assert ids(found) == ["WO-7", "WO-8"] and all(e.time is None and e.event_type is None for e in found)
+    assert [r.type for r in found[0].relationships] == ["CONSUMED_BY"]

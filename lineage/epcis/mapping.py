@@ -28,7 +28,9 @@ the document, so a problem is reported as ``document.json:3`` for the third even
 - **Error declarations**: an event declared in error (the event again, with ``errorDeclaration``)
   links nothing, nor does the original it retracts in the same document (the objects they name are
   kept as nodes).
-- Every relationship carries the event id as ``evidence``.
+- Every relationship carries the event id as ``evidence``, and every event is kept whole as an
+  ``EpcisEvent`` record (:func:`stored_events`): what a trace rests on can be listed in time order,
+  and a later document can retract it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,78 @@ def event_id(event: dict[str, Any]) -> str:
         return given
     body = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "hash:" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def short_step(value: Any) -> str:
+    """``shipping`` for ``shipping``, ``urn:epcglobal:cbv:bizstep:shipping`` or its CBV URI."""
+    return str(value or "").rsplit("/", 1)[-1].rsplit("-", 1)[-1].rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An ``EpcisEvent`` (the event whole) or an ``EpcisMention`` (one object it names, looked up by
+    the object's key through an index): kept apart from the lineage records, so no input other
+    than an EPCIS document can make one, and no scope walks them."""
+
+    label: str
+    uid: str
+    props: dict[str, Any]
+
+
+#: An event's lists by the role their objects play in it.
+_ROLES = {
+    "epcList": "object",
+    "quantityList": "object",
+    "childEPCs": "child",
+    "childQuantityList": "child",
+    "inputEPCList": "input",
+    "inputQuantityList": "input",
+    "outputEPCList": "output",
+    "outputQuantityList": "output",
+}
+
+
+def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
+    """(event number, record) for every event and every object it names. An event keeps its type,
+    time, step, where, its business transactions and itself as JSON; a declaration of error marks
+    the event it names ``retracted`` (with when and why), whether that event is in this document or
+    an earlier one."""
+    kept: dict[str, tuple[int, dict[str, Any]]] = {}
+    for position, event in enumerate(document.events, start=1):
+        uid = event_id(event)
+        props = kept.setdefault(uid, (position, {}))[1]
+        declared = event.get("errorDeclaration")
+        if declared:
+            props.update(
+                retracted=True,
+                retracted_at=to_epoch_ms(declared["declarationTime"]),
+                retraction_reason=str(declared.get("reason") or ""),
+            )
+            continue
+        if "event_type" in props:
+            continue  # the same event twice: the first says it
+        at = to_epoch_ms(event["eventTime"])
+        roles = {canonical(event["parentID"]): "parent"} if event.get("parentID") else {}
+        for epcs, quantities in zip(EPC_LISTS, QUANTITY_LISTS, strict=True):
+            for key, _, _ in _objects(event, epcs, quantities):
+                roles.setdefault(key, _ROLES[epcs])
+        transactions = [str(t.get("bizTransaction")) for t in event.get("bizTransactionList") or []]
+        props.update(
+            event_type=event["type"],
+            event_time=at,
+            action=event.get("action"),
+            biz_step=short_step(event.get("bizStep")) or None,
+            objects=" ".join(roles),
+            parent=next((key for key, role in roles.items() if role == "parent"), None),
+            biz_transactions=" ".join(transactions) or None,
+            body=json.dumps(event, sort_keys=True, ensure_ascii=False),
+            **_state(event),
+        )
+        for key, role in roles.items():
+            mention = {"event": uid, "object": key, "role": role, "at": at}
+            yield position, StoredEvent("EpcisMention", f"{uid} {key}", mention)
+    for uid, (position, props) in kept.items():
+        yield position, StoredEvent("EpcisEvent", uid, {k: v for k, v in props.items() if v is not None})
 
 
 def _shipment_uid(event: dict[str, Any]) -> str:
@@ -206,7 +280,7 @@ def _link(
     evidence = event_id(event)
     at = to_epoch_ms(event["eventTime"])
     kind_ = event["type"]
-    step = str(event.get("bizStep") or "").rsplit("-", 1)[-1].rsplit(":", 1)[-1]
+    step = short_step(event.get("bizStep"))
     if kind_ == "ObjectEvent":
         things = _objects(event, "epcList", "quantityList")
         for key, quantity, unit in things:
@@ -259,6 +333,8 @@ def _shipment(
     earlier = shipments.get((keys, source))
     if step == "receiving" and earlier is not None:
         out.node(position, "Shipment", earlier, delivered_at=at)
+        if destination is not None:  # the receipt is evidence of the delivery
+            out.rel(position, kind="DELIVERED_TO", **{"from": earlier, "to": destination}, evidence=evidence)
         return earlier
     uid = _shipment_uid(event)
     documents = " ".join(str(t.get("bizTransaction")) for t in event.get("bizTransactionList") or [])

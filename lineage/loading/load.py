@@ -109,7 +109,7 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
     relationship statement is sent: a relationship whose end is not yet written would match nothing.
     """
     size = store.settings.load_batch_rows
-    total = data.node_count + data.rel_count
+    total = data.node_count + data.rel_count + sum(map(len, data.events.values()))
     marker = {
         "uid": data.digest,
         "started_at": int(time.time() * 1000),
@@ -126,7 +126,11 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
     store.run("load_run_begin", **marker)
     done = 0
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-        for phase in (_node_statements(data, size), _rel_statements(data, size)):
+        for phase in (
+            _node_statements(data, size),
+            _rel_statements(data, size),
+            _event_statements(data, size),
+        ):
             pending: deque[tuple[Future[object], int]] = deque()
             try:
                 for name, chunk in phase:
@@ -161,6 +165,8 @@ def _bulk_nodes(data: Input, run: tuple[str, list[tuple[str, dict[str, object]]]
     yield run
     for label, table in data.nodes.items():
         yield label.value, ((uid, props) for uid, (props, _) in table.items())
+    for label, events in data.events.items():
+        yield label, iter(events.items())
 
 
 def _bulk_rels(data: Input) -> RelGroups:
@@ -183,6 +189,17 @@ def _rel_statements(data: Input, size: int) -> Iterator[Statement]:
         rows = ({"src": a, "dst": b, "props": props} for (a, b), (props, _) in pairs.items())
         for chunk in chunked(rows, size):
             yield rel_query_name(rel, src, dst), chunk
+
+
+def _event_statements(data: Input, size: int) -> Iterator[Statement]:
+    for label, events in data.events.items():
+        rows = ({"uid": uid, "props": props} for uid, props in events.items())
+        for chunk in chunked(rows, size):
+            yield EVENT_UPSERTS[label], chunk
+
+
+#: The upsert of each kind of record an EPCIS document keeps beside the lineage.
+EVENT_UPSERTS = {"EpcisEvent": "epcis_event_upsert", "EpcisMention": "epcis_mention_upsert"}
 
 
 #: Statements sent before the oldest must have finished.

@@ -13,16 +13,20 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lineage.errors import Problem, ValidationFailed
 from lineage.model import KINDS
 
+if TYPE_CHECKING:
+    from lineage.epcis.mapping import StoredEvent
+
 SUFFIXES = (".jsonl", ".ndjson", ".csv", ".json")
 
 
-#: (file index, line, JSON bytes or a CSV row with empty cells dropped). A plain tuple: a load
-#: reads millions of them.
-RawRecord = tuple[int, int, "bytes | dict[str, str]"]
+#: (file index, line, JSON bytes or a CSV row with empty cells dropped, or an EPCIS event to keep).
+#: A plain tuple: a load reads millions of them.
+RawRecord = tuple[int, int, "bytes | dict[str, str] | StoredEvent"]
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -90,10 +94,13 @@ def _read_epcis(index: int, path: Path) -> Iterator[RawRecord]:
     """An EPCIS 2.0 document, checked whole, as lineage records; a record's line is its event's
     number in the document."""
     from lineage.epcis.document import read_document
-    from lineage.epcis.mapping import records
+    from lineage.epcis.mapping import records, stored_events
 
-    for number, record in records(read_document(path)):
+    document = read_document(path)
+    for number, record in records(document):
         yield index, number, json.dumps(record).encode()
+    for number, event in stored_events(document):
+        yield index, number, event
 
 
 def _read_csv(index: int, path: Path, digest: hashlib._Hash) -> Iterator[RawRecord]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lineage.epcis.mapping import StoredEvent
 from lineage.errors import Problem, ValidationFailed
 from lineage.gcpause import gc_paused
 from lineage.loading.read import expand_paths, read_records
@@ -44,6 +45,9 @@ class Input:
     records: int = 0
     nodes: dict[Label, dict[str, tuple[dict[str, Any], Position]]] = field(default_factory=dict)
     rels: dict[RelKey, dict[tuple[str, str], tuple[dict[str, Any], Position]]] = field(default_factory=dict)
+    #: EPCIS events and their mentions of objects by label and uid
+    #: (:func:`lineage.epcis.mapping.stored_events`), kept beside the lineage.
+    events: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def where(self, position: Position) -> tuple[str, int]:
         return str(self.files[position[0]]), position[1]
@@ -124,6 +128,10 @@ def _validate_files(
     for index, number, raw in read_records(files, digests):
         if len(problems) >= MAX_PROBLEMS:  # one check for every way a record can add problems
             break
+        if isinstance(raw, StoredEvent):  # made by the EPCIS reader, already checked
+            known = data.events.setdefault(raw.label, {}).setdefault(raw.uid, {})
+            known.update({**raw.props, **known})
+            continue
         count += 1
         if on_record is not None and count % 10_000 == 0:
             on_record(count)
