@@ -16,7 +16,19 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import analysis, audit, complaints, ingest, lookup, nodes, problems, recalls, scopes, signals
+from api import (
+    analysis,
+    audit,
+    complaints,
+    exports,
+    ingest,
+    lookup,
+    nodes,
+    problems,
+    recalls,
+    scopes,
+    signals,
+)
 from api.deps import StoreDep
 from api.schemas import Health
 from lineage import __version__
@@ -62,6 +74,7 @@ app.include_router(signals.router)
 app.include_router(recalls.router)
 app.include_router(lookup.router)
 app.include_router(audit.router)
+app.include_router(exports.router)
 # The investigation view: static files (the page asks the routes above for everything it shows).
 app.mount("/ui", StaticFiles(directory=str(resources.files("lineage") / "ui"), html=True), name="ui")
 

@@ -133,17 +133,17 @@ def _export(
         return Response(
             graph_document(store, scope, request, fmt),
             media_type=GRAPH_MEDIA_TYPES[fmt],
-            headers=_attachment(filename),
+            headers=attachment(filename),
         )
     scope = _scope(store, request, max_nodes, stream=True)
     return StreamingResponse(
         export(store, scope, request, fmt, what),
         media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson",
-        headers=_attachment(f"{name}-{what}.{fmt}"),
+        headers=attachment(f"{name}-{what}.{fmt}"),
     )
 
 
-def _attachment(filename: str) -> dict[str, str]:
+def attachment(filename: str) -> dict[str, str]:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
     return {"Content-Disposition": f'attachment; filename="{safe}"'}
 

@@ -712,8 +712,9 @@ def serve(
     uvicorn.run("api.main:app", host=host, port=port, workers=workers)
 
 
-# The recall, drill and audit commands live in their own module; importing it adds them to ``app``.
-from lineage import cli_recalls  # noqa: E402, F401
+# The recall, drill, audit and export commands live in their own modules; importing them adds them
+# to ``app``.
+from lineage import cli_export, cli_recalls  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     # Run as ``python -m lineage.cli`` this file is ``__main__``, and the recall commands were added

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # Signal rules (TOML, see docs/signals.md); none: the rules shipped in lineage/signal_rules.toml.
     signal_rules: Path | None = None
 
+    # The firm's own site as the FSMA 204 export describes where its events happen: business name,
+    # address and phone, or a GLN (lineage.fsma).
+    firm_location: str | None = Field(None, max_length=500)
+
     # Suggested response level by the number of regions a scope reached.
     response_national_regions: int = Field(3, ge=1)
     response_regional_regions: int = Field(2, ge=1)

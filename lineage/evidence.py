@@ -61,12 +61,12 @@ class Evidence(BaseModel):
 def evidence_of(store: Store, scope: Scope) -> list[Evidence]:
     """Every id the scope rests on, oldest event first."""
     resting = _on_relationships(store, scope)
-    events = _events(store, list(resting))
+    events = stored_events_by_id(store, list(resting))
     objects = {n.uid for n in scope.nodes if n.label == Label.BATCH}
     named = _named(store, objects)
     if scope.direction == "backward":
         named = _upstream(store, scope, named, [events[e] for e in resting if e in events])
-    events.update(_events(store, [e for e in named if e not in events]))
+    events.update(stored_events_by_id(store, [e for e in named if e not in events]))
     found: dict[str, Evidence] = {}
     for event, rels in resting.items():
         found[event] = _evidence(event, events.get(event), rels)
@@ -117,7 +117,7 @@ def _upstream(
 ) -> dict[str, set[str]]:
     """The events of a backward trace's objects and of the units they were packed into, up to the
     last event the trace rests on or the source's making."""
-    events = _events(store, list(named))
+    events = stored_events_by_id(store, list(named))
     packed: dict[str, int] = {}
     for row in events.values():
         parent = row.get("parent")
@@ -132,11 +132,11 @@ def _upstream(
     if not ends:
         return named
     cutoff = max(ends)
-    events.update(_events(store, [e for e in named if e not in events]))
+    events.update(stored_events_by_id(store, [e for e in named if e not in events]))
     return {e: keys for e, keys in named.items() if (events.get(e) or {}).get("event_time", 0) <= cutoff}
 
 
-def _events(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
+def stored_events_by_id(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for chunk in chunked(sorted(ids), _CHUNK):
         found.update({row["id"]: row for row in store.run("epcis_events_by_id", ids=chunk)})

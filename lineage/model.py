@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAda
 from typing_extensions import TypedDict
 
 from lineage.epcis.identifiers import IdentifierError, canonical
+from lineage.epcis.identifiers import kind as identifier_kind
 from lineage.errors import InvalidRequest
 
 
@@ -115,10 +116,13 @@ def rel_query_name(rel: RelType, src: Label, dst: Label) -> str:
     return f"load_rel_{rel.value.lower()}__{LABEL_SLUG[src]}__{LABEL_SLUG[dst]}"
 
 
+_GS1_PREFIXES = ("urn:epc:", "http://", "https://")
+
+
 def node_key(uid: str) -> str:
     """A uid as stored: a GS1 key in any spelling (EPC URN, Digital Link on any host) is the
     canonical one EPCIS imports store (:mod:`lineage.epcis.identifiers`); any other uid as given."""
-    if not uid.startswith(("urn:epc:", "http://", "https://")):
+    if not uid.startswith(_GS1_PREFIXES):
         return uid
     try:
         return canonical(uid)
@@ -134,7 +138,12 @@ def node_ref(label: str, uid: str) -> NodeRef:
 
 
 def parse_ref(text: str) -> NodeRef:
-    """``Label:uid`` (the label in any case the allowlist knows) to a node reference."""
+    """``Label:uid`` (the label in any case the allowlist knows) to a node reference; a GS1 key
+    alone (EPC URN or Digital Link) is the node an EPCIS import made of it: a party or location
+    (GLN) is a Customer, anything else a Batch."""
+    if text.startswith(_GS1_PREFIXES):
+        key = node_key(text)
+        return NodeRef(Label.CUSTOMER if identifier_kind(key) == "location" else Label.BATCH, key)
     label, sep, uid = text.partition(":")
     if not sep or not uid:
         raise InvalidRequest(f"{text!r} should be Label:uid, e.g. MaterialLot:L-4471")
@@ -306,6 +315,7 @@ class ShipmentRecord(_Node):
     delivered_at: NotRequired[EpochMs]
     carrier: NotRequired[Text]
     document: NotRequired[Text]
+    document_type: NotRequired[Text]  # what `document` is: bill of lading, despatch advice, ...
     # From the EPCIS event it was made from (lineage.epcis.mapping).
     biz_location: NotRequired[Text]
     read_point: NotRequired[Text]

@@ -175,7 +175,7 @@ def file_stem(uid: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", uid).strip("._") or "unnamed"
 
 
-def _cell(value: str) -> str:
+def inert_cell(value: str) -> str:
     """The value, made inert if a spreadsheet would run it (a phone number's + is left alone)."""
     return "'" + value if value.startswith(_FORMULA) and not _PHONE.match(value) else value
 
@@ -184,7 +184,7 @@ def to_csv(rows: list[dict[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    writer.writerows({k: inert_cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -45,6 +45,22 @@ from lineage.epcis.document import EPC_LISTS, QUANTITY_LISTS, Document
 from lineage.epcis.identifiers import DL_HOST, canonical
 from lineage.model import to_epoch_ms
 
+#: The CBV business transaction types in words, for a shipment's ``document_type``.
+BIZ_TRANSACTIONS = {
+    "bol": "bill of lading",
+    "cert": "certificate",
+    "desadv": "despatch advice",
+    "inv": "invoice",
+    "pedigree": "pedigree",
+    "po": "purchase order",
+    "poc": "purchase order confirmation",
+    "prodorder": "production order",
+    "recadv": "receiving advice",
+    "rma": "return merchandise authorisation",
+    "testprd": "test product",
+    "testres": "test result",
+    "upevt": "upstream EPCIS event",
+}
 #: UN/ECE units as the documents give them, to the lineage's short forms where one is common.
 UNITS = {"KGM": "kg", "GRM": "g", "LTR": "l", "MTR": "m", "H87": "pcs", "EA": "pcs"}
 
@@ -337,9 +353,12 @@ def _shipment(
             out.rel(position, kind="DELIVERED_TO", **{"from": earlier, "to": destination}, evidence=evidence)
         return earlier
     uid = _shipment_uid(event)
-    documents = " ".join(str(t.get("bizTransaction")) for t in event.get("bizTransactionList") or [])
+    transactions = event.get("bizTransactionList") or []
+    documents = " ".join(str(t.get("bizTransaction")) for t in transactions)
+    kinds = [BIZ_TRANSACTIONS.get(short_step(t.get("type")), short_step(t.get("type"))) for t in transactions]
     timing = {"delivered_at": at} if step == "receiving" else {"shipped_at": at}
-    out.node(position, "Shipment", uid, document=documents or None, **timing)
+    document_type = "; ".join(dict.fromkeys(k for k in kinds if k)) or None
+    out.node(position, "Shipment", uid, document=documents or None, document_type=document_type, **timing)
     shipments[(keys, source)] = uid
     for key, quantity, unit in things:
         ends = {"from": key, "to": uid}

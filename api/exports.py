@@ -1,0 +1,64 @@
+"""Exports for partners and regulators over HTTP: the FSMA 204 sortable spreadsheet of a trace.
+
+A viewer's key reads it (the same records a scope export gives); each export is in the audit log
+with the key it came with and, where given, the person who asked (``by``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import VIEWER, ActorDep, StoreDep, named
+from api.problems import documented
+from api.scopes import SCOPE_PROBLEMS, FromQ, MaxNodesQ, ToQ, attachment
+from lineage import fsma
+from lineage.model import UID_PATTERN, parse_ref
+from lineage.scope import window_between
+
+router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 422, 500, 503), tags=["export"])
+
+SourceQ = Annotated[
+    str,
+    Query(
+        min_length=3,
+        max_length=300,
+        pattern=UID_PATTERN,
+        description="Label:uid (MaterialLot:L-4471), or a GS1 key alone (EPC URN or Digital Link)",
+    ),
+]
+
+
+@router.get(
+    "/export/fsma204",
+    response_class=Response,
+    responses=SCOPE_PROBLEMS
+    | {200: {"content": {t: {} for t in fsma.MEDIA_TYPES.values()}, "description": "the spreadsheet"}},
+)
+def fsma204_export(
+    store: StoreDep,
+    who: ActorDep,
+    source: SourceQ,
+    start: FromQ = None,
+    end: ToQ = None,
+    format: Annotated[fsma.Format, Query(description="csv or xlsx")] = "csv",
+    direction: Annotated[Literal["both", "forward", "backward"], Query()] = "both",
+    by: Annotated[str | None, Query(max_length=200, description="who asks, for the audit log")] = None,
+    max_nodes: MaxNodesQ = None,
+) -> Response:
+    """The FDA Food Traceability Rule's sortable spreadsheet for the trace through ``source``: one row
+    per Critical Tracking Event and traceability lot with its Key Data Elements, events in
+    [from, to) (docs/formats.md has the columns)."""
+    cap = min(max_nodes, store.settings.scope_max_nodes) if max_nodes else None
+    _, content, name = fsma.export(
+        store,
+        parse_ref(source),
+        window_between(start, end),
+        direction,
+        format,
+        named(by, who) if by else who,
+        cap,
+    )
+    return Response(content, media_type=fsma.MEDIA_TYPES[format], headers=attachment(name))
