@@ -419,3 +419,53 @@ def test_a_document_without_epcis_events_rests_on_the_evidence_ids_it_gave(
     found = evidence_of(store, forward(store, NodeRef(Label.MATERIAL_LOT, "L1")))
     assert ids(found) == ["WO-7", "WO-8"] and all(e.time is None and e.event_type is None for e in found)
     assert [r.type for r in found[0].relationships] == ["CONSUMED_BY"]
+
+
+def aggregation(
+    at: str, uid: str, action: str, parent: str, children: list[str] | None = None
+) -> dict[str, Any]:
+    step = "packing" if action == "ADD" else "unpacking"
+    listed = {"childEPCs": children} if children else {}
+    return event(
+        "AggregationEvent",
+        at,
+        eventID=f"urn:uuid:{uid}",
+        action=action,
+        bizStep=step,
+        parentID=parent,
+        **listed,
+    )
+
+
+def test_what_was_unpacked_before_the_pallet_left_did_not_ship_with_it(store: Store, tmp_path: Path) -> None:
+    store.clear()
+    kept, taken_off, left_later = (f"urn:epc:id:sgtin:0614141.107346.{n}" for n in (1, 2, 3))
+    other = "urn:epc:id:sscc:0614141.1000000002"
+    events = [
+        aggregation("1T08:00:00", "p1", "ADD", PALLET, [kept, taken_off, left_later]),
+        aggregation("1T08:30:00", "p2", "DELETE", PALLET, [taken_off]),
+        event(
+            "ObjectEvent",
+            "1T09:00:00",
+            eventID="urn:uuid:p3",
+            action="OBSERVE",
+            bizStep="shipping",
+            epcList=[PALLET],
+            sourceList=party("source", FARM),
+            destinationList=party("destination", PACKER),
+        ),
+        aggregation("2T08:00:00", "p4", "DELETE", PALLET),  # unpacked after it moved: it travelled on it
+        # a second pallet packed and emptied again without moving carries nothing
+        aggregation("2T09:00:00", "p5", "ADD", other, [taken_off]),
+        aggregation("2T09:10:00", "p6", "DELETE", other),
+    ]
+    load(store, [document(tmp_path, events)])
+
+    def reached(epc: str) -> set[str]:
+        return forward(store, NodeRef(Label.BATCH, canonical(epc))).uids_by_label().get("Customer", set())
+
+    assert reached(kept) == reached(left_later) == {canonical(PACKER)}
+    assert reached(taken_off) == set()
+    assert "Batch" not in forward(store, NodeRef(Label.BATCH, canonical(taken_off))).uids_by_label()
+    behind = backward(store, NodeRef(Label.CUSTOMER, canonical(PACKER))).uids_by_label()["Batch"]
+    assert behind == {canonical(PALLET), canonical(kept), canonical(left_later)}

@@ -22,8 +22,10 @@ the document, so a problem is reported as ``document.json:3`` for the third even
   there is one output, so quantities are not counted twice).
 - **Aggregation and association**: packing (ADD, OBSERVE) puts each child ``CONSUMED_BY`` the
   parent (a pallet carries what was packed into it, so shipping the pallet ships them; a component
-  installed in an asset goes with the asset). Unpacking links nothing, and does not undo an earlier
-  packing: a pallet's scope may hold what left it before it shipped.
+  installed in an asset goes with the asset), unless the child was unpacked (DELETE, of it or of
+  all children) before the pallet moved (:class:`_Journey`): what left a pallet before it shipped
+  did not ship with it. A child unpacked after the pallet moved stays linked to it (also to its
+  later shipments), and so does one unpacked in a later document.
 - **Transaction**: the objects it names are kept as nodes (the business transaction is evidence).
 - **Error declarations**: an event declared in error (the event again, with ``errorDeclaration``)
   links nothing, nor does the original it retracts in the same document (the objects they name are
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,10 +230,46 @@ def _party(out: _Records, position: int, entries: Any, key: str) -> str | None:
     return uid
 
 
+@dataclass
+class _Journey:
+    """What the mapping remembers from one event to the next: the shipment each set of objects left
+    in (for the receiving that completes it), and who is packed in which logistic unit since when.
+
+    A packing links a child to its unit only if the unit moved (shipped or was received) while the
+    child was in it, or if it was not unpacked by the end of the document (it may ship later): a
+    child unpacked before its pallet left does not travel with the pallet.
+    """
+
+    shipments: dict[tuple[frozenset[str], str | None], str] = field(default_factory=dict)
+    packed: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    moved: set[tuple[str, str]] = field(default_factory=set)
+
+    def pack(self, position: int, child: str, parent: str, record: dict[str, Any]) -> None:
+        self.packed.setdefault((child, parent), []).append((position, record))
+
+    def move(self, units: Iterable[str]) -> None:
+        moving = set(units)
+        self.moved.update(key for key in self.packed if key[1] in moving)
+
+    def unpack(self, out: _Records, parent: str, children: set[str] | None) -> None:
+        """``children`` out of ``parent`` (all of them when None)."""
+        for key in [k for k in self.packed if k[1] == parent and (children is None or k[0] in children)]:
+            records = self.packed.pop(key)
+            if key in self.moved:
+                self.moved.discard(key)
+                for position, record in records:
+                    out.rel(position, **record)
+
+    def finish(self, out: _Records) -> None:
+        for records in self.packed.values():
+            for position, record in records:
+                out.rel(position, **record)
+
+
 def records(document: Document) -> Iterator[tuple[int, dict[str, Any]]]:
     """(event number, record) for every record the document maps to, nodes first."""
     out = _Records()
-    shipments: dict[tuple[frozenset[str], str | None], str] = {}
+    journey = _Journey()
     # An event declared in error is retracted: its declaration (the same event with its id and an
     # errorDeclaration) and the original both map to nothing.
     retracted = {event_id(e) for e in document.events if e.get("errorDeclaration")}
@@ -240,7 +278,8 @@ def records(document: Document) -> Iterator[tuple[int, dict[str, Any]]]:
         if event_id(event) in retracted:
             _named(out, position, event)  # the objects stay; nothing the event said of them does
         else:
-            _map_event(out, position, event, shipments)
+            _map_event(out, position, event, journey)
+    journey.finish(out)
     for key, record in out.nodes.items():
         yield out.positions[key], record
     yield from out.rels.values()
@@ -282,16 +321,16 @@ def _persistent(known: dict[str, Any], event: dict[str, Any]) -> str | None:
     return " ".join(sorted(held)) or None
 
 
-def _map_event(out: _Records, position: int, event: dict[str, Any], shipments: dict[Any, str]) -> None:
+def _map_event(out: _Records, position: int, event: dict[str, Any], journey: _Journey) -> None:
     state = _state(event)
     for key in _named(out, position, event):
         held = _persistent(out.nodes[("Batch", key)], event)
         out.update("Batch", key, **state, persistent_disposition=held)
-    _link(out, position, event, shipments, state)
+    _link(out, position, event, journey, state)
 
 
 def _link(
-    out: _Records, position: int, event: dict[str, Any], shipments: dict[Any, str], state: dict[str, Any]
+    out: _Records, position: int, event: dict[str, Any], journey: _Journey, state: dict[str, Any]
 ) -> None:
     evidence = event_id(event)
     at = to_epoch_ms(event["eventTime"])
@@ -303,7 +342,8 @@ def _link(
             if event.get("action") == "ADD" and step in ("commissioning", ""):
                 out.node(position, "Batch", key, quantity=quantity, unit=unit, started_at=at)
         if event.get("destinationList") or step in ("shipping", "receiving"):
-            uid = _shipment(out, position, event, things, step, at, evidence, shipments)
+            journey.move(key for key, _, _ in things)
+            uid = _shipment(out, position, event, things, step, at, evidence, journey.shipments)
             out.update(
                 "Shipment",
                 uid,
@@ -323,12 +363,15 @@ def _link(
                 amount = {"quantity": share, "unit": unit if share is not None else None}
                 out.rel(position, kind="CONSUMED_BY", **ends, **amount, evidence=evidence)
     elif kind_ in ("AggregationEvent", "AssociationEvent") and event.get("parentID"):
-        if event.get("action") == "DELETE":
-            return  # unpacked or disassociated: no flow (what was packed before stays linked)
         parent = canonical(event["parentID"])
-        for key, quantity, unit in _objects(event, "childEPCs", "childQuantityList"):
+        children = _objects(event, "childEPCs", "childQuantityList")
+        if event.get("action") == "DELETE":  # unpacked or disassociated: the named children, or all
+            journey.unpack(out, parent, {key for key, _, _ in children} or None)
+            return
+        for key, quantity, unit in children:
             ends = {"from": key, "to": parent, "from_label": "Batch"}
-            out.rel(position, kind="CONSUMED_BY", **ends, quantity=quantity, unit=unit, evidence=evidence)
+            record = {"kind": "CONSUMED_BY", **ends, "quantity": quantity, "unit": unit, "evidence": evidence}
+            journey.pack(position, key, parent, record)
 
 
 def _shipment(
