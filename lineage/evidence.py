@@ -121,7 +121,8 @@ def _upstream(
     packed: dict[str, int] = {}
     for row in events.values():
         parent = row.get("parent")
-        if parent and row.get("event_type") == "AggregationEvent" and row.get("action") != "DELETE":
+        packing = row.get("event_type") == "AggregationEvent" and row.get("action") != "DELETE"
+        if parent and packing and not row.get("retracted"):
             packed[parent] = min(packed.get(parent, row["event_time"]), row["event_time"])
     for event, keys in _named(store, set(packed), since=packed).items():
         named[event] |= keys

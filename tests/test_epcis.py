@@ -12,6 +12,7 @@ from apiserver import serve
 
 from lineage.epcis.document import read_document
 from lineage.epcis.identifiers import IdentifierError, canonical, check_digit, kind
+from lineage.epcis.mapping import shipment_uid
 from lineage.errors import InvalidRequest, ValidationFailed
 from lineage.evidence import Evidence, evidence_of
 from lineage.loading.load import load
@@ -387,15 +388,41 @@ def test_a_trace_returns_the_events_it_rests_on_in_time_order(store: Store, tmp_
     [receipt] = [e for e in ahead if e.id == "urn:uuid:e4"]
     assert [(r.type, r.target["uid"]) for r in receipt.relationships] == [("DELIVERED_TO", canonical(PACKER))]
     assert ids(evidence_of(store, backward(store, NodeRef(Label.CUSTOMER, canonical(SHOP))))) == every
-    # A later document declares the receipt in error: it is kept, marked, and no longer history.
-    declared = {
-        **CHAIN[3],
+    # A later document declares the receipt in error: it is kept, marked, and no longer evidence.
+    load(store, [document(tmp_path, [declared(CHAIN[3])], "correction.json")])
+    assert ids(evidence_of(store, backward(store, salad))) == every[:3] + every[4:5]
+    assert ids(evidence_of(store, forward(store, lettuce))) == every[:3] + every[4:]
+    [stored] = store.run("epcis_events_by_id", ids=["urn:uuid:e4"])
+    assert stored["retracted"] is True
+
+
+def declared(original: dict[str, Any]) -> dict[str, Any]:
+    """The event again, declared in error."""
+    return {
+        **original,
         "errorDeclaration": {"declarationTime": "2026-05-05T00:00:00Z", "reason": "incorrect_data"},
     }
-    load(store, [document(tmp_path, [declared], "correction.json")])
-    assert "urn:uuid:e4" not in ids(evidence_of(store, backward(store, salad)))
-    [flagged] = [e for e in evidence_of(store, forward(store, lettuce)) if e.id == "urn:uuid:e4"]
-    assert flagged.retracted and flagged.objects == []
+
+
+def test_a_later_declaration_of_error_takes_back_what_the_event_linked(store: Store, tmp_path: Path) -> None:
+    store.clear()
+    load(store, [document(tmp_path, CHAIN)])
+    lettuce = NodeRef(Label.BATCH, canonical(LETTUCE))
+    assert canonical(PALLET) in forward(store, lettuce).uids_by_label()["Batch"]
+    # The packing of the lettuce on the pallet did not happen: the pallet's journey is not its own.
+    correction = document(tmp_path, [declared(CHAIN[1])], "correction.json")
+    load(store, [correction])
+    ahead = forward(store, lettuce).uids_by_label()
+    assert ahead["Batch"] == {canonical(SALAD)} and ahead["Customer"] == {canonical(SHOP)}
+    assert "urn:uuid:e2" not in ids(
+        evidence_of(store, backward(store, NodeRef(Label.BATCH, canonical(SALAD))))
+    )
+    relationships = store.run("admin_relationship_count")
+    assert load(store, [correction]) and store.run("admin_relationship_count") == relationships
+    # The shipping of the salad did not happen either: its shipment goes with what it said.
+    load(store, [document(tmp_path, [declared(CHAIN[5])], "second.json")])
+    assert "Shipment" not in forward(store, NodeRef(Label.BATCH, canonical(SALAD))).uids_by_label()
+    assert fetch_properties(store, [NodeRef(Label.SHIPMENT, shipment_uid("urn:uuid:e6"))]) == {}
 
 
 def test_a_document_without_epcis_events_rests_on_the_evidence_ids_it_gave(

@@ -149,8 +149,9 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
         yield position, StoredEvent("EpcisEvent", uid, {k: v for k, v in props.items() if v is not None})
 
 
-def _shipment_uid(event: dict[str, Any]) -> str:
-    return "EV-" + hashlib.sha256(event_id(event).encode()).hexdigest()[:16].upper()
+def shipment_uid(event: str) -> str:
+    """The uid of the shipment a shipping event (by id) makes."""
+    return "EV-" + hashlib.sha256(event.encode()).hexdigest()[:16].upper()
 
 
 def gtin_of(key: str) -> str | None:
@@ -395,7 +396,7 @@ def _shipment(
         if destination is not None:  # the receipt is evidence of the delivery
             out.rel(position, kind="DELIVERED_TO", **{"from": earlier, "to": destination}, evidence=evidence)
         return earlier
-    uid = _shipment_uid(event)
+    uid = shipment_uid(event_id(event))
     transactions = event.get("bizTransactionList") or []
     documents = " ".join(str(t.get("bizTransaction")) for t in transactions)
     kinds = [BIZ_TRANSACTIONS.get(short_step(t.get("type")), short_step(t.get("type"))) for t in transactions]

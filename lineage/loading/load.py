@@ -145,8 +145,26 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
                 for future, _ in pending:  # an interrupted load sends nothing more
                     future.cancel()
                 raise
+    retract(store, data)
     _finish(store, data)
     return "upsert"
+
+
+def retract(store: Store, data: Input) -> None:
+    """Take back what events declared in error in this input said when an earlier input stored it:
+    their relationships (each loses the event's id, and goes when it was its only evidence), and the
+    shipment a shipping event made once nothing links it. Quantities another event added to the same
+    relationship, and a delivery time a receiving event gave, stay. A rerun finds nothing to undo."""
+    from lineage.epcis.mapping import shipment_uid
+
+    ids = sorted(uid for uid, props in data.events.get("EpcisEvent", {}).items() if props.get("retracted"))
+    for chunk in chunked(ids, 1_000):
+        shipments = [{"id": uid, "shipment": shipment_uid(uid)} for uid in chunk]
+        store.run("epcis_retract_links", ids=chunk)
+        store.run("epcis_retract_evidence", ids=chunk)
+        store.run("epcis_retract_delivery", ids=chunk)
+        store.run("epcis_retract_shipment", rows=shipments)
+        store.run("epcis_retract_orphans", shipments=[s["shipment"] for s in shipments])
 
 
 def _finish(store: Store, data: Input) -> None:
