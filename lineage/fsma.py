@@ -169,8 +169,9 @@ def _lots(
     return {n: p for n, p in props.items() if p.get("batch_type") != "logistic_unit"}
 
 
-def _run(store: Store, name: str, uids: Iterable[str]) -> list[dict[str, Any]]:
-    return [row for chunk in chunked(sorted(set(uids)), _CHUNK) for row in store.run(name, uids=chunk)]
+def _run(store: Store, name: str, uids: Iterable[str], param: str = "uids") -> list[dict[str, Any]]:
+    """``name`` over every uid, a chunk at a time (a supplier's trace has thousands of lots)."""
+    return [row for chunk in chunked(sorted(set(uids)), _CHUNK) for row in store.run(name, **{param: chunk})]
 
 
 def _when(epoch_ms: Any) -> tuple[str | None, str | None]:
@@ -195,7 +196,6 @@ class _Rows:
         self.store = store
         self.firm = firm
         self.props: dict[NodeRef, dict[str, Any]] = {}
-        self.suppliers: dict[str, str | None] = {}
         self.made: dict[str, dict[str, Any]] = {}
 
     def build(self, lots: dict[NodeRef, dict[str, Any]]) -> list[CteRow]:
@@ -242,7 +242,7 @@ class _Rows:
 
     def _making_events(self, batches: list[str]) -> dict[str, dict[str, Any]]:
         """The EPCIS event that made each batch (commissioned it or output it), where there is one."""
-        mentions = _run_keys(self.store, batches)
+        mentions = _run(self.store, "epcis_mentions_of", batches, "keys")
         events = stored_events_by_id(self.store, [m["event"] for m in mentions])
         made: dict[str, dict[str, Any]] = {}
         for m in sorted(mentions, key=lambda m: m["at"]):
@@ -274,11 +274,8 @@ class _Rows:
         return f"{known} ({uid})" if known else uid
 
     def source_of(self, lot: NodeRef) -> str | None:
-        """Where the lot code was assigned: where an EPCIS event made it, a material lot's supplier,
-        else the firm's site where the batch was made."""
+        """Where a batch's lot code was assigned: where an EPCIS event made it, else the firm's site."""
         props = self.props.get(lot, {})
-        if lot.label == Label.MATERIAL_LOT:
-            return self.suppliers.get(lot.uid)
         made = self.made.get(lot.uid)
         if made is not None:  # made by a partner's event, maybe: not the firm's site unless it says so
             return made.get("biz_location") or made.get("read_point")
@@ -290,7 +287,6 @@ class _Rows:
         lot = NodeRef(Label.MATERIAL_LOT, r["lot"])
         props = self.props.get(lot, {})
         supplier = self.party(Label.SUPPLIER, r["supplier"])
-        self.suppliers[r["lot"]] = supplier
         date, time = _when(props.get("received_at"))
         return CteRow(
             cte="Receiving",
@@ -400,14 +396,6 @@ class _Rows:
                 )
             )
         return rows
-
-
-def _run_keys(store: Store, keys: list[str]) -> list[dict[str, Any]]:
-    return [
-        row
-        for chunk in chunked(sorted(set(keys)), _CHUNK)
-        for row in store.run("epcis_mentions_of", keys=chunk)
-    ]
 
 
 def _product(props: dict[str, Any]) -> str | None:

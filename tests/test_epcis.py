@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from apiserver import serve
+from test_loading import write_jsonl
 
 from lineage.epcis.document import read_document
 from lineage.epcis.identifiers import IdentifierError, canonical, check_digit, kind
@@ -440,9 +441,7 @@ def test_a_document_without_epcis_events_rests_on_the_evidence_ids_it_gave(
             "evidence": "WO-7 WO-8",
         },
     ]
-    path = tmp_path / "plain.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows))
-    load(store, [path])
+    load(store, [write_jsonl(tmp_path / "plain.jsonl", rows)])
     found = evidence_of(store, forward(store, NodeRef(Label.MATERIAL_LOT, "L1")))
     assert ids(found) == ["WO-7", "WO-8"] and all(e.time is None and e.event_type is None for e in found)
     assert [r.type for r in found[0].relationships] == ["CONSUMED_BY"]

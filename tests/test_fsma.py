@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from conftest import short_tmpdir
 from openpyxl import load_workbook
 from test_embedded_server import cli
 from test_epcis import CHAIN, FARM, LETTUCE, PACKER, PALLET, SALAD, SHOP, document
+from test_loading import write_jsonl
 
 from lineage.engines.embedded_server import EmbeddedServer
 from lineage.epcis.identifiers import canonical
@@ -208,9 +208,7 @@ def test_what_the_records_lack_is_named_and_a_formula_stays_text(store: Store, t
             "unit": "kg",
         },
     ]
-    path = tmp_path / "plain.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows))
-    load(store, [path])
+    load(store, [write_jsonl(tmp_path / "plain.jsonl", rows)])
     report = fsma204(store, NodeRef(Label.MATERIAL_LOT, "L1"))
     transformation, receiving = report.rows  # undated rows are still listed, by lot code
     assert receiving.cte == "Receiving" and transformation.cte == "Transformation"
