@@ -495,3 +495,64 @@ def test_what_was_unpacked_before_the_pallet_left_did_not_ship_with_it(store: St
     assert "Batch" not in forward(store, NodeRef(Label.BATCH, canonical(taken_off))).uids_by_label()
     behind = backward(store, NodeRef(Label.CUSTOMER, canonical(PACKER))).uids_by_label()["Batch"]
     assert behind == {canonical(PALLET), canonical(kept), canonical(left_later)}
+
+
+def into(store: Store, key: str) -> set[str]:
+    """What the object with this key went into: the batches one CONSUMED_BY step downstream."""
+    scope = forward(store, NodeRef(Label.BATCH, canonical(key)))
+    return {n.uid for n in scope.nodes if n.depth == 1 and n.label == Label.BATCH}
+
+
+def test_each_event_type_maps_onto_the_graph(store: Store) -> None:
+    valid = FIXTURES / "valid"
+    store.clear()
+    load(store, [valid / "AggregationEvent.json"])
+    pallet = canonical("urn:epc:id:sscc:0614141.1234567890")
+    children = [
+        "urn:epc:id:sgtin:0614141.107346.2017",
+        "urn:epc:id:sgtin:0614141.107346.2018",
+        "urn:epc:idpat:sgtin:4012345.098765.*",
+        "urn:epc:class:lgtin:4012345.012345.998877",
+    ]
+    for child in children:  # instances and classes alike are on the pallet
+        assert into(store, child) == {pallet}
+    behind = backward(store, NodeRef(Label.BATCH, pallet))
+    assert {n.uid for n in behind.nodes if n.depth == 1} == {canonical(c) for c in children}
+    [lot_on_pallet] = [e for e in behind.edges if e.source.uid == canonical(children[3])]
+    assert (lot_on_pallet.quantity, lot_on_pallet.unit) == (200.5, "kg")
+
+    store.clear()
+    load(store, [valid / "AssociationEvent.json"])
+    # a component installed in two assets in turn goes with each
+    assert into(store, "urn:epc:id:giai:4000001.12345") == {
+        canonical("urn:epc:id:grai:4012345.55555.987"),
+        canonical("urn:epc:id:grai:4012345.55555.98765"),
+    }
+    assert into(store, "urn:epc:class:lgtin:4023333.002000.998877") == {
+        canonical("urn:epc:id:grai:4012345.55555.98765")
+    }
+
+    store.clear()
+    load(store, [valid / "TransformationEvent.json"])
+    outputs = {canonical(f"urn:epc:id:sgtin:4012345.077889.{n}") for n in (25, 26, 27, 28)}
+    for given in ("urn:epc:id:sgtin:4012345.011122.25", "urn:epc:class:lgtin:4012345.011111.4444"):
+        assert into(store, given) == outputs  # every input into every output
+    made = backward(store, NodeRef(Label.BATCH, canonical("urn:epc:id:sgtin:4012345.077889.25")))
+    assert len([n for n in made.nodes if n.depth == 1]) == 5  # two instances and three classes
+    event = first_event_id(valid / "TransformationEvent.json")
+    [stored] = store.run("epcis_events_by_id", ids=[event])  # kept whole, under its own id
+    assert stored["event_type"] == "TransformationEvent" and stored["biz_step"] == "commissioning"
+
+    store.clear()
+    load(store, [valid / "TransactionEvent.json"])
+    # what a transaction names is kept (and findable), with the transaction as the event's evidence
+    for key in ("urn:epc:id:gsrn:95252084.000000001", "urn:epc:id:giai:952005385.w2"):
+        assert fetch_properties(store, [NodeRef(Label.BATCH, canonical(key))])
+    mentions = store.run("epcis_mentions_of", keys=[canonical("urn:epc:id:giai:952005385.w2")])
+    [stored] = store.run("epcis_events_by_id", ids=[m["event"] for m in mentions])
+    assert stored["event_type"] == "TransactionEvent"
+    assert stored["biz_transactions"] == "http://transaction.examplerail.com/passage/xyz12345"
+
+
+def first_event_id(path: Path) -> str:
+    return json.loads(path.read_text())["epcisBody"]["eventList"][0]["eventID"]
