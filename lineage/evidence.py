@@ -20,17 +20,15 @@ names one. An id with no stored event has no time and comes after the dated ones
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lineage.loading.checks import chunked
 from lineage.model import LABEL_SLUG, REL_ENDPOINTS, Label, NodeRef, iso
 from lineage.scope import Scope, fetch_properties, ref_dict
 from lineage.store import Store
 
-#: Uids per query: a supplier's scope has tens of thousands of relationships.
-_CHUNK = 5_000
 #: The kinds relationships leave, each with its query (labels cannot be parameters).
 _QUERIES = {src: f"evidence_from_{LABEL_SLUG[src]}" for pairs in REL_ENDPOINTS.values() for src, _ in pairs}
 
@@ -61,12 +59,12 @@ class Evidence(BaseModel):
 def evidence_of(store: Store, scope: Scope) -> list[Evidence]:
     """Every id the scope rests on, oldest event first."""
     resting = _on_relationships(store, scope)
-    events = stored_events_by_id(store, list(resting))
+    events = stored_events_by_id(store, resting)  # what is read of each event, read once
     objects = {n.uid for n in scope.nodes if n.label == Label.BATCH}
     named = _named(store, objects)
     if scope.direction == "backward":
-        named = _upstream(store, scope, named, [events[e] for e in resting if e in events])
-    events.update(stored_events_by_id(store, [e for e in named if e not in events]))
+        named = _upstream(store, scope, named, events, [events[e] for e in resting if e in events])
+    _read_missing(store, events, named)
     found: dict[str, Evidence] = {}
     for event, rels in resting.items():
         found[event] = _evidence(event, events.get(event), rels)
@@ -91,33 +89,35 @@ def _on_relationships(store: Store, scope: Scope) -> dict[str, list[EvidenceRela
         sources[source.label].add(source.uid)
     resting: dict[str, list[EvidenceRelationship]] = defaultdict(list)
     for label, uids in sources.items():
-        for chunk in chunked(sorted(uids), _CHUNK):
-            for row in store.run(_QUERIES[label], uids=chunk):
-                edge = (row["type"], NodeRef(label, row["src"]), NodeRef(Label(row["label"]), row["dst"]))
-                if edge not in walked:
-                    continue
-                rel = EvidenceRelationship(type=edge[0], source=ref_dict(edge[1]), target=ref_dict(edge[2]))
-                for event in str(row["evidence"]).split():
-                    resting[event].append(rel)
+        for row in store.run_over(_QUERIES[label], "uids", sorted(uids)):
+            edge = (row["type"], NodeRef(label, row["src"]), NodeRef(Label(row["label"]), row["dst"]))
+            if edge not in walked:
+                continue
+            rel = EvidenceRelationship(type=edge[0], source=ref_dict(edge[1]), target=ref_dict(edge[2]))
+            for event in str(row["evidence"]).split():
+                resting[event].append(rel)
     return resting
 
 
 def _named(store: Store, keys: set[str], since: dict[str, int] | None = None) -> dict[str, set[str]]:
     """Event id → the given objects it names (each only from ``since[key]`` on, where given)."""
     named: dict[str, set[str]] = defaultdict(set)
-    for chunk in chunked(sorted(keys), _CHUNK):
-        for row in store.run("epcis_mentions_of", keys=chunk):
-            if since is None or row["at"] >= since.get(row["object"], row["at"]):
-                named[row["event"]].add(row["object"])
+    for row in store.run_over("epcis_mentions_of", "keys", sorted(keys)):
+        if since is None or row["at"] >= since.get(row["object"], row["at"]):
+            named[row["event"]].add(row["object"])
     return named
 
 
 def _upstream(
-    store: Store, scope: Scope, named: dict[str, set[str]], resting: list[dict[str, Any]]
+    store: Store,
+    scope: Scope,
+    named: dict[str, set[str]],
+    events: dict[str, dict[str, Any]],
+    resting: list[dict[str, Any]],
 ) -> dict[str, set[str]]:
     """The events of a backward trace's objects and of the units they were packed into, up to the
-    last event the trace rests on or the source's making."""
-    events = stored_events_by_id(store, list(named))
+    last event the trace rests on or the source's making (``events`` is filled in as they are read)."""
+    _read_missing(store, events, named)
     packed: dict[str, int] = {}
     for row in events.values():
         parent = row.get("parent")
@@ -133,15 +133,16 @@ def _upstream(
     if not ends:
         return named
     cutoff = max(ends)
-    events.update(stored_events_by_id(store, [e for e in named if e not in events]))
+    _read_missing(store, events, named)
     return {e: keys for e, keys in named.items() if (events.get(e) or {}).get("event_time", 0) <= cutoff}
 
 
-def stored_events_by_id(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in chunked(sorted(ids), _CHUNK):
-        found.update({row["id"]: row for row in store.run("epcis_events_by_id", ids=chunk)})
-    return found
+def stored_events_by_id(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    return {row["id"]: row for row in store.run_over("epcis_events_by_id", "ids", sorted(set(ids)))}
+
+
+def _read_missing(store: Store, events: dict[str, dict[str, Any]], ids: Iterable[str]) -> None:
+    events.update(stored_events_by_id(store, [e for e in ids if e not in events]))
 
 
 def _evidence(event: str, row: dict[str, Any] | None, rels: list[EvidenceRelationship]) -> Evidence:

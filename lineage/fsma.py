@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -35,8 +34,7 @@ from pydantic import BaseModel, Field
 
 from lineage.errors import InvalidRequest
 from lineage.evidence import stored_events_by_id
-from lineage.loading.checks import chunked
-from lineage.model import Label, NodeRef, iso
+from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, iso
 from lineage.notices import inert_cell
 from lineage.scope import BACKWARD_SOURCES, FORWARD_SOURCES, Window, backward, fetch_properties, forward
 from lineage.store import Store
@@ -44,7 +42,6 @@ from lineage.store import Store
 Cte = Literal["Initial packing", "Receiving", "Transformation", "Shipping"]
 Direction = Literal["both", "forward", "backward"]
 _ORDER = {"Initial packing": 0, "Receiving": 1, "Transformation": 2, "Shipping": 3}
-_CHUNK = 5_000
 
 
 class CteRow(BaseModel):
@@ -141,7 +138,7 @@ def fsma204(
 
 def _edge(epoch_ms: int) -> str | None:
     """A window's end as ISO-8601, none where it was left open."""
-    return iso(epoch_ms) if abs(epoch_ms) < 2**61 else None
+    return None if epoch_ms in (OPEN_START, OPEN_END) else iso(epoch_ms)
 
 
 def _ms(text: str) -> int:
@@ -167,11 +164,6 @@ def _lots(
     wanted = [n for n in found if n.label in (Label.MATERIAL_LOT, Label.BATCH)]
     props = fetch_properties(store, wanted)
     return {n: p for n, p in props.items() if p.get("batch_type") != "logistic_unit"}
-
-
-def _run(store: Store, name: str, uids: Iterable[str], param: str = "uids") -> list[dict[str, Any]]:
-    """``name`` over every uid, a chunk at a time (a supplier's trace has thousands of lots)."""
-    return [row for chunk in chunked(sorted(set(uids)), _CHUNK) for row in store.run(name, **{param: chunk})]
 
 
 def _when(epoch_ms: Any) -> tuple[str | None, str | None]:
@@ -202,12 +194,12 @@ class _Rows:
         self.props.update(lots)
         batches = [n.uid for n in lots if n.label == Label.BATCH]
         material = [n.uid for n in lots if n.label == Label.MATERIAL_LOT]
-        inputs = _run(self.store, "fsma_batch_inputs", batches)
-        receipts = _run(self.store, "fsma_lot_receipts", material)
-        shipped = _run(self.store, "fsma_lot_shipments", batches)
+        inputs = self.store.run_over("fsma_batch_inputs", "uids", batches)
+        receipts = self.store.run_over("fsma_lot_receipts", "uids", material)
+        shipped = self.store.run_over("fsma_lot_shipments", "uids", batches)
         parties = {
             r["shipment"]: r
-            for r in _run(self.store, "fsma_shipment_parties", {s["shipment"] for s in shipped})
+            for r in self.store.run_over("fsma_shipment_parties", "uids", {s["shipment"] for s in shipped})
         }
         self._fetch(
             [NodeRef(Label(r["label"]), r["input"]) for r in inputs]
@@ -242,7 +234,7 @@ class _Rows:
 
     def _making_events(self, batches: list[str]) -> dict[str, dict[str, Any]]:
         """The EPCIS event that made each batch (commissioned it or output it), where there is one."""
-        mentions = _run(self.store, "epcis_mentions_of", batches, "keys")
+        mentions = self.store.run_over("epcis_mentions_of", "keys", batches)
         events = stored_events_by_id(self.store, [m["event"] for m in mentions])
         made: dict[str, dict[str, Any]] = {}
         for m in sorted(mentions, key=lambda m: m["at"]):

@@ -194,6 +194,11 @@ def to_epoch_ms(value: Any) -> Any:
     return int(moment.timestamp() * 1000)
 
 
+#: The ends of all time, in epoch ms: a window left open on one side reaches them (far beyond any
+#: record's year, well inside a 64-bit integer the engines compare natively).
+OPEN_START, OPEN_END = -(2**62), 2**62
+
+
 def iso(epoch_ms: int | None) -> str | None:
     """Epoch milliseconds back to ISO-8601 UTC text for people."""
     if epoch_ms is None:

@@ -26,7 +26,17 @@ from scipy.sparse.csgraph import dijkstra
 
 from lineage.errors import InvalidRequest, NotFound, QueryTimeout, ScopeTooLarge
 from lineage.gcpause import gc_paused
-from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso, to_epoch_ms
+from lineage.model import (
+    LABEL_BY_NAME,
+    LABEL_SLUG,
+    OPEN_END,
+    OPEN_START,
+    Label,
+    NodeRef,
+    RelType,
+    iso,
+    to_epoch_ms,
+)
 from lineage.store import Store
 from lineage.topology import DESCRIBED, FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
 from lineage.walk import Selection
@@ -119,8 +129,8 @@ def window_between(start: str | int | None, end: str | int | None, prefix: str =
     if start is None and end is None:
         return None
     lo, hi = (_time(text, prefix + name) for text, name in ((start, "from"), (end, "to")))
-    lo = lo if lo is not None else -(2**62)
-    hi = hi if hi is not None else 2**62
+    lo = lo if lo is not None else OPEN_START
+    hi = hi if hi is not None else OPEN_END
     if hi <= lo:
         said = [iso(v) if isinstance(v, int) else v for v in (start, end)]  # as the caller wrote it
         raise InvalidRequest(f"{prefix}to ({said[1]}) must be after {prefix}from ({said[0]})")
@@ -752,7 +762,7 @@ def _forward(
             if source.label == L.MACHINE
             else ("scope_operator_batches", RelType.HANDLED_BY)
         )
-        span = window or Window(start=-(2**62), end=2**62)
+        span = window or Window(start=OPEN_START, end=OPEN_END)
         for row in budget.run(query, uid=source.uid, window_from=span.start, window_to=span.end):
             scope.add(rel, NodeRef(L.BATCH, row["uid"]), source, start=row["start"], end=row["end"])
             batches.append(row["uid"])

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lineage import audit
 from lineage.audit import local_actor
 from lineage.errors import ConfigError, InvalidRequest, NotFound
-from lineage.model import Label, NodeRef, Text, iso
+from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, Text, iso
 from lineage.scope import backward, fetch_properties
 from lineage.store import Store
 
@@ -325,7 +325,7 @@ def _save(
 def evaluate_history(store: Store, rules: list[Rule], who: str | None = None) -> Evaluation:
     """Every rule over every complaint with a received time: what intake would have raised, had the
     rules been in force all along (complaints loaded as plain records are evaluated here)."""
-    facts = _facts(store, -(2**62), 2**62)
+    facts = _facts(store, OPEN_START, OPEN_END)
     signals = stored_signals(store)
     changed = evaluate(rules, facts, signals)
     return _save(store, changed, {s.uid for s in signals}, len(facts), who)
@@ -343,7 +343,9 @@ def evaluate_new(store: Store, rules: list[Rule], new: list[str], who: str | Non
     reach = DAY_MS * max(_reach(r) for r in rules)
     times = [f.received_at for f in own.values()]
     lo, hi = (
-        (-(2**62), 2**62) if reach == float("inf") else (min(times) - int(reach), max(times) + int(reach) + 1)
+        (OPEN_START, OPEN_END)
+        if reach == float("inf")
+        else (min(times) - int(reach), max(times) + int(reach) + 1)
     )
     facts = _facts(store, lo, hi)
     groups = {k for f in own.values() for k in f.keys} | {f"complaint:{u}" for u in own}

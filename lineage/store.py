@@ -6,6 +6,7 @@ It pairs an engine adapter with the query book, and creates the uid constraints 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -39,6 +40,16 @@ class Store:
 
     def run(self, name: str, timeout_s: float | None = None, **params: Any) -> list[Row]:
         return self.engine.run(self._query(name, params), params, timeout_s)
+
+    def run_over(self, name: str, param: str, values: Iterable[Any], chunk: int = 5_000) -> list[Row]:
+        """``name`` over a long list given as ``param``, a chunk of it per statement: a supplier's
+        trace names tens of thousands of nodes, more than one parameter list should carry."""
+        items = list(values)
+        return [
+            row
+            for i in range(0, len(items), chunk)
+            for row in self.run(name, **{param: items[i : i + chunk]})
+        ]
 
     def run_many(self, *names: str) -> list[list[Row]]:
         """Several read queries without parameters, in one round trip where the engine allows it."""

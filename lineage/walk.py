@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lineage.model import Label, NodeRef, RelType
+from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, RelType
 from lineage.topology import EMPTY, Topology
 
 #: Called with the number of nodes reached so far; raises when the scope is over its budget.
@@ -70,7 +70,7 @@ def forward(
         batches = here
     else:  # scope_machine_batches, scope_operator_batches: runs overlapping the window
         kind = R.RAN_ON if source.label == L.MACHINE else R.HANDLED_BY
-        lo, hi = window or (-(2**62), 2**62)
+        lo, hi = window or (OPEN_START, OPEN_END)
         taken = rel[kind].into(here)
         taken = taken[(rel[kind].start[taken] < hi) & (rel[kind].end[taken] > lo)]
         walk.take(kind, taken)
