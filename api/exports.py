@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from api.deps import VIEWER, ActorDep, StoreDep, named
 from api.problems import documented
-from api.scopes import SCOPE_PROBLEMS, FromQ, MaxNodesQ, ToQ, attachment
+from api.scopes import SCOPE_PROBLEMS, FromQ, MaxNodesQ, ToQ, attachment, node_cap
 from lineage import fsma
 from lineage.model import UID_PATTERN, parse_ref
 from lineage.scope import window_between
@@ -51,7 +51,6 @@ def fsma204_export(
     """The FDA Food Traceability Rule's sortable spreadsheet for the trace through ``source``: one row
     per Critical Tracking Event and traceability lot with its Key Data Elements, events in
     [from, to) (docs/formats.md has the columns)."""
-    cap = min(max_nodes, store.settings.scope_max_nodes) if max_nodes else None
     _, content, name = fsma.export(
         store,
         parse_ref(source),
@@ -59,6 +58,6 @@ def fsma204_export(
         direction,
         format,
         named(by, who) if by else who,
-        cap,
+        node_cap(store, max_nodes),
     )
     return Response(content, media_type=fsma.MEDIA_TYPES[format], headers=attachment(name))

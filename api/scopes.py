@@ -72,14 +72,14 @@ LotUid = Annotated[str, Path(max_length=256, pattern=UID_PATTERN, description="t
 WhatQ = Annotated[What, Query(description="the nodes, or the relationships among them")]
 
 
-def _max_nodes(store: Store, asked: int | None, stream: bool = False) -> int:
+def node_cap(store: Store, asked: int | None, stream: bool = False) -> int:
     settings = store.settings
     limit = settings.scope_stream_max_nodes if stream else settings.scope_max_nodes
     return min(asked, limit) if asked else limit
 
 
 def _scope(store: Store, request: ScopeRequest, max_nodes: int | None, stream: bool = False) -> Scope:
-    cap = _max_nodes(store, max_nodes, stream)
+    cap = node_cap(store, max_nodes, stream)
     if request.direction == "forward":
         return forward(store, request.source, request.window, max_nodes=cap, properties=())
     return backward(store, request.source, max_nodes=cap, properties=())
@@ -270,6 +270,6 @@ def why_path(
         parse_ref(source),
         parse_ref(target),
         window_between(start, end),
-        max_nodes=_max_nodes(store, max_nodes),
+        max_nodes=node_cap(store, max_nodes),
     )
     return ModelJSON(Why.of(path))
