@@ -40,9 +40,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 MaxNodesOpt = Annotated[int | None, typer.Option(help="Node limit (default from settings).")]
 TimeoutOpt = Annotated[float | None, typer.Option(help="Time limit in seconds (default from settings).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who (default: this machine's account).")]
 EvidenceOpt = Annotated[
     bool, typer.Option("--evidence", help="Also list the event and document ids it rests on, oldest first.")
 ]
+
+
+def acting(by: str | None) -> str:
+    """Who the audit log names for a command: the person given with ``--by``, with this machine's
+    account beside it (or the account alone)."""
+    from lineage.audit import local_actor
+
+    return f"{by} ({local_actor()})" if by else local_actor()
 
 
 def settings() -> Settings:

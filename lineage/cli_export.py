@@ -8,8 +8,7 @@ from typing import Annotated, cast
 
 import typer
 
-from lineage.audit import local_actor
-from lineage.cli import app, make_window, opened, out, run_safely
+from lineage.cli import ByOpt, acting, app, make_window, opened, out, run_safely
 from lineage.model import parse_ref
 
 export_app = typer.Typer(no_args_is_help=True, help="Exports for partners and regulators.")
@@ -29,9 +28,7 @@ def fsma204(
         typer.Option("--out", help="File to write (default: CSV to stdout, XLSX to ./fsma204-<uid>.xlsx)."),
     ] = None,
     direction: Annotated[str, typer.Option(help="both (default), forward or backward.")] = "both",
-    by: Annotated[
-        str | None, typer.Option("--by", help="Who asks (default: this machine's account).")
-    ] = None,
+    by: ByOpt = None,
 ) -> None:
     """The FDA Food Traceability Rule's sortable spreadsheet for the trace through SOURCE: one row per
     Critical Tracking Event and lot, with its Key Data Elements (docs/formats.md)."""
@@ -44,10 +41,9 @@ def fsma204(
         if direction not in ("both", "forward", "backward"):
             raise InvalidRequest(f"--direction: {direction!r} is not one of both, forward, backward")
         ref, window = parse_ref(source), make_window(start, end)
-        who = f"{by} ({local_actor()})" if by else local_actor()
         with opened() as store:
             chosen = cast(fsma.Direction, direction), cast(fsma.Format, fmt)
-            report, content, name = fsma.export(store, ref, window, *chosen, who)
+            report, content, name = fsma.export(store, ref, window, *chosen, acting(by))
         if output is None and fmt == "csv":
             sys.stdout.write(content.decode())
             return

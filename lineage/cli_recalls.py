@@ -12,7 +12,7 @@ from rich.table import Table
 
 from lineage import audit, completion, drill, holds, notices, recalls
 from lineage.audit import local_actor
-from lineage.cli import JsonOpt, app, emit_json, err, opened, out, run_safely
+from lineage.cli import ByOpt, JsonOpt, acting, app, emit_json, err, opened, out, run_safely
 from lineage.errors import InvalidRequest
 
 recall_app = typer.Typer(no_args_is_help=True, help="Recalls: from a scope to a closed recall.")
@@ -21,7 +21,6 @@ audit_app = typer.Typer(no_args_is_help=True, help="The audit log of every write
 app.add_typer(audit_app, name="audit")
 
 UidArg = Annotated[str, typer.Argument(help="The recall's uid.")]
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who (default: this machine's account).")]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -34,10 +33,6 @@ def _validated(model: type[M], given: dict[str, Any]) -> M:
     except ValidationError as e:
         said = (f"{'.'.join(map(str, x['loc'])) or model.__name__}: {x['msg']}" for x in e.errors())
         raise InvalidRequest("; ".join(said)) from None
-
-
-def _by(by: str | None) -> str:
-    return f"{by} ({local_actor()})" if by else local_actor()
 
 
 def _print_recall(r: recalls.Recall) -> None:
@@ -93,7 +88,7 @@ def recall_create(
         given |= dict(level=level, level_reason=level_reason, window_from=window_from, window_to=window_to)
         request = _validated(recalls.RecallRequest, given)
         with opened() as store:
-            r = recalls.create(store, request, _by(by))
+            r = recalls.create(store, request, acting(by))
         if as_json:
             emit_json(r.model_dump(mode="json"))
         else:
@@ -140,7 +135,7 @@ def recall_show(uid: UidArg, as_json: JsonOpt = False) -> None:
 def _transition(fn: recalls.Transition, uid: str, by: str | None, as_json: bool) -> None:
     def go() -> None:
         with opened() as store:
-            r = fn(store, uid, _by(by))
+            r = fn(store, uid, acting(by))
         if as_json:
             emit_json(r.model_dump(mode="json"))
         else:
@@ -204,7 +199,7 @@ def recall_release(
 
     def go() -> None:
         with opened() as store:
-            h = holds.release(store, hold, _by(by), reason)
+            h = holds.release(store, hold, acting(by), reason)
         out.print(f"{h.uid} released: batch {h.batch} at {h.location} ({h.release_reason})", highlight=False)
 
     run_safely(go)
@@ -255,7 +250,7 @@ def recall_followup(
         given = dict(action=action, quantity=quantity, unit=unit, at=at, channel=channel, note=note)
         request = _validated(completion.FollowupRequest, given)
         with opened() as store:
-            done = completion.record_action(store, uid, customer, request, _by(by))
+            done = completion.record_action(store, uid, customer, request, acting(by))
         amount = f" {done.quantity:g} {done.unit}" if done.quantity is not None else ""
         out.print(f"{done.uid}: {customer} {done.action}{amount} at {done.at}", highlight=False)
 
