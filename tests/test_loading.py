@@ -90,6 +90,23 @@ def test_each_validation_rule_names_file_line_and_field(
     assert snapshot(store) == (0, 0)
 
 
+def test_a_relationship_given_twice_must_say_the_same_both_times(store: Store, tmp_path: Path) -> None:
+    used = {"kind": "CONSUMED_BY", "from": "L1", "from_label": "MaterialLot", "to": "B1", "quantity": 5}
+    # The same relationship with its labels spelt out once and left to the defaults once is one.
+    again = {**used, "to_label": "Batch"}
+    same = write_jsonl(tmp_path / "same.jsonl", [LOT, BATCH, used, again, used])
+    load(store, [same])
+    assert snapshot(store) == (2, 1)
+
+    other = write_jsonl(tmp_path / "other.jsonl", [used, {**again, "quantity": 6}])
+    with pytest.raises(ValidationFailed) as caught:
+        load(store, [other])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{other}:2: CONSUMED_BY 'L1' -> 'B1' was already given at {other}:1 with different properties"
+    ]
+    assert snapshot(store) == (2, 1)
+
+
 def test_every_problem_is_listed_and_nothing_is_written_even_beside_a_good_file(
     store: Store, tmp_path: Path
 ) -> None:

@@ -124,11 +124,13 @@ def _validate_files(
     validate_json = RECORD_ADAPTER.validator.validate_json  # the core validator: no Python wrapper
     validate_python = RECORD_ADAPTER.validator.validate_python
     labels, rel_types, defaults = LABEL_BY_NAME, REL_TYPE_BY_NAME, NODE_DEFAULTS
+    node_tables: dict[Label, dict[str, tuple[dict[str, Any], Position]]] = {}
+    rel_tables: dict[tuple[str, str | None, str | None], dict[tuple[str, str], Any]] = {}
 
     for index, number, raw in read_records(files, digests):
         if len(problems) >= MAX_PROBLEMS:  # one check for every way a record can add problems
             break
-        if isinstance(raw, StoredEvent):  # made by the EPCIS reader, already checked
+        if raw.__class__ is StoredEvent:  # made by the EPCIS reader, already checked
             known = data.events.setdefault(raw.label, {}).setdefault(raw.uid, {})
             known.update({**raw.props, **known})
             continue
@@ -151,33 +153,38 @@ def _validate_files(
             continue
 
         # The record is a fresh dict: take the addressing out, and what is left are the properties.
+        # One lookup each for the node table or the relationship table (by kind and any labels
+        # given), and one for the entry: a load runs this millions of times.
         kind = record.pop("kind")
         label = labels.get(kind)
         if label is not None:
             uid = record.pop("uid")
             for name, value in defaults.get(label, NO_DEFAULTS).items():
                 record.setdefault(name, value)
-            table = data.nodes.setdefault(label, {})
-            previous = table.get(uid)
-            if previous is None:
-                table[uid] = (record, position)
-            elif previous[0] != record:
+            table = node_tables.get(label)
+            if table is None:
+                table = node_tables[label] = data.nodes.setdefault(label, {})
+            entry = (record, position)
+            previous = table.setdefault(uid, entry)
+            if previous is not entry and previous[0] != record:
                 source, line = data.where(previous[1])
                 given = f"{label.value} {uid!r} was already given at {source}:{line}"
                 problems.append(data.problem(position, "uid", f"{given} with different properties"))
             continue
 
         src, dst = record.pop("from"), record.pop("to")
-        try:
-            ends = endpoints(kind, record.pop("from_label", None), record.pop("to_label", None))
-        except ValueError as e:
-            problems.append(data.problem(position, str(e).split()[0], str(e)))
-            continue
-        rels = data.rels.setdefault((rel_types[kind], *ends), {})
-        previous = rels.get((src, dst))
-        if previous is None:
-            rels[(src, dst)] = (record, position)
-        elif previous[0] != record:
+        addressed = (kind, record.pop("from_label", None), record.pop("to_label", None))
+        rels = rel_tables.get(addressed)
+        if rels is None:
+            try:
+                ends = endpoints(*addressed)
+            except ValueError as e:
+                problems.append(data.problem(position, str(e).split()[0], str(e)))
+                continue
+            rels = rel_tables[addressed] = data.rels.setdefault((rel_types[kind], *ends), {})
+        entry = (record, position)
+        previous = rels.setdefault((src, dst), entry)
+        if previous is not entry and previous[0] != record:
             source, line = data.where(previous[1])
             given = f"{kind} {src!r} -> {dst!r} was already given at {source}:{line}"
             problems.append(data.problem(position, None, f"{given} with different properties"))
