@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 
 from lineage.errors import InvalidRequest
 from lineage.evidence import stored_events_by_id
-from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, iso
+from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, iso, to_epoch_ms
 from lineage.notices import inert_cell
 from lineage.scope import BACKWARD_SOURCES, FORWARD_SOURCES, Window, backward, fetch_properties, forward
 from lineage.store import Store
@@ -124,7 +124,7 @@ def fsma204(
     lots = _lots(store, source, window, direction, max_nodes)
     rows = _Rows(store, store.settings.firm_location).build(lots)
     if window is not None:
-        rows = [r for r in rows if r.time is None or window.start <= _ms(r.time) < window.end]
+        rows = [r for r in rows if r.time is None or window.start <= to_epoch_ms(r.time) < window.end]
     rows.sort(key=lambda r: (r.time is None, r.time or "", r.traceability_lot_code, _ORDER[r.cte]))
     return Fsma204(
         source=f"{source.label.value}:{source.uid}",
@@ -139,10 +139,6 @@ def fsma204(
 def _edge(epoch_ms: int) -> str | None:
     """A window's end as ISO-8601, none where it was left open."""
     return None if epoch_ms in (OPEN_START, OPEN_END) else iso(epoch_ms)
-
-
-def _ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
 def _lots(

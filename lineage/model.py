@@ -8,7 +8,7 @@ temporal values (see docs/model.md).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Union, get_args, get_origin
@@ -191,7 +191,8 @@ def to_epoch_ms(value: Any) -> Any:
         return value  # let the int validator name the type error
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    # In integers: float seconds times 1000 turned 05:07:50.911 into ...910.
+    return (moment - _EPOCH_UTC) // _MILLISECOND
 
 
 #: The ends of all time, in epoch ms: a window left open on one side reaches them (far beyond any
@@ -200,10 +201,19 @@ OPEN_START, OPEN_END = -(2**62), 2**62
 
 
 def iso(epoch_ms: int | None) -> str | None:
-    """Epoch milliseconds back to ISO-8601 UTC text for people."""
+    """Epoch milliseconds back to ISO-8601 UTC text for people, to the millisecond when there is one.
+
+    Integer arithmetic: going through seconds as a float showed 10:44:30.474 as 10:44:30.473999.
+    """
     if epoch_ms is None:
         return None
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
+    moment = _EPOCH + timedelta(milliseconds=epoch_ms)
+    return moment.isoformat(timespec="milliseconds" if epoch_ms % 1000 else "seconds") + "Z"
+
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 #: Times from year 1 to 9999: anything else is garbage, and Python's datetime cannot show it.

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lineage import audit
 from lineage.audit import local_actor
 from lineage.errors import ConfigError, InvalidRequest, NotFound
-from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, Text, iso
+from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, Text, iso, to_epoch_ms
 from lineage.scope import backward, fetch_properties
 from lineage.store import Store
 
@@ -156,11 +156,7 @@ def _stored(uid: str, props: dict[str, Any]) -> Signal:
 
 def _row(signal: Signal) -> dict[str, Any]:
     props = signal.model_dump(exclude={"uid"}, exclude_none=True)
-    return {"uid": signal.uid, "props": props | {t: _ms(props[t]) for t in TIMES if t in props}}
-
-
-def _ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).timestamp() * 1000)
+    return {"uid": signal.uid, "props": props | {t: to_epoch_ms(props[t]) for t in TIMES if t in props}}
 
 
 def _uid(rule: Rule, group: str, first: str) -> str:
@@ -206,7 +202,7 @@ def evaluate(
 def _grow(live: Signal, fresh: list[Fact]) -> Signal | None:
     """A live signal gathers the complaints of its group received since its first one (an older
     one arriving late was, or would have been, counted before the signal existed)."""
-    held, since = set(live.complaints), _ms(live.first_received)
+    held, since = set(live.complaints), to_epoch_ms(live.first_received)
     joining = [f for f in fresh if f.uid not in held and f.received_at >= since]
     if not joining:
         return None
@@ -215,8 +211,8 @@ def _grow(live: Signal, fresh: list[Fact]) -> Signal | None:
 
 def _span(held: list[str], joining: list[Fact], live: Signal | None) -> dict[str, Any]:
     times = [f.received_at for f in joining]
-    first = min(times + ([_ms(live.first_received)] if live else []))
-    last = max(times + ([_ms(live.last_received)] if live else []))
+    first = min(times + ([to_epoch_ms(live.first_received)] if live else []))
+    last = max(times + ([to_epoch_ms(live.last_received)] if live else []))
     return {
         "complaints": held + [f.uid for f in joining],
         "first_received": iso(first),

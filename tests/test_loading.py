@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lineage import CycleDetected, MissingReferences, ValidationFailed
 from lineage.demo import demo_dir
 from lineage.engines import falkor_bulk
 from lineage.loading.load import load
-from lineage.model import CONSTRAINED_LABELS, LOOKUP_INDEXES, RECORD_LABELS, Label, NodeRef
+from lineage.model import CONSTRAINED_LABELS, LOOKUP_INDEXES, RECORD_LABELS, Label, NodeRef, iso, to_epoch_ms
 from lineage.scope import ALL_LABELS, backward, fetch_properties, forward
 from lineage.status import collect
 from lineage.store import Store
@@ -408,3 +410,18 @@ def test_problem_collection_stops_at_the_cap_whatever_the_fault(tmp_path: Path) 
         validate([write_jsonl(tmp_path / "dups.jsonl", records)])
     assert len(caught.value.problems) == MAX_PROBLEMS
     assert str(caught.value.problems[-1]).startswith(f"{tmp_path / 'dups.jsonl'}:{MAX_PROBLEMS + 1}: uid:")
+
+
+@given(st.integers(min_value=-62_135_596_800_000, max_value=253_402_300_799_999))
+def test_a_stored_time_reads_back_as_the_same_instant(epoch_ms: int) -> None:
+    """Times are stored as epoch ms and shown as ISO-8601: showing must never move them (through
+    float seconds, 2618-04-07T06:44:30.474 showed as .473999)."""
+    shown = iso(epoch_ms)
+    assert shown is not None and to_epoch_ms(shown) == epoch_ms
+    assert shown.endswith("Z") and len(shown) == (24 if epoch_ms % 1000 else 20)
+
+
+def test_times_are_shown_to_the_millisecond_when_there_is_one() -> None:
+    assert iso(20457211470474) == "2618-04-07T06:44:30.474Z"
+    assert iso(1767225600000) == "2026-01-01T00:00:00Z"
+    assert iso(-1) == "1969-12-31T23:59:59.999Z"
