@@ -13,7 +13,7 @@ from api.deps import VIEWER, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
 from api.schemas import Why
-from lineage.affected import Affected, affected
+from lineage.affected import Affected, affected_rows
 from lineage.evidence import Evidence, evidence_of
 from lineage.graphs import MEDIA_TYPES as GRAPH_MEDIA_TYPES
 from lineage.graphs import GraphFormat
@@ -152,7 +152,7 @@ def attachment(filename: str) -> dict[str, str]:
 def lot_affected(store: StoreDep, uid: LotUid) -> ModelJSON:
     """Who and what the lot reached: batches, shipments, customers by region with contacts, what was
     sold, stock still on hand by location, and a suggested response level."""
-    return ModelJSON(affected(store, NodeRef(Label.MATERIAL_LOT, uid)))
+    return ModelJSON(affected_rows(store, NodeRef(Label.MATERIAL_LOT, uid)))
 
 
 @router.get("/scope/forward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from lineage.errors import InvalidRequest
 from lineage.graphs import GraphFormat, scope_graph, serialize
-from lineage.model import NODE_PROPERTIES, Label, NodeRef, readable
+from lineage.model import NODE_PROPERTIES, Label, NodeRef, iso, readable
 from lineage.scope import CHUNK, Direction, Scope, ScopeEdge, ScopeNode, Window, oriented
 from lineage.store import Store
 
@@ -125,33 +125,41 @@ def selected(scope: Scope, request: ScopeRequest) -> list[ScopeNode]:
     return sorted((n for n in scope.nodes if request.keeps(n)), key=_key)
 
 
-def _vias(scope: Scope, wanted: set[NodeRef]) -> dict[NodeRef, list[Via]]:
-    vias: dict[NodeRef, list[Via]] = {ref: [] for ref in wanted}
+def _vias(scope: Scope, wanted: set[NodeRef]) -> dict[NodeRef, list[Row]]:
+    vias: dict[NodeRef, list[Row]] = {ref: [] for ref in wanted}
     edges = ((e.type, e.source, e.target, e) for e in scope.edges)
     for near, far, edge in oriented(scope.direction, edges):
         if far in wanted:
             vias[far].append(_via(edge, near))
     for found in vias.values():
-        found.sort(key=lambda v: (v.type, v.label, v.uid))
+        found.sort(key=_via_order)
     return vias
 
 
-def _via(edge: ScopeEdge, near: NodeRef) -> Via:
-    times = readable({"start": edge.start, "end": edge.end})
-    return Via(
-        type=edge.type.value,
-        label=near.label.value,
-        uid=near.uid,
-        direction="out" if edge.source == near else "in",
-        quantity=edge.quantity,
-        unit=edge.unit,
-        start=times["start"],
-        end=times["end"],
-    )
+def _via_order(via: Row) -> tuple[str, str, str]:
+    return via["type"], via["label"], via["uid"]
 
 
-def page(store: Store, scope: Scope, request: ScopeRequest, limit: int, cursor: str | None) -> ScopePage:
-    """One page of ``scope`` after ``cursor``, with the properties of its nodes."""
+def _via(edge: ScopeEdge, near: NodeRef) -> Row:
+    """A :class:`Via` as a plain row."""
+    quantity = edge.quantity
+    return {
+        "type": edge.type.value,
+        "label": near.label.value,
+        "uid": near.uid,
+        "direction": "out" if edge.source == near else "in",
+        "quantity": None if quantity is None else float(quantity),
+        "unit": edge.unit,
+        "start": iso(edge.start),
+        "end": iso(edge.end),
+    }
+
+
+def page(store: Store, scope: Scope, request: ScopeRequest, limit: int, cursor: str | None) -> Row:
+    """One page of ``scope`` after ``cursor``, with the properties of its nodes: plain rows in
+    :class:`ScopePage`'s shape, sent on as JSON as they are (a page of a few hundred nodes spent
+    more time in the constructors of its models than in its scope; ``tests/test_plain_answers.py`` holds
+    the rows to the model)."""
     rows = selected(scope, request)
     if cursor:
         after = decode_cursor(request, cursor)
@@ -162,25 +170,32 @@ def page(store: Store, scope: Scope, request: ScopeRequest, limit: int, cursor: 
     properties = scope.properties_of(store, [n.ref for n in chosen])
     vias = _vias(scope, {n.ref for n in chosen})
     more = len(rows_after) > limit
-    return ScopePage(
-        direction=scope.direction,
-        source={"label": scope.source.label.value, "uid": scope.source.uid},
-        window=scope.window.model_dump() if scope.window else None,
-        counts=scope.counts(),
-        total=len(rows),
-        nodes=[
-            PageNode(
-                label=n.label.value,
-                uid=n.uid,
-                depth=n.depth,
-                properties=readable(properties.get(n.ref, {})),
-                via=vias[n.ref],
-            )
-            for n in chosen
-        ],
-        next_cursor=encode_cursor(request, _key(chosen[-1])) if more and chosen else None,
-        elapsed_ms=round(scope.elapsed_ms, 3),
-    )
+    nodes = []
+    for n in chosen:
+        ref = n.ref
+        nodes.append(
+            {
+                "label": n.label.value,
+                "uid": n.uid,
+                "depth": n.depth,
+                "properties": readable(properties.get(ref, _NONE)),
+                "via": vias[ref],
+            }
+        )
+    return {
+        "direction": scope.direction,
+        "source": {"label": scope.source.label.value, "uid": scope.source.uid},
+        "window": scope.window.model_dump() if scope.window else None,
+        "counts": scope.counts(),
+        "total": len(rows),
+        "nodes": nodes,
+        "next_cursor": encode_cursor(request, _key(chosen[-1])) if more and chosen else None,
+        "elapsed_ms": round(scope.elapsed_ms, 3),
+    }
+
+
+Row = dict[str, Any]
+_NONE: Row = {}
 
 
 # --- streamed exports ---------------------------------------------------------------------------
