@@ -1,5 +1,6 @@
 """What every route depends on: the process's one store, the role a route needs, and who is asking
-(for the audit log)."""
+(for the audit log). Each is ``async``: they only read the request, and FastAPI runs a plain
+function dependency on a worker thread, a hop there and back for every request."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from api.security import api_key_header, require, role_of
 from lineage.store import Store
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def actor(request: Request, key: Annotated[str | None, Depends(api_key_header)]) -> str:
+async def actor(request: Request, key: Annotated[str | None, Depends(api_key_header)]) -> str:
     """Who the audit log names for a request: the key's role and a fingerprint of the key (never
     the key), and the client's address. A route that takes a person's name adds it in front."""
     settings = request.app.state.store.settings

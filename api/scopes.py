@@ -103,7 +103,7 @@ def _request(
     )
 
 
-def forward_request(
+async def forward_request(
     label: ForwardQ,
     uid: UidQ,
     start: FromQ = None,
@@ -111,11 +111,14 @@ def forward_request(
     kinds: KindsQ = None,
     depth: DepthQ = None,
 ) -> ScopeRequest:
-    """The parameters every forward route shares, as one request (a dependency, so declared once)."""
+    """The parameters every forward route shares, as one request (a dependency, so declared once;
+    ``async``, as it only parses: see api/deps.py)."""
     return _request("forward", label, uid, start, end, kinds, depth)
 
 
-def backward_request(label: BackwardQ, uid: UidQ, kinds: KindsQ = None, depth: DepthQ = None) -> ScopeRequest:
+async def backward_request(
+    label: BackwardQ, uid: UidQ, kinds: KindsQ = None, depth: DepthQ = None
+) -> ScopeRequest:
     return _request("backward", label, uid, None, None, kinds, depth)
 
 

@@ -5,7 +5,7 @@ one machine); ``lineage serve`` says so when it starts."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -28,8 +28,8 @@ def role_of(settings: Settings, key: str | None) -> Role | None:
     return found
 
 
-def require(role: Role) -> Callable[..., None]:
-    def check(request: Request, key: Annotated[str | None, Depends(api_key_header)]) -> None:
+def require(role: Role) -> Callable[..., Awaitable[None]]:
+    async def check(request: Request, key: Annotated[str | None, Depends(api_key_header)]) -> None:
         settings: Settings = request.app.state.store.settings
         if not settings.api_keys:
             return
