@@ -12,13 +12,14 @@ A balance below zero means the records do not add up; it is reported as it is, n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from lineage.config import Settings
 from lineage.gcpause import gc_paused
-from lineage.model import TIME_PROPERTIES, Label, NodeRef, RelType, iso, readable
+from lineage.model import Label, NodeRef, RelType, iso, readable
 from lineage.scope import Scope, ScopeNode, Window, forward
 from lineage.store import Store
 
@@ -148,21 +149,14 @@ def affected_rows(store: Store, source: NodeRef, window: Window | None = None) -
 
 
 Row = dict[str, Any]
-_FLOAT_KEYS = frozenset({"quantity"})
 
 
 def _picked(properties: dict[str, Any], names: tuple[str, ...]) -> Row:
-    """The named stored properties (None where absent), times as ISO-8601, quantities as the
-    model's floats."""
-    row = {}
-    for name in names:
-        value = properties.get(name)
-        if value is not None:
-            if name in TIME_PROPERTIES and value.__class__ is int:
-                value = iso(value)
-            elif name in _FLOAT_KEYS:
-                value = float(value)
-        row[name] = value
+    """The named stored properties (None where absent), times as ISO-8601, a quantity as the
+    model's float."""
+    row = readable({name: properties.get(name) for name in names})
+    if row.get("quantity") is not None:
+        row["quantity"] = float(row["quantity"])
     return row
 
 
@@ -174,18 +168,20 @@ def _lines(totals: dict[tuple[str, str], float]) -> list[Row]:
 
 def _amounts(lines: list[Row]) -> list[Row]:
     """Quantities of ``lines`` added up by unit."""
-    totals: dict[str, float] = defaultdict(float)
-    for line in lines:
-        totals[line["unit"]] += line["quantity"]
-    return [{"quantity": q, "unit": u} for u, q in sorted(totals.items())]
+    return _by_unit((line["unit"], line["quantity"]) for line in lines)
 
 
-def _on_hand(balances: list[dict[tuple[str, str], float]]) -> list[Row]:
-    """What customers hold, added up by unit (each customer's batches in order, as listed)."""
+def _summed(balances: Iterable[dict[tuple[str, str], float]]) -> list[Row]:
+    """Balances by (batch, unit) added up by unit, each balance's batches in order, as listed."""
+    return _by_unit(
+        (unit, quantity) for balance in balances for (_, unit), quantity in sorted(balance.items())
+    )
+
+
+def _by_unit(quantities: Iterable[tuple[str, float]]) -> list[Row]:
     totals: dict[str, float] = defaultdict(float)
-    for balance in balances:
-        for (_, unit), quantity in sorted(balance.items()):
-            totals[unit] += quantity
+    for unit, quantity in quantities:
+        totals[unit] += quantity
     return [{"quantity": q, "unit": u} for u, q in sorted(totals.items())]
 
 
@@ -286,7 +282,7 @@ def summarise(scope: Scope, settings: Settings) -> Row:
             "region": region,
             "customers": members,
             "sold": _amounts([line for c in members for line in c["sold"]]),
-            "on_hand": _on_hand([held[c["uid"]] for c in members if c["uid"] in held]),
+            "on_hand": _summed(held[c["uid"]] for c in members if c["uid"] in held),
         }
         for region, members in sorted(customers.items())
     ]
@@ -332,7 +328,7 @@ def summarise(scope: Scope, settings: Settings) -> Row:
         "batches": batches,
         "shipments": shipments,
         "regions": regions,
-        "sold": _amounts([line for lines in sold.values() for line in _lines(lines)]),
+        "sold": _summed(sold.values()),
         "stock_on_hand": stock,
         "response": response_level(len(regions), settings).model_dump(),
         "elapsed_ms": round(scope.elapsed_ms, 3),
