@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from lineage.errors import EngineError, EngineUnavailable, LineageError, QueryTimeout
-from lineage.model import iso
+from lineage.model import iso, now_ms
 from lineage.store import Store
 
 PAGE = 1_000
@@ -99,7 +99,7 @@ def record(
         for _ in range(50):
             head = store.run("audit_head")
             prev_seq, prev = (int(head[0]["seq"]), str(head[0]["hash"])) if head else (0, "")
-            seq, at = prev_seq + 1, int(time.time() * 1000)
+            seq, at = prev_seq + 1, now_ms()
             body = _body(seq, at, who, action, subject, counts, detail, prev)
             digest = _digest(body)
             props = {**body, "uid": str(seq).zfill(_WIDTH), "counts": json.dumps(counts), "hash": digest}

@@ -146,7 +146,7 @@ def intake(
     received = (
         to_epoch_ms(form.received_at)
         if form.received_at is not None
-        else int((now or datetime.now(UTC)).timestamp() * 1000)
+        else to_epoch_ms(now or datetime.now(UTC))
     )
     uid = _uid(form, received)
     reasons, linked = check(store, form)

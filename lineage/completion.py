@@ -13,7 +13,6 @@ retailer, end customer), with the plant's held stock beside them.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -24,7 +23,7 @@ from pydantic import BaseModel, Field
 from lineage import audit
 from lineage.errors import Conflict, InvalidRequest
 from lineage.holds import Hold, holds
-from lineage.model import EpochMs, Quantity, Text, Unit, iso
+from lineage.model import EpochMs, Quantity, Text, Unit, iso, now_ms
 from lineage.recalls import Recall, RecallCustomer, scope
 from lineage.store import Store
 
@@ -135,7 +134,7 @@ def record_action(
             unit = units[0]
     elif request.quantity is not None:
         raise InvalidRequest(f"{request.action} takes no quantity")
-    now = int(time.time() * 1000)
+    now = now_ms()
     props: dict[str, Any] = {
         "recall": recall_uid,
         "customer": customer,

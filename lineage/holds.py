@@ -11,14 +11,13 @@ the hold and in the audit log.
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from lineage import audit
 from lineage.errors import Conflict, InvalidRequest, NotFound
-from lineage.model import iso
+from lineage.model import iso, now_ms
 from lineage.store import Store
 
 RECORD = "Hold"
@@ -56,7 +55,7 @@ def _hold(props: dict[str, Any]) -> Hold:
 def place(store: Store, recall: str, scope: Any, by: str, only: set[str] | None = None) -> list[Hold]:
     """Hold the stock of ``scope``'s batches (a :class:`lineage.recalls.RecallScope`), or of the
     ``only`` ones among them; a batch with no stock recorded at the plant is held there anyway."""
-    now = int(time.time() * 1000)
+    now = now_ms()
     rows: list[dict[str, Any]] = []
     at_plant = set()
     site = {b.uid: b.site or "plant" for b in scope.batches}
@@ -104,7 +103,7 @@ def release(store: Store, uid: str, by: str, reason: str) -> Hold:
     props = dict(rows[0]["props"])
     if props["status"] != "active":
         raise Conflict(f"hold {uid} was already released by {props.get('released_by')}")
-    props |= {"status": "released", "released_at": int(time.time() * 1000)}
+    props |= {"status": "released", "released_at": now_ms()}
     props |= {"released_by": by, "release_reason": reason}
     store.run("hold_write", rows=[{"uid": uid, "props": props}])
     detail = f"batch {props['batch']} at {props['location']} (recall {props['recall']}): {reason}"

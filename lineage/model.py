@@ -8,6 +8,7 @@ temporal values (see docs/model.md).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
@@ -198,6 +199,11 @@ def to_epoch_ms(value: Any) -> Any:
 #: The ends of all time, in epoch ms: a window left open on one side reaches them (far beyond any
 #: record's year, well inside a 64-bit integer the engines compare natively).
 OPEN_START, OPEN_END = -(2**62), 2**62
+
+
+def now_ms() -> int:
+    """The time now as it is stored: epoch milliseconds."""
+    return time.time_ns() // 1_000_000
 
 
 def iso(epoch_ms: int | None) -> str | None:

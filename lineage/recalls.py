@@ -17,7 +17,6 @@ what) and appended to the audit log.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ from lineage.affected import (
     response_level,
 )
 from lineage.errors import Conflict, InvalidRequest, NotFound
-from lineage.model import EpochMs, Label, NodeRef, Text, iso, parse_ref
+from lineage.model import EpochMs, Label, NodeRef, Text, iso, now_ms, parse_ref
 from lineage.scope import FORWARD_SOURCES, Window, window_between
 from lineage.store import Store
 
@@ -178,10 +177,6 @@ class RecallBrief(BaseModel):
     reason: str
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _source(request: RecallRequest) -> tuple[NodeRef, Window | None]:
     ref = parse_ref(request.source)
     if ref.label not in FORWARD_SOURCES:
@@ -246,7 +241,7 @@ def _history(props: dict[str, Any]) -> list[Change]:
 
 
 def _change(props: dict[str, Any], by: str, what: str) -> list[str]:
-    entry = json.dumps({"at": iso(_now_ms()), "by": by, "what": what})
+    entry = json.dumps({"at": iso(now_ms()), "by": by, "what": what})
     return [*(props.get("history") or []), entry]
 
 
@@ -274,7 +269,7 @@ def create(store: Store, request: RecallRequest, by: str) -> Recall:
         "instructions": INSTRUCTIONS[remedy],
         "owner": request.owner,
         "deadline": request.deadline,
-        "created_at": _now_ms(),
+        "created_at": now_ms(),
         "created_by": by,
     }
     for name in ("window_from", "window_to"):
@@ -431,7 +426,7 @@ def activate(store: Store, uid: str, by: str) -> Recall:
     held = place(store, uid, frozen, by)
     frozen_at = f"{len(frozen.batches)} batches, {len(frozen.customers)} customers"
     what = f"activated: scope frozen at {frozen_at}; {len(held)} holds placed"
-    props |= _frozen_props(props, frozen) | {"state": "active", "activated_at": _now_ms()}
+    props |= _frozen_props(props, frozen) | {"state": "active", "activated_at": now_ms()}
     props["history"] = _change(props, by, what)
     store.run("recall_write", uid=uid, props=props)
     counts = {"batches": len(frozen.batches), "customers": len(frozen.customers), "holds": len(held)}
@@ -514,7 +509,7 @@ def close(store: Store, uid: str, by: str, note: str) -> Recall:
     still = open_items(store, uid)
     what = f"closed: {note}" + (f" (open at closing: {'; '.join(still)})" if still else "")
     history = _change(props, by, what)
-    props |= {"state": "closed", "closed_at": _now_ms(), "close_note": note, "history": history}
+    props |= {"state": "closed", "closed_at": now_ms(), "close_note": note, "history": history}
     store.run("recall_write", uid=uid, props=props)
     audit.record(store, by, "recall.close", uid, {"open_items": len(still)}, what)
     return _recall(uid, props, _frozen(props), None)

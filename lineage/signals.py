@@ -399,7 +399,7 @@ def acknowledge(store: Store, uid: str, by: str, note: str | None, now: datetime
     signal = get_signal(store, uid)
     if signal.status == "closed":
         raise InvalidRequest(f"signal {uid} is closed ({signal.close_reason}); it cannot be acknowledged")
-    at = iso(int((now or datetime.now(UTC)).timestamp() * 1000))
+    at = iso(to_epoch_ms(now or datetime.now(UTC)))
     update = {"status": "acknowledged", "acknowledged_at": at, "acknowledged_by": by, "note": note}
     done = signal.model_copy(update=update)
     store.run("signal_write", rows=[_row(done)])
@@ -414,7 +414,7 @@ def close(store: Store, uid: str, by: str, reason: str, now: datetime | None = N
     signal = get_signal(store, uid)
     if signal.status == "closed":
         raise InvalidRequest(f"signal {uid} is already closed ({signal.close_reason})")
-    at = iso(int((now or datetime.now(UTC)).timestamp() * 1000))
+    at = iso(to_epoch_ms(now or datetime.now(UTC)))
     done = signal.model_copy(
         update={"status": "closed", "closed_at": at, "closed_by": by, "close_reason": reason}
     )

@@ -22,7 +22,7 @@ from lineage.engines.base import NodeGroups, RelGroups
 from lineage.gcpause import gc_paused
 from lineage.loading.checks import check_cycles, check_holds, check_references, chunked
 from lineage.loading.validate import Input, validate
-from lineage.model import node_query_name, rel_query_name
+from lineage.model import node_query_name, now_ms, rel_query_name
 from lineage.store import Store
 
 #: ``progress(stage, done, total)``; total is None while it is not known yet.
@@ -112,7 +112,7 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
     total = data.node_count + data.rel_count + sum(map(len, data.events.values()))
     marker = {
         "uid": data.digest,
-        "started_at": int(time.time() * 1000),
+        "started_at": now_ms(),
         "files": [str(f) for f in data.files],
         "records": data.records,
     }
@@ -171,7 +171,7 @@ def _finish(store: Store, data: Input) -> None:
     store.run(
         "load_run_finish",
         uid=data.digest,
-        finished_at=int(time.time() * 1000),
+        finished_at=now_ms(),
         nodes=data.node_count,
         relationships=data.rel_count,
     )
