@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, with_config
@@ -474,9 +473,9 @@ KINDS: tuple[str, ...] = tuple(label.value for label in Label) + tuple(r.value f
 REL_ADDRESSING = ("kind", "from", "to", "from_label", "to_label")
 
 
-@cache
 def endpoints(kind: str, from_label: str | None, to_label: str | None) -> tuple[Label, Label]:
-    """Resolve (and check) the labels a relationship of ``kind`` joins; memoised per combination."""
+    """Resolve (and check) the labels a relationship of ``kind`` joins (validation asks once per
+    combination in a load and keeps the table it leads to)."""
     return _endpoints(
         RelType(kind), Label(from_label) if from_label else None, Label(to_label) if to_label else None
     )
