@@ -51,8 +51,9 @@ class RelType(StrEnum):
 
 #: Labels of lineage's own records, kept in the same database but not part of the lineage: what a
 #: load did (``LoadRun``), what the signal rules raised (``Signal``), recalls with their holds and
-#: per-customer follow-up, the audit log with the head of its hash chain, and the EPCIS events the
-#: lineage of imported documents rests on, with the objects each names.
+#: per-customer follow-up, the audit log with the head of its hash chain, the EPCIS events the
+#: lineage of imported documents rests on, with the objects each names, and the lineage's revision
+#: (the token topology indexes compare, see lineage.topology).
 RECORD_LABELS = (
     "LoadRun",
     "Signal",
@@ -63,6 +64,7 @@ RECORD_LABELS = (
     "AuditHead",
     "EpcisEvent",
     "EpcisMention",
+    "Revision",
 )
 #: Every label whose ``uid`` the engine keeps unique: the lineage's and lineage's own records.
 CONSTRAINED_LABELS: tuple[str, ...] = tuple(label.value for label in Label) + RECORD_LABELS

@@ -11,6 +11,10 @@ A query file starts with ``//`` header lines, then the statement::
 
 ``name`` must equal the file name, every ``$parameter`` in the body must be declared in ``params``
 (and every declared one used), and ``mode`` tells the adapters whether a read replica may serve it.
+A write also says what it ``changes``: ``lineage`` (the nodes, relationships and properties a scope
+walks: the store then moves the graph's revision, so every process's topology index sees it) or
+``records`` (lineage's own bookkeeping: loads, recalls, holds, the audit log, which no scope reads
+and which must not send a million-node index to be rebuilt).
 A file that breaks any of this stops start-up with its path and the line at fault, instead of
 failing later on the one request that needs it.
 """
@@ -40,10 +44,16 @@ class Query:
     returns: tuple[str, ...]
     mode: Literal["read", "write"]
     why: str
+    #: For a write, what it changes: ``lineage`` or ``records``; None for a read.
+    changes: Literal["lineage", "records"] | None = None
 
     @property
     def read_only(self) -> bool:
         return self.mode == "read"
+
+    @property
+    def changes_lineage(self) -> bool:
+        return self.changes == "lineage"
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -83,6 +93,14 @@ def parse_query_file(path: Path) -> Query:
     mode = header["mode"]
     if mode not in ("read", "write"):
         raise QueryFileError(f"{path}:1: mode must be read or write, not '{mode}'")
+    changes = header.get("changes")
+    if mode == "write" and changes not in ("lineage", "records"):
+        raise QueryFileError(
+            f"{path}:1: a write must say what it changes ('changes: lineage' or 'changes: records'), "
+            f"not {changes!r}"
+        )
+    if mode == "read" and changes is not None:
+        raise QueryFileError(f"{path}:1: a read changes nothing; drop 'changes: {changes}'")
     body = "\n".join(lines[body_start:]).strip()
     if not body:
         raise QueryFileError(f"{path}:{body_start + 1}: no statement after the header")
@@ -104,6 +122,7 @@ def parse_query_file(path: Path) -> Query:
         returns=_names(header["returns"]),
         mode=mode,  # type: ignore[arg-type]
         why=header["why"],
+        changes=changes,  # type: ignore[arg-type]
     )
 
 

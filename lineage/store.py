@@ -6,12 +6,13 @@ It pairs an engine adapter with the query book, and creates the uid constraints 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
 from lineage.config import Settings
-from lineage.engines import Engine, EngineInfo, Row, open_engine
+from lineage.engines import Engine, EngineInfo, NodeGroups, RelGroups, Row, open_engine
 from lineage.errors import LineageError
 from lineage.model import CONSTRAINED_LABELS
 from lineage.queries import Query, QueryBook, default_book
@@ -39,7 +40,25 @@ class Store:
         return cls(engine, settings, book)
 
     def run(self, name: str, timeout_s: float | None = None, **params: Any) -> list[Row]:
-        return self.engine.run(self._query(name, params), params, timeout_s)
+        query = self._query(name, params)
+        if not query.changes_lineage:
+            return self.engine.run(query, params, timeout_s)
+        try:
+            return self.engine.run(query, params, timeout_s)
+        finally:  # even after an error: a statement cut short may have written part of its rows
+            self.bump_revision()
+
+    def bump_revision(self) -> None:
+        """Give the lineage a new revision, after (never before) a write to it: every topology index,
+        in this process or another, then sees the change at its next scope (see :mod:`lineage.topology`)."""
+        self.engine.run(self.queries["revision_bump"], {"token": secrets.token_hex(8)})
+
+    def bulk_create(self, nodes: NodeGroups, rels: RelGroups) -> bool:
+        """The engine's bulk path into an empty graph (:meth:`Engine.bulk_create`), then a new revision."""
+        try:
+            return self.engine.bulk_create(nodes, rels)
+        finally:
+            self.bump_revision()
 
     def run_over(self, name: str, param: str, values: Iterable[Any], chunk: int = 5_000) -> list[Row]:
         """``name`` over a long list given as ``param``, a chunk of it per statement: a supplier's
@@ -50,13 +69,6 @@ class Store:
             for i in range(0, len(items), chunk)
             for row in self.run(name, **{param: items[i : i + chunk]})
         ]
-
-    def run_many(self, *names: str) -> list[list[Row]]:
-        """Several read queries without parameters, in one round trip where the engine allows it."""
-        for name in names:
-            if not self.queries[name].read_only:
-                raise LineageError(f"query '{name}' writes; run_many runs reads only")
-        return self.engine.run_many([(self._query(name, {}), {}) for name in names])
 
     def _query(self, name: str, params: dict[str, Any]) -> Query:
         query = self.queries[name]

@@ -11,12 +11,15 @@ affected summary needs no database call past the revision. Sales' properties sta
 and are fetched when asked for.
 
 The index is a cache of the database, never a second source of truth. It is read from the database
-by the query files in ``cypher/topology/`` and stamped with the graph's :class:`Revision` (node and
-relationship counts and the load record, all read before the first relationship). A scope reads the
-revision again (three constant-time reads) and walks the index only when it still matches; otherwise
-it walks the database in Cypher and the index is rebuilt in the background. So a load from another
-process, or a write to a shared Neo4j, is seen by the next scope, never silently missed. Properties
-are covered as long as every write goes through a load (``LoadRun``), as every write path does.
+by the query files in ``cypher/topology/`` and stamped with the lineage's :data:`Revision`, read before
+the first relationship. A scope reads the revision again (one lookup by key) and walks the index only
+when it still matches; otherwise it walks the database in Cypher and the index is rebuilt in the
+background. The revision is a random token that the store replaces after every statement whose query
+file says it ``changes: lineage`` (and after a bulk load), so a load from another process is seen by
+the next scope, never silently missed. Lineage's own records (recalls, holds, follow-ups, the audit
+log, load records) change no token: a coordinator working a recall does not send a million-node index
+to be rebuilt with every hold placed. A program that writes the lineage of a shared Neo4j directly,
+not through lineage, must replace the token too (``cypher/topology/revision_bump.cypher``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -60,15 +63,8 @@ def topology_query_name(rel: RelType, src: Label, dst: Label) -> str:
     return f"topology_rel_{rel.value.lower()}__{LABEL_SLUG[src]}__{LABEL_SLUG[dst]}"
 
 
-class Revision(NamedTuple):
-    """What changes whenever the graph does: every load records itself (``LoadRun``) before its first
-    write and after its last, and any other write moves a count."""
-
-    runs: int
-    started: int | None
-    finished: int | None
-    nodes: int
-    relationships: int
+#: The lineage's revision: the token of its last change, None in a graph lineage never wrote.
+Revision = str | None
 
 
 def properties_query_name(label: Label) -> str:
@@ -76,15 +72,8 @@ def properties_query_name(label: Label) -> str:
 
 
 def read_revision(store: Store) -> Revision:
-    counts = ("topology_load_runs", "admin_node_count", "admin_relationship_count")
-    runs, nodes, relationships = store.run_many(*counts)
-    return Revision(
-        runs=runs[0]["runs"],
-        started=runs[0]["started"],
-        finished=runs[0]["finished"],
-        nodes=nodes[0]["nodes"],
-        relationships=relationships[0]["relationships"],
-    )
+    rows = store.run("topology_revision")
+    return rows[0]["token"] if rows else None
 
 
 @dataclass(frozen=True, slots=True)

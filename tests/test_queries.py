@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from lineage.errors import QueryFileError
-from lineage.model import REL_ENDPOINTS, Label, node_query_name, rel_query_name
+from lineage.model import REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
 from lineage.queries import QueryBook, parse_query_file
 from lineage.topology import DESCRIBED, properties_query_name, topology_query_name
 
@@ -67,6 +68,28 @@ def test_headers_describe_the_queries() -> None:
         assert "bench_naive_" not in code.read_text(), f"{code} runs a path-enumerating query"
 
 
+LINEAGE_NAMES = re.compile(
+    r":(" + "|".join([*(label.value for label in Label), *(rel.value for rel in RelType)]) + r")\b"
+)
+ANY_LABEL = re.compile(r"\([a-z]*:[A-Z]")
+
+
+def test_a_write_that_reaches_the_lineage_says_it_changes_it() -> None:
+    """The store moves the revision, which every topology index compares, after a write that says
+    ``changes: lineage``: a write that names a lineage label or relationship type, or no label at all
+    (it may touch anything), must say so; one that names only lineage's own records must not."""
+    for query in QueryBook.load():
+        if query.read_only:
+            assert query.changes is None, query.name
+            continue
+        reaches = bool(LINEAGE_NAMES.search(query.text)) or not ANY_LABEL.search(query.text)
+        assert query.changes == ("lineage" if reaches else "records"), query.name
+    book = QueryBook.load()
+    assert not book["revision_bump"].changes_lineage  # the bump itself moves nothing further
+    assert book["signal_complaint_keys"].changes_lineage and book["admin_delete_some"].changes_lineage
+    assert not book["hold_write"].changes_lineage and not book["audit_append"].changes_lineage
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / f"{name}.cypher"
     path.write_text(text)
@@ -79,6 +102,18 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
         (GOOD.format(name="other"), r"q\.cypher:1: header name 'other' differs from the file name 'q'"),
         (GOOD.format(name="q").replace("// mode: read\n", ""), r"q\.cypher:1: header lacks mode"),
         (GOOD.format(name="q").replace("mode: read", "mode: sometimes"), r"mode must be read or write"),
+        (
+            GOOD.format(name="q").replace("mode: read", "mode: write"),
+            r"q\.cypher:1: a write must say what it changes \('changes: lineage' or 'changes: records'\)",
+        ),
+        (
+            GOOD.format(name="q").replace("mode: read", "mode: write\n// changes: everything"),
+            r"not 'everything'",
+        ),
+        (
+            GOOD.format(name="q").replace("mode: read", "mode: read\n// changes: lineage"),
+            r"a read changes nothing; drop 'changes: lineage'",
+        ),
         (
             GOOD.format(name="q").replace("params: uids", "params: uids, extra"),
             r"declares unused parameter\(s\) extra",

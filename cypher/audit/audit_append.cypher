@@ -2,6 +2,7 @@
 // params: prev_seq, seq, hash, props
 // returns: written
 // mode: write
+// changes: records
 // why: appends one entry and moves the head in one statement, only if the head is still where the
 //      writer read it (compare and set): two writers never chain to the same entry.
 MERGE (h:AuditHead {uid: 'head'})

@@ -2,6 +2,7 @@
 // params: ids
 // returns: trimmed
 // mode: write
+// changes: lineage
 // why: a receiving event declared in error is taken off the delivery it completed (its id on the
 //      DELIVERED_TO of the shipment that carried what it names); the delivery time it gave stays.
 UNWIND $ids AS id

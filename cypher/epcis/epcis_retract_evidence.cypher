@@ -2,6 +2,7 @@
 // params: ids
 // returns: trimmed
 // mode: write
+// changes: lineage
 // why: a relationship another event also said stays, without the id of the event declared in error.
 UNWIND $ids AS id
 MATCH (e:EpcisEvent {uid: id})

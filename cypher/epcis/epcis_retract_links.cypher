@@ -2,6 +2,7 @@
 // params: ids
 // returns: removed
 // mode: write
+// changes: lineage
 // why: an event declared in error by a later document: what only it said of its objects goes
 //      (relationships whose evidence is that event alone), found from the objects the stored
 //      event names, so nothing is scanned.

@@ -2,6 +2,7 @@
 // params: rows
 // returns: removed
 // mode: write
+// changes: lineage
 // why: the shipment a shipping event declared in error made (uid from the event id) loses what
 //      only that event said; a receipt of another event naming it keeps its delivery.
 UNWIND $rows AS row

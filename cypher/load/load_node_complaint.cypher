@@ -2,6 +2,7 @@
 // params: rows
 // returns: written
 // mode: write
+// changes: lineage
 // why: one UNWIND per batch of rows (uid, props); MERGE on uid makes loading the same data twice a no-op.
 UNWIND $rows AS row
 MERGE (n:Complaint {uid: row.uid})

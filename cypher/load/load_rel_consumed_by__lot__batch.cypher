@@ -2,6 +2,7 @@
 // params: rows
 // returns: written
 // mode: write
+// changes: lineage
 // why: endpoints are matched by indexed uid; MERGE keeps one CONSUMED_BY per pair, so reloads change nothing.
 UNWIND $rows AS row
 MATCH (a:MaterialLot {uid: row.src})

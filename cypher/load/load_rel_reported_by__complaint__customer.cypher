@@ -2,6 +2,7 @@
 // params: rows
 // returns: written
 // mode: write
+// changes: lineage
 // why: endpoints are matched by indexed uid; MERGE keeps one REPORTED_BY per pair, so reloads change nothing.
 UNWIND $rows AS row
 MATCH (a:Complaint {uid: row.src})

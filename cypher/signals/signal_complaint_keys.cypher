@@ -2,6 +2,7 @@
 // params: uid, trace_keys
 // returns: uid
 // mode: write
+// changes: lineage
 // why: what a complaint traces to (batch, lots, suppliers, machines, operators, product, region), kept at intake
 // so that evaluating signals does not trace every complaint again.
 MATCH (c:Complaint {uid: $uid})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lineage.config import Settings
-from lineage.engines.base import Engine, EngineInfo, Row
+from lineage.engines.base import Engine, EngineInfo, NodeGroups, RelGroups, Row
 
 
 def open_engine(settings: Settings) -> Engine:
@@ -17,4 +17,4 @@ def open_engine(settings: Settings) -> Engine:
     return Neo4jEngine(settings)
 
 
-__all__ = ["Engine", "EngineInfo", "Row", "open_engine"]
+__all__ = ["Engine", "EngineInfo", "NodeGroups", "RelGroups", "Row", "open_engine"]

@@ -33,11 +33,6 @@ class Engine(Protocol):
         """Run one statement atomically; rows as dicts keyed by the header's column names."""
         ...
 
-    def run_many(self, statements: Sequence[tuple[Query, dict[str, Any]]]) -> list[list[Row]]:
-        """Run read statements together, in one round trip where the engine allows it: what a scope
-        asks before every walk (has the graph changed?) costs one wait on the network, not three."""
-        ...
-
     def ensure_schema(self, labels: Sequence[str]) -> None:
         """Unique ``uid`` per label, enforced by the engine; idempotent."""
         ...

@@ -66,26 +66,6 @@ class FalkorEngine:
         except Exception as e:
             raise _map_error(e, query) from e
 
-    def run_many(self, statements: Sequence[tuple[Query, dict[str, Any]]]) -> list[list[Row]]:
-        """One pipeline: every command is written before the first reply is read."""
-        commands = [self._command(query, params, None) for query, params in statements]
-        try:
-            with self._db.connection.pipeline(transaction=False) as pipe:
-                for command in commands:
-                    pipe.execute_command(*command)
-                replies = pipe.execute(raise_on_error=False)
-        except Exception as e:
-            raise _map_error(e) from e
-        results = []
-        for (query, _), reply in zip(statements, replies, strict=True):
-            try:
-                if isinstance(reply, Exception):
-                    raise reply
-                results.append(_rows(reply))
-            except Exception as e:
-                raise _map_error(e, query) from e
-        return results
-
     def _command(self, query: Query, params: dict[str, Any], timeout_s: float | None) -> list[Any]:
         _refuse_nul(params)
         # The client renders (and escapes) the parameters; the reply is parsed here, because the

@@ -61,18 +61,6 @@ class Neo4jEngine:
         except Exception as e:
             raise _map_error(e, query) from e
 
-    def run_many(self, statements: Sequence[tuple[Query, dict[str, Any]]]) -> list[list[Row]]:
-        """One read transaction: the answers come from one snapshot of the graph."""
-
-        def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
-            return [[record.data() for record in tx.run(query.text, params)] for query, params in statements]
-
-        try:
-            with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s:
-                return s.execute_read(work)
-        except Exception as e:
-            raise _map_error(e, statements[0][0] if len(statements) == 1 else None) from e
-
     def ensure_schema(self, labels: Sequence[str]) -> None:
         statements = [
             f"CREATE CONSTRAINT {_constraint_name(label)} IF NOT EXISTS "

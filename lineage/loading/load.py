@@ -72,7 +72,7 @@ def _load(store: Store, paths: Iterable[Path], progress: Progress, who: str) -> 
     with _WRITING:  # checks and writes of two loads in one process (API requests) never interleave
         started = time.perf_counter()
         progress("check", 0, 2)
-        graph_empty = store.run("admin_node_count")[0]["nodes"] == 0
+        graph_empty = store.run("admin_graph_empty")[0]["empty"]
         check_references(store, data, graph_empty)
         progress("check", 1, 2)
         check_cycles(store, data, store.settings.scope_timeout_s, graph_empty)
@@ -117,9 +117,9 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
         "records": data.records,
     }
     progress("write", 0, total)
-    if store.settings.load_bulk and store.run("admin_node_count")[0]["nodes"] == 0:
+    if store.settings.load_bulk and store.run("admin_graph_empty")[0]["empty"]:
         run = ("LoadRun", [(data.digest, {**marker, "status": "running"})])
-        if store.engine.bulk_create(_bulk_nodes(data, run), _bulk_rels(data)):
+        if store.bulk_create(_bulk_nodes(data, run), _bulk_rels(data)):
             progress("write", total, total)
             _finish(store, data)
             return "bulk"
