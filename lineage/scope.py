@@ -601,15 +601,17 @@ class Walked:
         return self._depths
 
     def uids_by_label(self, only: Label | None = None) -> dict[Label, set[str]]:
-        """The uids of the nodes a path reaches, by kind, the source excluded."""
+        """The uids of the nodes a path reaches, by kind, the source excluded; kinds it reaches none
+        of are left out. Ids are sorted and numbered kind by kind, so each kind is one slice."""
         reached = self.ids[self.depths() > 0]
-        offsets, uids = self.topology.offsets, self.topology.uids
+        offsets = self.topology.offsets
+        cuts = np.searchsorted(reached, offsets).tolist()
         found = {}
         for code, label in enumerate(LABELS):
-            if only is None or label == only:
-                local = self.topology.ids_of(label, reached) - offsets[code]
-                names = uids[label]
-                found[label] = {names[i] for i in local.tolist()}
+            if cuts[code] < cuts[code + 1] and (only is None or label == only):
+                names = self.topology.uids[label]
+                local = (reached[cuts[code] : cuts[code + 1]] - offsets[code]).tolist()
+                found[label] = {names[i] for i in local}
         return found
 
     def holds(self, node: NodeRef) -> bool:
