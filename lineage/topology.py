@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,29 @@ def properties_query_name(label: Label) -> str:
 def read_revision(store: Store) -> Revision:
     rows = store.run("topology_revision")
     return rows[0]["token"] if rows else None
+
+
+class Marks:
+    """Nodes marked during a walk; every mark goes through :meth:`fresh`, which keeps what it set,
+    so the mask can be given back unmarked even after a walk stopped half-way."""
+
+    __slots__ = ("array", "marked")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.marked: list[np.ndarray] = []
+
+    def fresh(self, ids: np.ndarray) -> np.ndarray:
+        """Mark ``ids``; returns those not marked before, sorted, each once. A small scope's walk
+        makes dozens of these calls, most with nothing or one id new, where sorting would cost more
+        than the rest of the step."""
+        fresh = ids[~self.array[ids]]
+        if fresh.size > 1:
+            fresh = np.unique(fresh)
+        if fresh.size:
+            self.array[fresh] = True
+            self.marked.append(fresh)
+        return fresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +168,25 @@ class Topology:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.size = int(self.offsets[-1])
         self._ids = {label: {uid: i for i, uid in enumerate(uids[label])} for label in LABELS}
+        self._spare_marks: list[np.ndarray] = []
+        self._marks_lock = threading.Lock()
+
+    @contextmanager
+    def marks(self) -> Iterator[Marks]:
+        """A mask over every node, all unmarked, for one walk. A new one costs 25 us on the 1M plant
+        and 60 us on the 3M (the kernel hands out and zeroes its pages), more than the rest of a
+        small walk and growing with the graph; so masks are lent and given back, unmarked again
+        position by position, and a walk's cost follows its scope."""
+        with self._marks_lock:
+            array = self._spare_marks.pop() if self._spare_marks else np.zeros(self.size, dtype=bool)
+        marks = Marks(array)
+        try:
+            yield marks
+        finally:
+            if marks.marked:
+                array[np.concatenate(marks.marked)] = False
+            with self._marks_lock:
+                self._spare_marks.append(array)
 
     def id(self, node: NodeRef) -> int | None:
         local = self._ids[node.label].get(node.uid)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, RelType
-from lineage.topology import EMPTY, Topology
+from lineage.topology import EMPTY, Marks, Topology
 
 #: Called with the number of nodes reached so far; raises when the scope is over its budget.
 Checkpoint = Callable[[int], None]
@@ -24,11 +24,11 @@ R = RelType
 class Selection:
     """The relationships a walk took, as positions in each :class:`~lineage.topology.Relation`."""
 
-    def __init__(self, topology: Topology, source: NodeRef) -> None:
+    def __init__(self, topology: Topology, source: NodeRef, seen: Marks) -> None:
         self.topology = topology
         self.source = topology.id(source)  # None: no relationship at all, so the walk takes none
         self.taken: dict[RelType, list[np.ndarray]] = {}
-        self.seen = np.zeros(topology.size, dtype=bool)
+        self.seen = seen
         self.reached = 0
         self.here = EMPTY if self.source is None else np.array([self.source])
         self.mark(self.here)
@@ -41,11 +41,9 @@ class Selection:
             self.mark(relation.dst[positions])
 
     def mark(self, ids: np.ndarray) -> None:
-        """Mark ``ids`` reached. One end of every relationship taken was reached already (the end
-        the step started from), so most calls find nothing new and skip the sort."""
-        fresh = _unseen(ids, self.seen)
-        self.seen[fresh] = True
-        self.reached += fresh.size
+        """Mark ``ids`` reached (one end of every relationship taken was reached already: the end
+        the step started from)."""
+        self.reached += self.seen.fresh(ids).size
 
     def edges(self) -> dict[RelType, np.ndarray]:
         return {rel: np.unique(np.concatenate(parts)) for rel, parts in self.taken.items()}
@@ -54,8 +52,20 @@ class Selection:
 def forward(
     topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint
 ) -> Selection:
+    with topology.marks() as seen, topology.marks() as visited:
+        return _forward(topology, source, window, checkpoint, seen, visited)
+
+
+def _forward(
+    topology: Topology,
+    source: NodeRef,
+    window: tuple[int, int] | None,
+    checkpoint: Checkpoint,
+    seen: Marks,
+    visited: Marks,
+) -> Selection:
     rel = topology.relations
-    walk = Selection(topology, source)
+    walk = Selection(topology, source, seen)
     if walk.source is None:
         return walk
     here = walk.here
@@ -78,19 +88,17 @@ def forward(
     checkpoint(walk.reached)
 
     consumed = rel[R.CONSUMED_BY]
-    visited = np.zeros(topology.size, dtype=bool)  # batches expanded or queued, as the Cypher walk's `seen`
-    visited[batches] = True
-    frontier = [batches]
+    frontier = [visited.fresh(batches)]  # batches expanded or queued, as the Cypher walk's `seen`
     taken = consumed.out_of(lots)  # scope_lot_consumers
     walk.take(R.CONSUMED_BY, taken)
-    frontier.append(_unvisited(consumed.dst[taken], visited))
+    frontier.append(visited.fresh(consumed.dst[taken]))
     level = np.concatenate(frontier)
     every = [level]
     while level.size:  # scope_batch_consumers, one level at a time
         checkpoint(walk.reached)
         taken = consumed.out_of(level)
         walk.take(R.CONSUMED_BY, taken)
-        level = _unvisited(consumed.dst[taken], visited)
+        level = visited.fresh(consumed.dst[taken])
         every.append(level)
     batches = np.concatenate(every)
     checkpoint(walk.reached)
@@ -113,8 +121,15 @@ def forward(
 
 
 def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint) -> Selection:
+    with topology.marks() as seen, topology.marks() as visited:
+        return _backward(topology, source, checkpoint, seen, visited)
+
+
+def _backward(
+    topology: Topology, source: NodeRef, checkpoint: Checkpoint, seen: Marks, visited: Marks
+) -> Selection:
     rel = topology.relations
-    walk = Selection(topology, source)
+    walk = Selection(topology, source, seen)
     if walk.source is None:
         return walk
     here = walk.here
@@ -148,8 +163,7 @@ def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint) -> Sel
     checkpoint(walk.reached)
 
     consumed = rel[R.CONSUMED_BY]
-    visited = np.zeros(topology.size, dtype=bool)
-    level = _unvisited(np.concatenate(found), visited)
+    level = visited.fresh(np.concatenate(found))
     every, inputs = [level], [lots]
     while level.size:  # trace_batch_inputs, one level at a time
         checkpoint(walk.reached)
@@ -157,7 +171,7 @@ def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint) -> Sel
         walk.take(R.CONSUMED_BY, taken)
         sources = consumed.src[taken]
         inputs.append(topology.ids_of(L.MATERIAL_LOT, sources))
-        level = _unvisited(topology.ids_of(L.BATCH, sources), visited)
+        level = visited.fresh(topology.ids_of(L.BATCH, sources))
         every.append(level)
     batches, lots = np.concatenate(every), np.unique(np.concatenate(inputs))
     checkpoint(walk.reached)
@@ -168,16 +182,3 @@ def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint) -> Sel
     walk.take(R.SUPPLIED, rel[R.SUPPLIED].into(lots))  # trace_lot_suppliers
     checkpoint(walk.reached)
     return walk
-
-
-def _unvisited(ids: np.ndarray, visited: np.ndarray) -> np.ndarray:
-    fresh = _unseen(ids, visited)
-    visited[fresh] = True
-    return fresh
-
-
-def _unseen(ids: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """The ids not in ``seen``, sorted, each once; a small scope's walk makes dozens of these calls,
-    most with nothing or one id new, where ``np.unique`` costs more than the rest of the step."""
-    fresh = ids[~seen[ids]]
-    return fresh if fresh.size < 2 else np.unique(fresh)

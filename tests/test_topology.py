@@ -217,6 +217,22 @@ def test_a_node_without_relationships_is_its_own_scope_and_an_unknown_one_is_nam
         forward(demo_store, BAD_LOT, max_nodes=3)
 
 
+def test_a_walk_gives_back_its_masks_unmarked_even_when_stopped_half_way(store: Store) -> None:
+    """Walks borrow their node masks from the index: a mark left behind would hide that node from
+    every later scope of the process."""
+    load(store, [demo_dir()])
+    topology = store.topology.build()
+    expected = whole(forward(store, BAD_LOT))
+    with pytest.raises(ScopeTooLarge):
+        forward(store, BAD_LOT, max_nodes=3)
+    with pytest.raises(ScopeTooLarge):
+        backward(store, NodeRef(Label.COMPLAINT, "CP-01"), max_nodes=2)
+    spare = topology._spare_marks
+    assert len(spare) == 2 and not any(mask.any() for mask in spare)
+    assert whole(forward(store, BAD_LOT)) == expected
+    store.topology.drop()
+
+
 def _eventually(check: Any, seconds: float = 30.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
