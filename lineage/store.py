@@ -41,12 +41,11 @@ class Store:
 
     def run(self, name: str, timeout_s: float | None = None, **params: Any) -> list[Row]:
         query = self._query(name, params)
-        if not query.changes_lineage:
-            return self.engine.run(query, params, timeout_s)
         try:
             return self.engine.run(query, params, timeout_s)
         finally:  # even after an error: a statement cut short may have written part of its rows
-            self.bump_revision()
+            if query.changes_lineage:
+                self.bump_revision()
 
     def bump_revision(self) -> None:
         """Give the lineage a new revision, after (never before) a write to it: every topology index,
