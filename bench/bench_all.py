@@ -4,8 +4,9 @@
     .venv/bin/python bench/bench_all.py --sizes 100000,1000000,3000000
 
 For each size: the three shapes side by side with the baselines (``bench_baselines.py``; the diamond
-as 16 levels of size/16), then the standard 16x200x4 diamond; at the largest plant size the library
-scopes with properties (``bench_scale.py``) and the API under 1, 8 and 32 clients
+as 16 levels of size/16), then the standard 16x200x4 diamond; the smallest and the largest plant
+taking turns in one process (``bench_growth.py``: cost against graph size); at the largest plant
+size the library scopes with properties (``bench_scale.py``) and the API under 1, 8 and 32 clients
 (``bench_api.py``), and the API streaming a distribution supplier's whole scope as an export; the
 investigation view opening a 10,000-node scope in Chromium (``bench_ui.py``); last, ``report.py``.
 Each step writes its own results in ``bench/out`` as it ends, so an interrupted run keeps what it
@@ -43,6 +44,8 @@ def main() -> None:
     if "diamond" in shapes:
         step(str(HERE / "bench_baselines.py"), "--shape", "diamond", "--nodes", "3200")
     largest = max(sizes)
+    if "plant" in shapes and len(sizes) > 1:
+        step(str(HERE / "bench_growth.py"), "--small", str(min(sizes)), "--large", str(largest))
     step(str(HERE / "bench_scale.py"), "--nodes", str(largest))
     data = HERE / "data" / f"plant-{largest}-s7"
     step(str(HERE / "bench_api.py"), "--data", str(data), "--workers", str(args.api_workers))

@@ -73,7 +73,27 @@ def baseline_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    "--data", str(where / "data"), "--out", str(where / "out")]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
+    growth = [sys.executable, str(ROOT / "bench" / "bench_growth.py"), "--small", "2500", "--large", "6000"]
+    growth += ["--sources", "10", "--rounds", "1", "--band-min", "1"]
+    growth += ["--data", str(where / "data"), "--out", str(where / "out")]
+    done = subprocess.run(growth, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
     return where
+
+
+def test_the_growth_run_compares_the_same_scope_sizes_on_both_graphs(baseline_runs: Path) -> None:
+    results = json.loads((baseline_runs / "out" / "growth-plant-2500-6000.json").read_text())
+    assert results["graphs"]["large"]["load"]["nodes"] > 2 * results["graphs"]["small"]["load"]["nodes"]
+    assert set(results["workloads"]) == SHAPES["plant"][1]
+    lots = results["workloads"]["forward: lot"]
+    assert lots["small"]["sources"] == lots["large"]["sources"] == 10
+    assert lots["bands"], "ten lots on each graph share no scope size"
+    for band in lots["bands"]:
+        low, high = band["scope_nodes"]
+        assert low <= high < 1.5 * low + 1
+        assert band["ratio"] == pytest.approx(band["large_ms"] / band["small_ms"])
+    ratios = [band["ratio"] for band in lots["bands"]]
+    assert min(ratios) <= lots["size_matched_ratio"] <= max(ratios)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -112,6 +132,11 @@ def test_the_report_gathers_the_runs_and_judges_the_targets(baseline_runs: Path)
     assert f"nodes | {verdict} |" in page
     for shape, (nodes, _) in SHAPES.items():
         assert f"## Side by side: {shape}-{nodes}" in page
+    growth = json.loads((baseline_runs / "out" / "growth-plant-2500-6000.json").read_text())
+    matched = growth["workloads"]["backward: customer"]["size_matched_ratio"]
+    row = "| cost follows the scope: backward: customer, the same scope sizes on the "
+    assert row in page and (matched is None or f"| {matched:.2f}x size-matched (" in page)
+    assert "## Cost against graph size: plant-2500-6000" in page
     for plot in ("scope-time-by-size.png", "scope-time-by-graph.png"):
         assert (to / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({plot})" in page
