@@ -11,10 +11,11 @@ source i of the small plant and source i of the large are scoped in turn, for ev
 neighbour took). Timed as the side-by-side harness times lineage: ``properties=()``, then the nodes
 by kind.
 
-Scope sizes differ from source to source and between the two graphs, so the comparison the target
-asks for, the same scope size on both, is made per band of sizes (a factor 1.5 wide): in every band
-holding at least ``--band-min`` sources of each graph, the ratio of their median times; overall, the
-mean of those ratios weighted by the smaller count. The plain ratio of the medians is reported too.
+Scope sizes differ from source to source and between the two graphs (a supplier of the 3M plant
+reaches a fifth more than one of the 100k), so the comparison the target asks for, the same scope
+size on both, is made on a straight line fitted to each graph's times against its scope sizes: its
+fixed cost and its cost per node, and the ratio of the two lines at the median size over both
+graphs' sources. The plain ratio of the medians is reported beside it.
 Writes ``bench/out/growth-plant-<small>-<large>.md`` and ``.json``.
 """
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import statistics
@@ -31,6 +31,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from scipy.stats import theilslopes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,9 +46,6 @@ from lineage.config import Settings  # noqa: E402
 from lineage.model import NodeRef  # noqa: E402
 from lineage.scope import backward, forward  # noqa: E402
 from lineage.store import Store  # noqa: E402
-
-#: Scope sizes within a factor of this are compared with each other.
-BAND_WIDTH = 1.5
 
 
 def engine(folder: Path, nodes: int, reuse: bool) -> tuple[Path, dict[str, Any]]:
@@ -93,50 +92,40 @@ def turn_about(
     return best
 
 
-def bands(small: list[tuple[float, int]], large: list[tuple[float, int]], least: int) -> list[dict[str, Any]]:
-    """The size bands both graphs have at least ``least`` sources in, with each graph's median time."""
+def fitted(times: list[tuple[float, int]]) -> dict[str, float]:
+    """A straight line through a graph's times against scope sizes (Theil-Sen: the median of the
+    pairwise slopes, so a source the machine stalled on does not tilt it): the fixed cost of a scope
+    and the cost of each node in it."""
+    slope, intercept, _, _ = theilslopes([ms for ms, _ in times], [size for _, size in times])
+    return {"fixed_ms": float(intercept), "us_per_node": float(slope) * 1000}
 
-    def band(size: int) -> int:
-        return math.floor(math.log(max(size, 1), BAND_WIDTH))
 
-    found = []
-    for b in sorted({band(size) for _, size in small} & {band(size) for _, size in large}):
-        a = [ms for ms, size in small if band(size) == b]
-        z = [ms for ms, size in large if band(size) == b]
-        if len(a) >= least and len(z) >= least:
-            lo, hi = math.ceil(BAND_WIDTH**b), math.ceil(BAND_WIDTH ** (b + 1)) - 1
-            small_ms, large_ms = statistics.median(a), statistics.median(z)
-            found.append(
-                {
-                    "scope_nodes": [lo, hi],
-                    "small_sources": len(a),
-                    "large_sources": len(z),
-                    "small_ms": small_ms,
-                    "large_ms": large_ms,
-                    "ratio": large_ms / small_ms,
-                }
-            )
-    return found
+def at(fit: dict[str, float], nodes: float) -> float:
+    return fit["fixed_ms"] + fit["us_per_node"] * nodes / 1000
 
 
 def compare(
-    stores: dict[str, Store], sources: dict[str, list[NodeRef]], direction: str, rounds: int, least: int
+    stores: dict[str, Store], sources: dict[str, list[NodeRef]], direction: str, rounds: int
 ) -> dict[str, Any]:
+    """One workload on both graphs, and their times compared at one scope size both reach: the
+    median size over both graphs' sources, when it lies within each graph's range of sizes."""
     kind = sources["small"][0].label.value
     print(f"timing {direction} scopes from {kind} sources, the graphs turn about ...", flush=True)
     timed = turn_about(stores, sources, direction, rounds)
     small, large = summary(timed["small"]), summary(timed["large"])
-    found = bands(timed["small"], timed["large"], least)
-    weights = [min(b["small_sources"], b["large_sources"]) for b in found]
-    matched = None
-    if found:
-        matched = sum(w * b["ratio"] for w, b in zip(weights, found, strict=True)) / sum(weights)
+    fits = {side: fitted(times) for side, times in timed.items()}
+    pooled = statistics.median(size for times in timed.values() for _, size in times)
+    lowest, highest = (
+        max(small["scope_nodes_min"], large["scope_nodes_min"]),
+        min(small["scope_nodes_max"], large["scope_nodes_max"]),
+    )
+    nodes = pooled if lowest <= pooled <= highest else None
     result = {
-        "small": small,
-        "large": large,
+        "small": {**small, **fits["small"]},
+        "large": {**large, **fits["large"]},
         "ratio_of_medians": large["median_ms"] / small["median_ms"],
-        "bands": found,
-        "size_matched_ratio": matched,
+        "compared_at_nodes": nodes,
+        "size_matched_ratio": None if nodes is None else at(fits["large"], nodes) / at(fits["small"], nodes),
     }
     print(f"  {result}", flush=True)
     return result
@@ -149,6 +138,8 @@ def summary(times: list[tuple[float, int]]) -> dict[str, Any]:
         "min_ms": min(ms for ms, _ in times),
         "max_ms": max(ms for ms, _ in times),
         "scope_nodes_median": statistics.median(size for _, size in times),
+        "scope_nodes_min": min(size for _, size in times),
+        "scope_nodes_max": max(size for _, size in times),
     }
 
 
@@ -161,7 +152,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sources", type=int, default=100, help="lots and customers (suppliers: a fifth)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--band-min", type=int, default=5, help="sources of each graph a band needs")
     parser.add_argument("--reuse", action="store_true", help="keep engines a previous run loaded")
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
@@ -174,8 +164,6 @@ def main() -> None:
         "machine": machine(),
         "seed": args.seed,
         "rounds": args.rounds,
-        "band_width": BAND_WIDTH,
-        "band_min": args.band_min,
         "graphs": {side: {"data": f.name} for side, f in folders.items()},
         "load_average_before": os.getloadavg(),
     }
@@ -190,7 +178,7 @@ def main() -> None:
                 stores[side] = open_stores.enter_context(Store.open(settings))
                 results["graphs"][side]["index"] = build_index(stores[side])
             results["workloads"] = {
-                name: compare(stores, {"small": small, "large": large}, direction, args.rounds, args.band_min)
+                name: compare(stores, {"small": small, "large": large}, direction, args.rounds)
                 for (name, small, direction), (_, large, _) in zip(
                     workloads("plant", samples["small"], args.sources),
                     workloads("plant", samples["large"], args.sources),
@@ -221,25 +209,24 @@ def report(r: dict[str, Any]) -> str:
         loadavg_line(r),
         "",
         f"Both graphs' engines and indexes in one process; source by source, the graphs take turns, "
-        f"{r['rounds']} rounds, each source's fastest. Size-matched: sources grouped in bands of scope "
-        f"size {r['band_width']:g}x wide; in each band with at least {r['band_min']} sources of each graph, "
-        "the ratio of the median times; overall, their mean weighted by the smaller count.",
+        f"{r['rounds']} rounds, each source's fastest. Each graph's times against its scope sizes fitted "
+        "with a straight line (Theil-Sen): its fixed cost and its cost per node; the size-matched ratio is "
+        "the large graph's line over the small one's at the median scope size over both graphs' sources.",
         "",
         "| workload | small: median ms (scope nodes) | large: median ms (scope nodes) | ratio of medians "
-        "| size-matched ratio | bands (nodes: small n / large n, ratio) |",
-        "|---|---|---|---|---|---|",
+        "| small: fixed ms + us/node | large: fixed ms + us/node | size-matched ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, w in r["workloads"].items():
         s, z = w["small"], w["large"]
-        found = "; ".join(
-            f"{b['scope_nodes'][0]:,}-{b['scope_nodes'][1]:,}: {b['small_sources']}/{b['large_sources']}, "
-            f"{b['ratio']:.2f}x"
-            for b in w["bands"]
+        nodes = w["compared_at_nodes"]
+        matched = (
+            "no common sizes" if nodes is None else f"{w['size_matched_ratio']:.2f}x at {nodes:,.0f} nodes"
         )
-        matched = "no common sizes" if w["size_matched_ratio"] is None else f"{w['size_matched_ratio']:.2f}x"
         lines.append(
             f"| {name} | {s['median_ms']:.2f} ({s['scope_nodes_median']:,.0f}) | {z['median_ms']:.2f} "
-            f"({z['scope_nodes_median']:,.0f}) | {w['ratio_of_medians']:.2f}x | {matched} | {found or '-'} |"
+            f"({z['scope_nodes_median']:,.0f}) | {w['ratio_of_medians']:.2f}x | {s['fixed_ms']:.2f} + "
+            f"{s['us_per_node']:.2f} | {z['fixed_ms']:.2f} + {z['us_per_node']:.2f} | {matched} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -203,15 +203,19 @@ def targets(
         run = max(growth.values(), key=lambda r: _nodes(r, "large") / max(1, _nodes(r, "small")))
         small, large = _nodes(run, "small"), _nodes(run, "large")
         for name, w in run["workloads"].items():
-            matched = w["size_matched_ratio"]
+            matched, nodes = w["size_matched_ratio"], w["compared_at_nodes"]
             sizes = f"{w['small']['scope_nodes_median']:,.0f} and {w['large']['scope_nodes_median']:,.0f}"
             rows.append(
                 (
                     f"cost follows the scope: {name}, the same scope sizes on the {small:,} and the "
                     f"{large:,}-node plant within 1.5x",
-                    ("no scope sizes in common" if matched is None else f"{matched:.2f}x size-matched")
+                    (
+                        "no scope sizes in common"
+                        if matched is None
+                        else f"{matched:.2f}x at {nodes:,.0f} nodes"
+                    )
                     + f" ({w['ratio_of_medians']:.2f}x of the medians, scopes of {sizes} nodes; "
-                    "both graphs in one run, turn about)",
+                    "both graphs in one run, turn about, a line fitted to each)",
                     verdict(None if matched is None else matched <= 1.5),
                 )
             )
