@@ -179,21 +179,20 @@ class Scope:
     def nodes(self) -> list[ScopeNode]:
         """Every node, ordered by depth (the source first), each with its properties."""
         if self._nodes is None:
-            self._materialize()
-        assert self._nodes is not None
+            assert self._walked is not None
+            with gc_paused():
+                self._nodes = self._walked.all_nodes()
         return self._nodes
 
     @property
     def edges(self) -> list[ScopeEdge]:
+        """Made apart from the nodes: a caller who lists who is affected never pays for the
+        relationships (a supplier's scope has half as many again as it has nodes)."""
         if self._edges is None:
-            self._materialize()
-        assert self._edges is not None
+            assert self._walked is not None
+            with gc_paused():
+                self._edges = self._walked.all_edges()
         return self._edges
-
-    def _materialize(self) -> None:
-        assert self._walked is not None
-        with gc_paused():
-            self._nodes, self._edges = self._walked.objects()
 
     @property
     def arrays(self) -> Walked | None:
@@ -658,28 +657,39 @@ class Walked:
                 local = {rel: (a[part], b[part])}
                 yield list(_edges(self.topology, rel, taken[part], local, refs))
 
-    def objects(self) -> tuple[list[ScopeNode], list[ScopeEdge]]:
+    def all_nodes(self) -> list[ScopeNode]:
+        """Every node as an object, by depth (no path last), with the properties asked for. Labels
+        and uids come from the arrays kind by kind, with no :class:`NodeRef` made per node: a
+        supplier's scope makes 15,000 nodes, and every object made here is one more for the garbage
+        collector to scan once the burst is over."""
         topology = self.topology
-        refs = topology.refs(self.ids)
         depth = self.depths()
-        order = np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable").tolist()
-        edges = [
-            edge
-            for rel, positions in self.taken.items()
-            for edge in _edges(topology, rel, positions, self.local, refs)
-        ]
-        depths, node_ids, shown, found = depth.tolist(), self.ids.tolist(), self.shown, self.found
+        order = np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable")
+        node_ids = self.ids[order]
+        codes = (np.searchsorted(topology.offsets, node_ids, "right") - 1).tolist()
+        offsets = topology.offsets.tolist()
+        names = [topology.uids[label] for label in LABELS]
+        shown, found = self.shown, self.found
         nodes = []
-        for i in order:
-            ref = refs[i]
-            if ref.label not in DESCRIBED:
-                props = found.get(ref, {})
-            elif ref.label in shown:
-                props = topology.properties(node_ids[i]) or {}
+        for node, code, d in zip(node_ids.tolist(), codes, depth[order].tolist(), strict=True):
+            label = LABELS[code]
+            uid = names[code][node - offsets[code]]
+            if label not in DESCRIBED:
+                props = found.get(NodeRef(label, uid), {})
+            elif label in shown:
+                props = topology.properties(node) or {}
             else:
                 props = {}
-            nodes.append(ScopeNode(ref.label, ref.uid, depths[i], props))
-        return nodes, edges
+            nodes.append(ScopeNode(label, uid, d, props))
+        return nodes
+
+    def all_edges(self) -> list[ScopeEdge]:
+        refs = self.topology.refs(self.ids)
+        return [
+            edge
+            for rel, positions in self.taken.items()
+            for edge in _edges(self.topology, rel, positions, self.local, refs)
+        ]
 
 
 #: Property lookups run here, beside the thread that walks: a scope waits on the engine and on
