@@ -669,17 +669,18 @@ class Walked:
         codes = (np.searchsorted(topology.offsets, node_ids, "right") - 1).tolist()
         offsets = topology.offsets.tolist()
         names = [topology.uids[label] for label in LABELS]
-        shown, found = self.shown, self.found
+        found, unpack = self.found, topology.properties
+        # Where each kind's properties come from: fetched (kinds the index does not hold, when
+        # asked for), the index (the kinds asked for), or nowhere.
+        fetched = [label not in DESCRIBED and bool(found) for label in LABELS]
+        indexed = [label in DESCRIBED and label in self.shown for label in LABELS]
         nodes = []
         for node, code, d in zip(node_ids.tolist(), codes, depth[order].tolist(), strict=True):
-            label = LABELS[code]
-            uid = names[code][node - offsets[code]]
-            if label not in DESCRIBED:
-                props = found.get(NodeRef(label, uid), {})
-            elif label in shown:
-                props = topology.properties(node) or {}
+            label, uid = LABELS[code], names[code][node - offsets[code]]
+            if indexed[code]:
+                props = unpack(node) or {}
             else:
-                props = {}
+                props = found.get(NodeRef(label, uid), {}) if fetched[code] else {}
             nodes.append(ScopeNode(label, uid, d, props))
         return nodes
 

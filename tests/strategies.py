@@ -72,7 +72,7 @@ def lineage_graphs(draw: st.DrawFn) -> list[dict[str, Any]]:
             records.append({"kind": "SHIPPED_IN", "from": b, "to": uid, "quantity": draw(st.integers(1, 9))})
     for k in range(draw(st.integers(0, 6))):
         uid = f"SA{k}"
-        records.append({"kind": "Sale", "uid": uid})
+        records.append({"kind": "Sale", "uid": uid, "serial": f"SN-{k}"})
         records.append({"kind": "SOLD_IN", "from": draw(st.sampled_from(batches)), "to": uid, "quantity": 1})
         records.append({"kind": "SOLD", "from": draw(st.sampled_from(customers)), "to": uid})
         if draw(st.booleans()):

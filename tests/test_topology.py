@@ -22,7 +22,7 @@ from lineage.loading.load import load
 from lineage.model import Label, NodeRef
 from lineage.paging import ScopeRequest, export
 from lineage.recalls import RecallRequest
-from lineage.scope import Scope, Window, backward, forward
+from lineage.scope import ALL_LABELS, Scope, Window, backward, forward
 from lineage.store import Store
 from lineage.topology import read_revision
 
@@ -97,8 +97,8 @@ def test_the_index_walk_gives_exactly_the_cypher_walks_scope(
         ref = NodeRef(Label(r["kind"]), r["uid"])
         if r["kind"] in ("MaterialLot", "Batch", "Supplier"):
             calls.append(lambda ref=ref: forward(store, ref))
-        if r["kind"] not in ("Supplier",):
-            calls.append(lambda ref=ref: backward(store, ref))
+        if r["kind"] not in ("Supplier",):  # with every kind's properties: sales' come from the engine
+            calls.append(lambda ref=ref: backward(store, ref, properties=ALL_LABELS))
     lo = data.draw(st.integers(0, 12)) * HOUR
     window = Window(start=lo, end=lo + data.draw(st.integers(1, 6)) * HOUR)
     for label, uid in ((Label.MACHINE, "M0"), (Label.OPERATOR, "O1")):
