@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -38,7 +37,7 @@ from lineage.model import (
     to_epoch_ms,
 )
 from lineage.store import Store
-from lineage.topology import DESCRIBED, FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
+from lineage.topology import FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
 from lineage.walk import Selection
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
@@ -56,9 +55,10 @@ BACKWARD_SOURCES = (
     Label.MATERIAL_LOT,
 )
 WINDOWED_SOURCES = (Label.MACHINE, Label.OPERATOR)
-#: Kinds whose stored properties a scope carries by default: the ones the index holds (see
-#: :data:`lineage.topology.DESCRIBED`); ask for ``ALL_LABELS`` (or ``fetch_properties``) for the rest.
-SUMMARY_LABELS = DESCRIBED
+#: Kinds whose stored properties a scope carries by default: what a summary shows (names, regions,
+#: contacts, batch types, results, shipping dates). Not sales: they are the bulk of a large scope,
+#: and their quantities are on their relationships. Ask for ``ALL_LABELS`` for every kind.
+SUMMARY_LABELS = tuple(label for label in Label if label != Label.SALE)
 ALL_LABELS = tuple(Label)
 #: Relationship types stored pointing from a thing to its context rather than along the flow of
 #: material (a batch to the machine it ran on, a seller to its sale); an explanation walks them
@@ -247,7 +247,7 @@ class Scope:
             topology = self._walked.topology
             rest = []
             for ref in refs:
-                node = topology.id(ref) if ref.label in DESCRIBED else None
+                node = topology.id(ref)
                 props = topology.properties(node) if node is not None else None
                 if props is None:
                     rest.append(ref)
@@ -530,24 +530,9 @@ def _assemble(
         return Scope(direction, source, window, [node], [], budget.elapsed_ms)
     ids = np.unique(np.concatenate([*parts, np.array([walk.source])]))
     budget.check(ids.size)
-    wanted = frozenset(properties)
-    # The index holds the properties of the kinds a summary shows; the engine looks up the others
-    # (when asked for) while this thread works out the depths.
-    fetched = [
-        ref
-        for label in Label
-        if label not in DESCRIBED and (label in wanted or label == source.label)
-        for ref in topology.refs(topology.ids_of(label, ids))
-    ]
-    fetching = _FETCHER.submit(fetch_properties, budget.store, fetched, budget) if fetched else None
-    shown = {label for label in wanted if label in DESCRIBED} | {source.label}
+    shown = frozenset(properties) | {source.label}
     walked = Walked(topology, ids, taken, ends, int(np.searchsorted(ids, walk.source)), direction, shown)
-    try:
-        walked.depths()
-    finally:
-        walked.found = fetching.result() if fetching is not None else {}
-    if source.label not in DESCRIBED and source not in walked.found:
-        raise NotFound(source.label.value, source.uid)
+    walked.depths()
     return Scope(direction, source, window, None, None, budget.elapsed_ms, walked)
 
 
@@ -570,8 +555,7 @@ class Walked:
         self.taken = taken
         self.start = start  # the source's position in ids
         self.direction = direction
-        self.shown = shown  # kinds whose properties the index holds and the caller asked for
-        self.found: dict[NodeRef, dict[str, Any]] = {}  # properties fetched for the other kinds
+        self.shown = shown  # kinds whose properties the caller asked for (and the source's)
         #: Each taken relationship's ends as positions in ids (``ends`` holds them as node ids).
         self.local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
         self._depths: np.ndarray | None = None
@@ -669,19 +653,11 @@ class Walked:
         codes = (np.searchsorted(topology.offsets, node_ids, "right") - 1).tolist()
         offsets = topology.offsets.tolist()
         names = [topology.uids[label] for label in LABELS]
-        found, unpack = self.found, topology.properties
-        # Where each kind's properties come from: fetched (kinds the index does not hold, when
-        # asked for), the index (the kinds asked for), or nowhere.
-        fetched = [label not in DESCRIBED and bool(found) for label in LABELS]
-        indexed = [label in DESCRIBED and label in self.shown for label in LABELS]
+        unpack, shown = topology.properties, [label in self.shown for label in LABELS]
         nodes = []
         for node, code, d in zip(node_ids.tolist(), codes, depth[order].tolist(), strict=True):
-            label, uid = LABELS[code], names[code][node - offsets[code]]
-            if indexed[code]:
-                props = unpack(node) or {}
-            else:
-                props = found.get(NodeRef(label, uid), {}) if fetched[code] else {}
-            nodes.append(ScopeNode(label, uid, d, props))
+            props = (unpack(node) or {}) if shown[code] else {}
+            nodes.append(ScopeNode(LABELS[code], names[code][node - offsets[code]], d, props))
         return nodes
 
     def all_edges(self) -> list[ScopeEdge]:
@@ -691,11 +667,6 @@ class Walked:
             for rel, positions in self.taken.items()
             for edge in _edges(self.topology, rel, positions, self.local, refs)
         ]
-
-
-#: Property lookups run here, beside the thread that walks: a scope waits on the engine and on
-#: Python at once instead of one after the other.
-_FETCHER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lineage-properties")
 
 
 def _edges(

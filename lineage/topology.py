@@ -4,11 +4,12 @@ A frontier expansion in Cypher pays a round trip and an index lookup per node at
 1M-node plant graph a supplier-wide scope (15,000 nodes) spent 220 ms in the engine that way, where a
 walk over integer arrays takes a few milliseconds. The index keeps only what a walk needs: every
 relationship as a pair of integer node ids, with the quantity, unit and times that a scope reports,
-and the stored properties of the kinds a scope's summary shows (:data:`DESCRIBED`: everything but
-sales, a third of the nodes), each packed in one ``bytes`` object: a supplier's scope reads 5,000 of
-them in a few milliseconds where fetching them took 60 to 110 ms of parsing replies, and a lot's
-affected summary needs no database call past the revision. Sales' properties stay in the database
-and are fetched when asked for.
+and every node's stored properties, each packed in one ``bytes`` object: a supplier's scope reads
+5,000 of them in a few milliseconds where fetching them took 60 to 110 ms of parsing replies, and
+neither a lot's affected summary nor a page of its scope needs a database call past the revision.
+(Sales' properties were once left in the database, sales being a third of the nodes; every page
+then waited on a lookup for its sales, half the time of the API's page route under load, to save
+27 MB on the 1M-node plant.)
 
 The index is a cache of the database, never a second source of truth. It is read from the database
 by the query files in ``cypher/topology/`` and stamped with the lineage's :data:`Revision`, read before
@@ -52,10 +53,6 @@ EMPTY = np.empty(0, dtype=np.int64)
 #: the others carry neither (their topology queries say the same in their RETURN).
 FLOW_TYPES = frozenset({RelType.CONSUMED_BY, RelType.SHIPPED_IN, RelType.SOLD_IN})
 RUN_TYPES = frozenset({RelType.RAN_ON, RelType.HANDLED_BY})
-#: Kinds whose properties the index holds: what a scope's summary shows (names, regions, contacts,
-#: batch types, results, shipping dates). Sales are the bulk of a large scope, and their quantities
-#: are on their relationships.
-DESCRIBED = tuple(label for label in Label if label != Label.SALE)
 #: After a failed build, scopes walk the database for this long before another build is tried.
 RETRY_AFTER_S = 10.0
 
@@ -204,8 +201,8 @@ class Topology:
         return [NodeRef(LABELS[c], uids[c][i - offsets[c]]) for c, i in zip(codes, ids.tolist(), strict=True)]
 
     def properties(self, node: int) -> dict[str, Any] | None:
-        """The stored properties of a node of a :data:`DESCRIBED` kind, a new dict for each call;
-        None for other kinds."""
+        """The node's stored properties, a new dict for each call; None for a node deleted while the
+        index was read (its relationships read, its properties gone)."""
         packed = self.packed[node]
         return None if packed is None else marshal.loads(packed)
 
@@ -235,7 +232,7 @@ def build(store: Store) -> Topology:
     units: dict[str, int] = {}
     parts: dict[RelType, list[tuple[Label, Label, dict[str, np.ndarray]]]] = {}
     variants = [(rel, src, dst) for rel, pairs in REL_ENDPOINTS.items() for src, dst in pairs]
-    queries = [topology_query_name(*v) for v in variants] + [properties_query_name(lb) for lb in DESCRIBED]
+    queries = [topology_query_name(*v) for v in variants] + [properties_query_name(lb) for lb in LABELS]
     with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
         replies = _pipelined(store, pool, queries)
         for rel, src, dst in variants:
@@ -245,7 +242,7 @@ def build(store: Store) -> Topology:
         uids = {label: tuple(names[label]) for label in LABELS}
         offsets = dict(zip(LABELS, np.cumsum([0] + [len(uids[lb]) for lb in LABELS]).tolist(), strict=False))
         packed: list[bytes | None] = [None] * sum(len(u) for u in uids.values())
-        for label in DESCRIBED:
+        for label in LABELS:
             _pack(next(replies), names[label], offsets[label], packed)
     relations = {rel: _relation(rel, pieces, offsets) for rel, pieces in parts.items()}
     return Topology(revision, uids, relations, list(units), time.perf_counter() - started, tuple(packed))

@@ -10,7 +10,7 @@ import pytest
 from lineage.errors import QueryFileError
 from lineage.model import REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
 from lineage.queries import QueryBook, parse_query_file
-from lineage.topology import DESCRIBED, properties_query_name, topology_query_name
+from lineage.topology import LABELS, properties_query_name, topology_query_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,13 +48,13 @@ def test_every_relationship_variant_is_read_into_the_topology_index() -> None:
     assert not unread
 
 
-def test_the_index_reads_the_properties_of_exactly_the_kinds_it_describes() -> None:
+def test_the_index_reads_the_properties_of_every_kind() -> None:
     book = QueryBook.load()
-    for label in DESCRIBED:
+    for label in LABELS:
         query = book[properties_query_name(label)]
         assert f"MATCH (n:{label.value})" in query.text and query.returns == ("uid", "props")
     read = {q.name for q in book if q.name.startswith("topology_props_")}
-    assert read == {properties_query_name(label) for label in DESCRIBED}
+    assert read == {properties_query_name(label) for label in LABELS}
 
 
 def test_headers_describe_the_queries() -> None:
