@@ -99,6 +99,27 @@ def test_the_growth_run_compares_the_same_scope_sizes_on_both_graphs(baseline_ru
     assert lots["size_matched_ratio"] == pytest.approx(line["large"] / line["small"])
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_baselines_run_and_agree_with_lineage(baseline_runs: Path, shape: str) -> None:
+    """The harness stops on any answer that differs from lineage's; here it must have finished,
+    with every baseline timed on every workload of the shape."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from baselines import postgres_binaries
+
+    nodes, expected = SHAPES[shape]
+    results = json.loads((baseline_runs / "out" / f"baselines-{shape}-{nodes}.json").read_text())
+    methods = {"lineage", "networkx", "scipy CSR"}
+    if postgres_binaries() is not None:
+        methods.add("PostgreSQL recursive CTE")
+    assert set(results["workloads"]) == expected
+    for workload in results["workloads"].values():
+        assert set(workload["methods"]) == methods
+        assert workload["scope_nodes_max"] > 1
+    assert results["naive_cypher"]["sources"] == 10
+    assert results["why"]["sources"] > 0 and results["why"]["path_length_median"] >= 3
+    assert "| forward: supplier |" in (baseline_runs / "out" / f"baselines-{shape}-{nodes}.md").read_text()
+
+
 def test_the_report_gathers_the_runs_and_judges_the_targets(baseline_runs: Path) -> None:
     to = baseline_runs / "report"
     done = subprocess.run(
