@@ -19,7 +19,7 @@ from conftest import short_tmpdir
 from lineage.config import Settings
 from lineage.demo import demo_dir
 from lineage.engines.embedded_server import EmbeddedServer
-from lineage.errors import ConfigError
+from lineage.errors import ConfigError, EngineUnavailable
 from lineage.loading.load import load
 from lineage.model import Label, NodeRef
 from lineage.scope import forward
@@ -157,3 +157,53 @@ def test_the_append_only_file_is_rewritten_only_by_lineage(data_dir: Path) -> No
         config = store.engine._db.connection.config_get("auto-aof-rewrite-percentage")  # type: ignore[attr-defined]
         assert config == {"auto-aof-rewrite-percentage": "0"}
         assert store.engine._db.connection.config_get("appendonly") == {"appendonly": "yes"}  # type: ignore[attr-defined]
+
+
+class HangsAfterPing(EmbeddedServer):
+    """Each server it starts (the first ``hangs`` of them) answers PING and then nothing, as one
+    FalkorDB server once did on its first graph command: stopped with SIGSTOP once PING answered."""
+
+    def __init__(self, data_dir: Path, hangs: int) -> None:
+        super().__init__(data_dir)
+        self.probe_timeout_s = 1.0
+        self.hangs = hangs
+        self.hung: list[int] = []
+
+    def _wait_ready(self, pid: int | None) -> None:
+        super()._wait_ready(pid)
+        if len(self.hung) < self.hangs:
+            self.hung.append(self.pid() or 0)
+            os.kill(self.hung[-1], signal.SIGSTOP)
+
+
+def gone(pid: int) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_new_server_that_answers_ping_but_no_graph_command_is_replaced(data_dir: Path) -> None:
+    server = HangsAfterPing(data_dir, hangs=1)
+    server.acquire()
+    try:
+        assert len(server.hung) == 1 and gone(server.hung[0])
+        assert server.pid() not in (None, server.hung[0])
+        with Store.open(Settings(data_dir=data_dir)) as store:
+            load(store, [demo_dir()])
+            assert forward(store, NodeRef(Label.MATERIAL_LOT, "L-4471")).counts()["Batch"] > 0
+    finally:
+        server.release()
+
+
+def test_a_server_that_hangs_twice_is_named_and_none_is_left_running(data_dir: Path) -> None:
+    server = HangsAfterPing(data_dir, hangs=2)
+    with pytest.raises(EngineUnavailable, match="graph module did not, twice") as raised:
+        server.acquire()
+    assert str(server.logfile) in str(raised.value)
+    assert len(server.hung) == 2 and all(gone(pid) for pid in server.hung)
+    assert server.pid() is None and not server.socket.exists()

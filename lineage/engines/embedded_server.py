@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import signal
 import subprocess
@@ -30,10 +31,14 @@ from redis.retry import Retry
 
 from lineage.errors import ConfigError, EngineUnavailable
 
+log = logging.getLogger(__name__)
+
 #: Rewrite the append-only file once this much has been appended since the last snapshot: less
 #: replays quickly at start-up, more would make the next start replay statements for minutes.
 COMPACT_AFTER_BYTES = 8 * 1024 * 1024
 _MAX_SOCKET_PATH = 100  # sockaddr_un holds 108 bytes; leave room for the terminating NUL
+#: The graph a new server is asked to make and drop before anyone else uses it.
+_PROBE_GRAPH = "lineage-start-probe"
 
 
 def no_retry() -> Retry:
@@ -70,6 +75,7 @@ class EmbeddedServer:
         self.logfile = self.data_dir / "server.log"
         self.keepfile = self.data_dir / "keep"
         self.start_timeout_s = start_timeout_s
+        self.probe_timeout_s = 10.0
         self._user_fd: int | None = None
         if len(str(self.socket)) > _MAX_SOCKET_PATH:
             raise ConfigError(
@@ -198,6 +204,56 @@ class EmbeddedServer:
             # A server is there but not answering yet: it is replaying its append-only file.
             self._wait_ready(pid)
             return
+        for _ in range(2):
+            self._launch()
+            self._wait_ready(None)
+            if self._graphs_answer():
+                return
+            self._kill()
+        raise EngineUnavailable(
+            f"the embedded FalkorDB server in {self.data_dir} answered but its graph module did not, "
+            f"twice, each within {self.probe_timeout_s:g} s of starting; see {self.logfile}"
+        )
+
+    def _graphs_answer(self) -> bool:
+        """Whether a new server's graph module answers. Seen once in thirty test runs: a server
+        that answered PING hung for good on its first graph command (FalkorDB 4.16.3, the main
+        thread waiting for a lock no thread held); the one remedy is another server."""
+        timeout = self.probe_timeout_s
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout, retry=no_retry())
+        try:
+            client.execute_command("GRAPH.QUERY", _PROBE_GRAPH, "RETURN 1")
+            client.execute_command("GRAPH.DELETE", _PROBE_GRAPH)
+            return True
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            log.warning(
+                "the FalkorDB server just started in %s does not answer a graph command in %g s; "
+                "starting another",
+                self.data_dir,
+                timeout,
+            )
+            return False
+        except redis.ResponseError as e:
+            raise EngineUnavailable(
+                f"the embedded FalkorDB server in {self.data_dir} refused a graph "
+                f"command: {e}; see {self.logfile}"
+            ) from e
+        finally:
+            client.close()
+
+    def _kill(self) -> None:
+        """SIGKILL: a server whose main thread is stuck never acts on SIGTERM or SHUTDOWN."""
+        pid = self.pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while self.pid() is not None and time.monotonic() < deadline:
+                time.sleep(0.02)
+        self.socket.unlink(missing_ok=True)
+        self.pidfile.unlink(missing_ok=True)
+
+    def _launch(self) -> None:
         self.socket.unlink(missing_ok=True)
         self.pidfile.unlink(missing_ok=True)
         server, module = _binaries()
@@ -239,7 +295,6 @@ class EmbeddedServer:
                 f"{(done.stderr or done.stdout).strip() or 'exit ' + str(done.returncode)}"
                 f"; see {self.logfile}"
             )
-        self._wait_ready(None)
 
     def _wait_ready(self, pid: int | None) -> None:
         deadline = time.monotonic() + self.start_timeout_s
