@@ -616,7 +616,7 @@ class Walked:
         if kinds:
             keep &= np.isin(codes, [LABEL_CODE[label] for label in kinds])
         chosen = np.flatnonzero(keep)
-        uids = np.array([ref.uid for ref in self.topology.refs(self.ids[chosen])], dtype=str)
+        uids = np.array(self.topology.kinds_and_uids(self.ids[chosen])[1], dtype=str)
         order = np.lexsort((uids, codes[chosen], np.where(depth[chosen] > 0, depth[chosen], depth.size)))
         return chosen[order]
 
@@ -642,22 +642,20 @@ class Walked:
                 yield list(_edges(self.topology, rel, taken[part], local, refs))
 
     def all_nodes(self) -> list[ScopeNode]:
-        """Every node as an object, by depth (no path last), with the properties asked for. Labels
-        and uids come from the arrays kind by kind, with no :class:`NodeRef` made per node: a
+        """Every node as an object, by depth (no path last), with the properties asked for. Kinds
+        and uids come from :meth:`Topology.kinds_and_uids`, with no :class:`NodeRef` per node: a
         supplier's scope makes 15,000 nodes, and every object made here is one more for the garbage
         collector to scan once the burst is over."""
         topology = self.topology
         depth = self.depths()
         order = np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable")
         node_ids = self.ids[order]
-        codes = (np.searchsorted(topology.offsets, node_ids, "right") - 1).tolist()
-        offsets = topology.offsets.tolist()
-        names = [topology.uids[label] for label in LABELS]
+        codes, uids = topology.kinds_and_uids(node_ids)
         unpack, shown = topology.properties, [label in self.shown for label in LABELS]
         nodes = []
-        for node, code, d in zip(node_ids.tolist(), codes, depth[order].tolist(), strict=True):
+        for node, code, uid, d in zip(node_ids.tolist(), codes, uids, depth[order].tolist(), strict=True):
             props = (unpack(node) or {}) if shown[code] else {}
-            nodes.append(ScopeNode(LABELS[code], names[code][node - offsets[code]], d, props))
+            nodes.append(ScopeNode(LABELS[code], uid, d, props))
         return nodes
 
     def all_edges(self) -> list[ScopeEdge]:

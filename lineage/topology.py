@@ -195,10 +195,16 @@ class Topology:
         return ids[(ids >= self.offsets[code]) & (ids < self.offsets[code + 1])]
 
     def refs(self, ids: np.ndarray) -> list[NodeRef]:
+        codes, uids = self.kinds_and_uids(ids)
+        return [NodeRef(LABELS[c], uid) for c, uid in zip(codes, uids, strict=True)]
+
+    def kinds_and_uids(self, ids: np.ndarray) -> tuple[list[int], list[str]]:
+        """Each id's kind (its position in :data:`LABELS`) and uid, for a caller that needs no
+        :class:`NodeRef` per node."""
         codes = (np.searchsorted(self.offsets, ids, "right") - 1).tolist()
         offsets = self.offsets.tolist()
-        uids = [self.uids[label] for label in LABELS]
-        return [NodeRef(LABELS[c], uids[c][i - offsets[c]]) for c, i in zip(codes, ids.tolist(), strict=True)]
+        names = [self.uids[label] for label in LABELS]
+        return codes, [names[c][i - offsets[c]] for c, i in zip(codes, ids.tolist(), strict=True)]
 
     def properties(self, node: int) -> dict[str, Any] | None:
         """The node's stored properties, a new dict for each call; None for a node deleted while the
