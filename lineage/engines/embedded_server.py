@@ -247,9 +247,7 @@ class EmbeddedServer:
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 30
-            while self.pid() is not None and time.monotonic() < deadline:
-                time.sleep(0.02)
+            self._wait_gone()
         self.socket.unlink(missing_ok=True)
         self.pidfile.unlink(missing_ok=True)
 
@@ -331,7 +329,12 @@ class EmbeddedServer:
                 os.kill(pid, signal.SIGTERM)
         finally:
             client.close()
-        deadline = time.monotonic() + 30
-        while pid is not None and self.pid() is not None and time.monotonic() < deadline:
-            time.sleep(0.02)
+        if pid is not None:
+            self._wait_gone()
         return True
+
+    def _wait_gone(self, timeout_s: float = 30.0) -> None:
+        """Until the server's process has exited (or ``timeout_s`` passed)."""
+        deadline = time.monotonic() + timeout_s
+        while self.pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
