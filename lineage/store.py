@@ -16,7 +16,7 @@ from lineage.engines import Engine, EngineInfo, NodeGroups, RelGroups, Row, open
 from lineage.errors import LineageError
 from lineage.model import CONSTRAINED_LABELS
 from lineage.queries import Query, QueryBook, default_book
-from lineage.topology import TopologyCache
+from lineage.topology import Revision, TopologyCache
 
 
 class Store:
@@ -26,6 +26,8 @@ class Store:
         self.queries = book or default_book()
         #: The in-memory index of the lineage's shape; built only when asked (see :mod:`lineage.topology`).
         self.topology = TopologyCache(self)
+        #: The revision read last, with the engine's revision epoch taken just before reading it.
+        self._revision_seen: tuple[int, Revision] | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Store:
@@ -50,7 +52,22 @@ class Store:
     def bump_revision(self) -> None:
         """Give the lineage a new revision, after (never before) a write to it: every topology index,
         in this process or another, then sees the change at its next scope (see :mod:`lineage.topology`)."""
-        self.engine.run(self.queries["revision_bump"], {"token": secrets.token_hex(8)})
+        token = secrets.token_hex(8)
+        self.engine.run(self.queries["revision_bump"], {"token": token})
+        self.engine.signal_revision(token)
+
+    def revision(self) -> Revision:
+        """The lineage's revision; from the database only when the engine cannot vouch that none
+        was bumped since the last read (every scope asks, and a read is a round trip)."""
+        epoch = self.engine.revision_epoch()  # before the read: a bump after it moves the epoch
+        seen = self._revision_seen
+        if epoch is not None and seen is not None and seen[0] == epoch:
+            return seen[1]
+        rows = self.run("topology_revision")
+        revision = rows[0]["token"] if rows else None
+        if epoch is not None:
+            self._revision_seen = (epoch, revision)
+        return revision
 
     def bulk_create(self, nodes: NodeGroups, rels: RelGroups) -> bool:
         """The engine's bulk path into an empty graph (:meth:`Engine.bulk_create`), then a new revision."""

@@ -13,14 +13,17 @@ then waited on a lookup for its sales, half the time of the API's page route und
 
 The index is a cache of the database, never a second source of truth. It is read from the database
 by the query files in ``cypher/topology/`` and stamped with the lineage's :data:`Revision`, read before
-the first relationship. A scope reads the revision again (one lookup by key) and walks the index only
-when it still matches; otherwise it walks the database in Cypher and the index is rebuilt in the
-background. The revision is a random token that the store replaces after every statement whose query
-file says it ``changes: lineage`` (and after a bulk load), so a load from another process is seen by
-the next scope, never silently missed. Lineage's own records (recalls, holds, follow-ups, the audit
-log, load records) change no token: a coordinator working a recall does not send a million-node index
-to be rebuilt with every hold placed. A program that writes the lineage of a shared Neo4j directly,
-not through lineage, must replace the token too (``cypher/topology/revision_bump.cypher``).
+the first relationship. A scope asks for the revision again (:meth:`Store.revision`) and walks the
+index only when it still matches; otherwise it walks the database in Cypher and the index is rebuilt
+in the background. The revision is a random token that the store replaces after every statement whose
+query file says it ``changes: lineage`` (and after a bulk load), so a load from another process is
+seen by the next scope, never silently missed. On the embedded engine the server tells every process
+when a token was replaced (:mod:`lineage.engines.falkor_watch`), so a scope reads the token from the
+database only after that; on Neo4j every scope reads it (one lookup by key). Lineage's own records
+(recalls, holds, follow-ups, the audit log, load records) change no token: a coordinator working a
+recall does not send a million-node index to be rebuilt with every hold placed. A program that writes
+the lineage of a shared Neo4j directly, not through lineage, must replace the token too
+(``cypher/topology/revision_bump.cypher``).
 """
 
 from __future__ import annotations
@@ -67,11 +70,6 @@ Revision = str | None
 
 def properties_query_name(label: Label) -> str:
     return f"topology_props_{LABEL_SLUG[label]}"
-
-
-def read_revision(store: Store) -> Revision:
-    rows = store.run("topology_revision")
-    return rows[0]["token"] if rows else None
 
 
 class Marks:
@@ -233,7 +231,7 @@ def build(store: Store) -> Topology:
     decodes the other (on the 1M-node plant, the engine's share is about half). The relationships
     come first: they number the nodes whose properties follow."""
     started = time.perf_counter()
-    revision = read_revision(store)
+    revision = store.revision()
     names: dict[Label, dict[str, int]] = {label: {} for label in LABELS}
     units: dict[str, int] = {}
     parts: dict[RelType, list[tuple[Label, Label, dict[str, np.ndarray]]]] = {}
@@ -346,7 +344,7 @@ class TopologyCache:
         topology = self._current
         if topology is None and not self._keep:
             return None
-        if topology is not None and read_revision(self._store) == topology.revision:
+        if topology is not None and self._store.revision() == topology.revision:
             return topology
         if self._keep:
             self._rebuild_in_background()

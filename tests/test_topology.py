@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import HOUR, lineage_graphs
@@ -24,7 +25,6 @@ from lineage.paging import ScopeRequest, export
 from lineage.recalls import RecallRequest
 from lineage.scope import ALL_LABELS, Scope, Window, backward, forward
 from lineage.store import Store
-from lineage.topology import read_revision
 
 BAD_LOT = NodeRef(Label.MATERIAL_LOT, "L-4471")
 
@@ -183,6 +183,60 @@ def test_a_load_by_another_process_is_seen_by_the_next_scope(
     store.topology.drop()
 
 
+def _admin(store: Store) -> redis.Redis:
+    """A plain client of the embedded server, to read its counters and close its connections."""
+    return redis.Redis(unix_socket_path=str(store.engine.server.socket))  # type: ignore[attr-defined]
+
+
+def _revision_reads(store: Store) -> int:
+    stats = _admin(store).info("commandstats")
+    return int(stats.get("cmdstat_graph.RO_QUERY", {}).get("calls", 0))
+
+
+def test_scopes_do_not_ask_for_the_revision_while_nothing_was_written(falkor_store: Store) -> None:
+    """The embedded server pushes a message to every process watching when the revision is bumped;
+    without one, a scope walks the index without a round trip (half of a lot's scope)."""
+    store = falkor_store
+    store.clear()
+    load(store, [demo_dir()])
+    built = store.topology.build()
+    before = _revision_reads(store)
+    for _ in range(20):
+        assert forward(store, BAD_LOT).uids(Label.CUSTOMER)
+        assert store.topology.current() is built
+    assert _revision_reads(store) == before
+    store.run("signal_complaint_keys", uid="CP-01", trace_keys=["x"])  # a write to the lineage
+    assert store.topology.current() is None  # seen at once, by the same watch
+    assert _revision_reads(store) == before + 1
+    store.topology.drop()
+
+
+def test_a_watch_that_lost_its_connection_reads_the_revision_again(
+    falkor_settings: Any, falkor_store: Store
+) -> None:
+    """A write made while the watch's connection is gone reaches it as no message at all: the closed
+    connection must count as a possible change, and a new one be made."""
+    store = falkor_store
+    store.clear()
+    load(store, [demo_dir()])
+    built = store.topology.build()
+    assert store.topology.current() is built
+    admin = _admin(store)
+    watches = [c["id"] for c in admin.client_list() if "t" in c["flags"]]
+    assert watches
+    for client_id in watches:
+        admin.execute_command("CLIENT", "KILL", "ID", client_id)
+    with Store.open(falkor_settings) as other:  # another session writes while no watch hears it
+        other.run("signal_complaint_keys", uid="CP-01", trace_keys=["y"])
+    assert store.topology.current() is None
+    rebuilt = store.topology.build()
+    assert store.topology.current() is rebuilt  # and the watch is back: no read
+    before = _revision_reads(store)
+    assert store.topology.current() is rebuilt
+    assert _revision_reads(store) == before
+    store.topology.drop()
+
+
 def test_a_process_that_keeps_the_index_rebuilds_it_in_the_background(store: Store) -> None:
     load(store, [demo_dir()])
     topology = store.topology
@@ -264,22 +318,22 @@ def test_a_recall_worked_on_leaves_the_index_in_place_and_a_lineage_write_replac
 
     store.run("signal_complaint_keys", uid="CP-01", trace_keys=["x"])  # a property of a lineage node
     assert store.topology.current() is None
-    assert read_revision(store) != built.revision
+    assert store.revision() != built.revision
     rebuilt = store.topology.build()
     store.clear()  # a reset empties the lineage: no index of the old one may answer
-    assert store.topology.current() is None and read_revision(store) not in (built.revision, rebuilt.revision)
+    assert store.topology.current() is None and store.revision() not in (built.revision, rebuilt.revision)
     assert store.run("admin_graph_empty") == [{"empty": True}]
     store.topology.drop()
 
 
 def test_a_statement_cut_short_still_moves_the_revision(store: Store) -> None:
     load(store, [demo_dir()])
-    before = read_revision(store)
+    before = store.revision()
     with pytest.raises(LineageError):  # a row without a uid: the engine refuses the statement
         store.run(
             "load_node_lot", rows=[{"uid": "L-NEW", "props": {"uid": "L-NEW"}}, {"uid": None, "props": {}}]
         )
-    assert read_revision(store) != before
+    assert store.revision() != before
 
 
 def test_a_big_scope_is_drawn_in_groups_by_region(store: Store, tmp_path: Path) -> None:

@@ -49,4 +49,15 @@ class Engine(Protocol):
         """Make what was written cheap to recover (after a load); a no-op where the engine does it."""
         ...
 
+    def signal_revision(self, token: str) -> None:
+        """Called after every revision bump, with its token, so that :meth:`revision_epoch` moves in
+        every process watching this graph; returns once every watcher can see it."""
+        ...
+
+    def revision_epoch(self) -> int | None:
+        """A count that moves whenever the revision may have been bumped, without a round trip; a
+        revision read while it stays the same still holds. None where the engine cannot tell (the
+        revision is then read from the database every time)."""
+        ...
+
     def close(self) -> None: ...

@@ -19,6 +19,7 @@ from lineage.config import Settings
 from lineage.engines.base import EngineInfo, NodeGroups, RelGroups, Row
 from lineage.engines.embedded_server import COMPACT_AFTER_BYTES, EmbeddedServer, no_retry
 from lineage.engines.falkor_bulk import BulkWriter, Unpackable, created
+from lineage.engines.falkor_watch import RevisionWatch
 from lineage.errors import EngineError, EngineUnavailable, InvalidRequest, QueryTimeout
 from lineage.model import CONSTRAINED_LABELS, LOOKUP_INDEXES
 from lineage.queries import Query
@@ -58,6 +59,9 @@ class FalkorEngine:
             self.server.release()
             raise _map_error(e) from e
         self._graph_name = settings.graph
+        #: A plain key beside the graph, set after every revision bump: what the watches track.
+        self._signal_key = f"lineage:revision:{settings.graph}"
+        self._watch = RevisionWatch(self.server.socket, self._signal_key)
 
     def run(self, query: Query, params: dict[str, Any], timeout_s: float | None = None) -> list[Row]:
         command = self._command(query, params, timeout_s)
@@ -202,8 +206,21 @@ class FalkorEngine:
         """
         self.server.compact(min_growth=COMPACT_AFTER_BYTES)
 
+    def signal_revision(self, token: str) -> None:
+        """Set the signal key; then PING, so that this returns only after the server has written
+        the SET's pushes to every watch (it writes them before it reads another command)."""
+        try:
+            self._graph.execute_command("SET", self._signal_key, token)
+            self._graph.execute_command("PING")
+        except redis.RedisError as e:
+            raise _map_error(e) from e
+
+    def revision_epoch(self) -> int | None:
+        return self._watch.epoch()
+
     def close(self) -> None:
         try:
+            self._watch.close()
             self._db.connection.close()
         finally:
             self.server.release()

@@ -96,5 +96,12 @@ class Neo4jEngine:
     def checkpoint(self) -> None:
         """Neo4j checkpoints its own transaction log."""
 
+    def signal_revision(self, token: str) -> None:
+        """Nothing watches a Neo4j graph's revision: every scope reads it (a cluster has no
+        equivalent of FalkorDB's pushes that reaches every member's clients)."""
+
+    def revision_epoch(self) -> int | None:
+        return None
+
     def close(self) -> None:
         self._driver.close()
