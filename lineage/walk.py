@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, RelType
-from lineage.topology import EMPTY, Marks, Topology
+from lineage.topology import EMPTY, Marks, Topology, distinct
 
 #: Called with the number of nodes reached so far; raises when the scope is over its budget.
 Checkpoint = Callable[[int], None]
@@ -46,7 +46,7 @@ class Selection:
         self.reached += self.seen.fresh(ids).size
 
     def edges(self) -> dict[RelType, np.ndarray]:
-        return {rel: np.unique(np.concatenate(parts)) for rel, parts in self.taken.items()}
+        return {rel: distinct(np.concatenate(parts)) for rel, parts in self.taken.items()}
 
 
 def forward(
@@ -73,7 +73,7 @@ def _forward(
     if source.label == L.SUPPLIER:  # scope_supplier_lots
         taken = rel[R.SUPPLIED].out_of(here)
         walk.take(R.SUPPLIED, taken)
-        lots = np.unique(rel[R.SUPPLIED].dst[taken])
+        lots = distinct(rel[R.SUPPLIED].dst[taken])
     elif source.label == L.MATERIAL_LOT:
         lots = here
     elif source.label == L.BATCH:
@@ -84,7 +84,7 @@ def _forward(
         taken = rel[kind].into(here)
         taken = taken[(rel[kind].start[taken] < hi) & (rel[kind].end[taken] > lo)]
         walk.take(kind, taken)
-        batches = np.unique(rel[kind].src[taken])
+        batches = distinct(rel[kind].src[taken])
     checkpoint(walk.reached)
 
     consumed = rel[R.CONSUMED_BY]
@@ -107,15 +107,15 @@ def _forward(
     # distributor's dispatch of a shipment only when that distributor received scoped goods.
     taken = rel[R.SHIPPED_IN].out_of(batches)
     walk.take(R.SHIPPED_IN, taken)
-    shipments = np.unique(rel[R.SHIPPED_IN].dst[taken])
+    shipments = distinct(rel[R.SHIPPED_IN].dst[taken])
     taken = rel[R.DELIVERED_TO].out_of(shipments)
     walk.take(R.DELIVERED_TO, taken)
-    receivers = np.unique(rel[R.DELIVERED_TO].dst[taken])
+    receivers = distinct(rel[R.DELIVERED_TO].dst[taken])
     taken = rel[R.DISPATCHED].into(shipments)
     walk.take(R.DISPATCHED, taken[np.isin(rel[R.DISPATCHED].src[taken], receivers)])
     taken = rel[R.SOLD_IN].out_of(batches)
     walk.take(R.SOLD_IN, taken)
-    walk.take(R.SOLD, rel[R.SOLD].into(np.unique(rel[R.SOLD_IN].dst[taken])))
+    walk.take(R.SOLD, rel[R.SOLD].into(distinct(rel[R.SOLD_IN].dst[taken])))
     checkpoint(walk.reached)
     return walk
 
@@ -157,7 +157,7 @@ def _backward(
 
     found = [batches]
     for kind, ends in ((R.SOLD_IN, sales), (R.SHIPPED_IN, shipments)):  # trace_sale_batches, ..._shipment_
-        taken = rel[kind].into(np.unique(ends))
+        taken = rel[kind].into(distinct(ends))
         walk.take(kind, taken)
         found.append(rel[kind].src[taken])
     checkpoint(walk.reached)
@@ -173,7 +173,7 @@ def _backward(
         inputs.append(topology.ids_of(L.MATERIAL_LOT, sources))
         level = visited.fresh(topology.ids_of(L.BATCH, sources))
         every.append(level)
-    batches, lots = np.concatenate(every), np.unique(np.concatenate(inputs))
+    batches, lots = np.concatenate(every), distinct(np.concatenate(inputs))
     checkpoint(walk.reached)
 
     walk.take(R.RAN_ON, rel[R.RAN_ON].out_of(batches))  # trace_batch_machines

@@ -183,6 +183,24 @@ def test_a_load_by_another_process_is_seen_by_the_next_scope(
     store.topology.drop()
 
 
+def test_depths_are_the_same_whichever_way_they_are_found(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small scopes find depths in Python, large ones with scipy: both must agree with the Cypher
+    walk, on a scope large enough for either."""
+    from lineage import scope as scope_module
+    from lineage.generate import generate_distribution
+
+    generate_distribution(tmp_path / "data", 3000, seed=5)
+    load(store, [tmp_path / "data"])
+    call = lambda: forward(store, NodeRef(Label.SUPPLIER, "DS0"))  # noqa: E731
+    by_cypher, _ = both_ways(store, call)
+    assert len(by_cypher["edges"]) > 1000 and any(n["depth"] > 3 for n in by_cypher["nodes"])
+    for threshold in (0, 10**9):
+        monkeypatch.setattr(scope_module, "_SMALL_WALK_EDGES", threshold)
+        assert both_ways(store, call)[1] == by_cypher
+
+
 def _admin(store: Store) -> redis.Redis:
     """A plain client of the embedded server, to read its counters and close its connections."""
     return redis.Redis(unix_socket_path=str(store.engine.server.socket))  # type: ignore[attr-defined]
