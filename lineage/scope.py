@@ -520,18 +520,24 @@ def _assemble(
     walk's :meth:`_Builder.finish` gives, held as arrays until they are asked for."""
     topology = walk.topology
     taken = walk.edges()
-    ends = {rel: (topology.relations[rel].src[p], topology.relations[rel].dst[p]) for rel, p in taken.items()}
-    parts = [end for pair in ends.values() for end in pair]
     if walk.source is None:  # the source has no relationship at all: the scope is the source alone
         found = fetch_properties(budget.store, [source], budget)
         if source not in found:
             raise NotFound(source.label.value, source.uid)
         node = ScopeNode(source.label, source.uid, 0, found[source])
         return Scope(direction, source, window, [node], [], budget.elapsed_ms)
-    ids = np.unique(np.concatenate([*parts, np.array([walk.source])]))
+    relations = topology.relations
+    parts = [end for rel, p in taken.items() for end in (relations[rel].src[p], relations[rel].dst[p])]
+    # The scope's nodes, and where each end of each relationship is among them, in one call.
+    ids, inverse = np.unique(np.concatenate([*parts, np.array([walk.source])]), return_inverse=True)
     budget.check(ids.size)
+    local, at = {}, 0
+    for rel, positions in taken.items():
+        size = positions.size
+        local[rel] = (inverse[at : at + size], inverse[at + size : at + 2 * size])
+        at += 2 * size
     shown = frozenset(properties) | {source.label}
-    walked = Walked(topology, ids, taken, ends, int(np.searchsorted(ids, walk.source)), direction, shown)
+    walked = Walked(topology, ids, taken, local, int(inverse[-1]), direction, shown)
     return Scope(direction, source, window, None, None, budget.elapsed_ms, walked)
 
 
@@ -544,7 +550,7 @@ class Walked:
         topology: Topology,
         ids: np.ndarray,
         taken: dict[RelType, np.ndarray],
-        ends: dict[RelType, tuple[np.ndarray, np.ndarray]],
+        local: dict[RelType, tuple[np.ndarray, np.ndarray]],
         start: int,
         direction: Direction,
         shown: set[Label],
@@ -555,8 +561,8 @@ class Walked:
         self.start = start  # the source's position in ids
         self.direction = direction
         self.shown = shown  # kinds whose properties the caller asked for (and the source's)
-        #: Each taken relationship's ends as positions in ids (``ends`` holds them as node ids).
-        self.local = {rel: (np.searchsorted(ids, a), np.searchsorted(ids, b)) for rel, (a, b) in ends.items()}
+        #: Each taken relationship's ends as positions in ids.
+        self.local = local
         self._depths: np.ndarray | None = None
 
     def depths(self) -> np.ndarray:

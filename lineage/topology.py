@@ -128,6 +128,15 @@ def distinct(ids: np.ndarray) -> np.ndarray:
     return ids if ids.size < 2 else np.unique(ids)
 
 
+def among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``sorted_ids``: ``np.isin`` by a sorted search, without the 100 us
+    ``np.isin`` spends choosing how to compare small arrays."""
+    if not ids.size or not sorted_ids.size:
+        return np.zeros(ids.size, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
+    return sorted_ids[at] == ids
+
+
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The concatenation of ``range(lo[i], hi[i])`` for every i, without a Python loop."""
     if lo.size == 1:  # a frontier of one node, the commonest in a small scope: 2 calls instead of 9

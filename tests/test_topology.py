@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import redis
 from hypothesis import given
@@ -23,7 +24,7 @@ from lineage.loading.load import load
 from lineage.model import Label, NodeRef
 from lineage.paging import ScopeRequest, export
 from lineage.recalls import RecallRequest
-from lineage.scope import ALL_LABELS, Scope, Window, backward, forward
+from lineage.scope import ALL_LABELS, BACKWARD_SOURCES, FORWARD_SOURCES, Scope, Window, backward, forward
 from lineage.store import Store
 
 BAD_LOT = NodeRef(Label.MATERIAL_LOT, "L-4471")
@@ -302,6 +303,36 @@ def test_a_walk_gives_back_its_masks_unmarked_even_when_stopped_half_way(store: 
     spare = topology._spare_marks
     assert len(spare) == 2 and not any(mask.any() for mask in spare)
     assert whole(forward(store, BAD_LOT)) == expected
+    store.topology.drop()
+
+
+def test_a_walk_counts_every_node_it_reaches_once(store: Store, tmp_path: Path) -> None:
+    """The node limit is checked against a walk's count of the nodes it reached, which marks only
+    the far end of each relationship taken: the count must be the scope's size, from every kind of
+    source, each way."""
+    from lineage import walk
+    from lineage.generate import generate_plant
+
+    generate_plant(tmp_path / "data", 2500, seed=11)
+    load(store, [tmp_path / "data", demo_dir()])
+    topology = store.topology.build()
+    counted = []
+    for label in Label:
+        for uid in topology.uids[label][:15]:
+            ref = NodeRef(label, uid)
+            walks = []
+            if label in FORWARD_SOURCES:
+                walks.append(walk.forward(topology, ref, None, lambda reached: None))
+            if label in BACKWARD_SOURCES:
+                walks.append(walk.backward(topology, ref, lambda reached: None))
+            for selection in walks:
+                taken = selection.edges()
+                ends = [topology.relations[rel].src[p] for rel, p in taken.items()]
+                ends += [topology.relations[rel].dst[p] for rel, p in taken.items()]
+                nodes = np.unique(np.concatenate([*ends, selection.here]))
+                assert selection.reached == nodes.size, (ref, selection.reached, nodes.size)
+                counted.append(label)
+    assert set(counted) == set(FORWARD_SOURCES) | set(BACKWARD_SOURCES)
     store.topology.drop()
 
 
