@@ -97,6 +97,14 @@ class Marks:
 class Relation:
     """Every relationship of one type, sorted by its start node; ``by_dst`` orders them by end node.
 
+    ``out_ptr`` and ``in_ptr`` say where each node's relationships are, as a compressed sparse row
+    index does: those leaving node ``out_base + i`` are at positions ``out_ptr[i]`` up to
+    ``out_ptr[i + 1]``, those entering ``in_base + i`` at ``by_dst[in_ptr[i]:in_ptr[i + 1]]``. Each
+    covers only the ids of the kinds the type joins (ids are numbered kind by kind): 16 MB in all on
+    the 1M-node plant, where the end nodes sorted, which they replace, took 21. A sorted search over
+    a million relationships cost a dozen cache misses per node; this costs two, and a small scope's
+    walk a third less.
+
     Times and quantities are floats with NaN for a missing value, which compares false in a window
     test exactly as Cypher's null does. Epoch milliseconds are exact in a double until the year 287,396.
     """
@@ -105,21 +113,25 @@ class Relation:
     src: np.ndarray
     dst: np.ndarray
     by_dst: np.ndarray
-    dst_sorted: np.ndarray
+    out_base: int
+    out_ptr: np.ndarray
+    in_base: int
+    in_ptr: np.ndarray
     quantity: np.ndarray
     unit: np.ndarray  # index into Topology.units, -1 for none
     start: np.ndarray
     end: np.ndarray
 
     def out_of(self, nodes: np.ndarray) -> np.ndarray:
-        """Positions of the relationships that start at any of ``nodes``."""
-        return _ranges(np.searchsorted(self.src, nodes, "left"), np.searchsorted(self.src, nodes, "right"))
+        """Positions of the relationships that start at any of ``nodes`` (nodes of the kinds this
+        type starts from, as every step of a walk asks)."""
+        at = nodes - self.out_base
+        return _ranges(self.out_ptr[at], self.out_ptr[at + 1])
 
     def into(self, nodes: np.ndarray) -> np.ndarray:
-        """Positions of the relationships that end at any of ``nodes``."""
-        lo = np.searchsorted(self.dst_sorted, nodes, "left")
-        hi = np.searchsorted(self.dst_sorted, nodes, "right")
-        return self.by_dst[_ranges(lo, hi)]
+        """Positions of the relationships that end at any of ``nodes`` (of the kinds it ends at)."""
+        at = nodes - self.in_base
+        return self.by_dst[_ranges(self.in_ptr[at], self.in_ptr[at + 1])]
 
 
 def distinct(ids: np.ndarray) -> np.ndarray:
@@ -232,7 +244,8 @@ class Topology:
         """Memory held by the arrays and the packed properties (the uid strings and their lookup
         come on top)."""
         arrays = sum(
-            sum(a.nbytes for a in (r.src, r.dst, r.by_dst, r.dst_sorted, r.quantity, r.unit, r.start, r.end))
+            sum(a.nbytes for a in (r.src, r.dst, r.by_dst, r.out_ptr, r.in_ptr))
+            + sum(a.nbytes for a in (r.quantity, r.unit, r.start, r.end))
             for r in self.relations.values()
         )
         return arrays + 8 * len(self.packed) + sum(len(p) for p in self.packed if p is not None)
@@ -263,7 +276,8 @@ def build(store: Store) -> Topology:
         packed: list[bytes | None] = [None] * sum(len(u) for u in uids.values())
         for label in LABELS:
             _pack(next(replies), names[label], offsets[label], packed)
-    relations = {rel: _relation(rel, pieces, offsets) for rel, pieces in parts.items()}
+    spans = {label: (offsets[label], offsets[label] + len(uids[label])) for label in LABELS}
+    relations = {rel: _relation(rel, pieces, spans) for rel, pieces in parts.items()}
     return Topology(revision, uids, relations, list(units), time.perf_counter() - started, tuple(packed))
 
 
@@ -313,20 +327,38 @@ def _floats(values: Any) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
+Span = tuple[int, int]  # the ids of one kind: from the first up to (not including) the last
+
+
 def _relation(
-    rel: RelType, pieces: list[tuple[Label, Label, dict[str, np.ndarray]]], offsets: dict[Label, int]
+    rel: RelType, pieces: list[tuple[Label, Label, dict[str, np.ndarray]]], spans: dict[Label, Span]
 ) -> Relation:
     cols: dict[str, np.ndarray] = {}
     for name in ("src", "dst", "quantity", "unit", "start", "end"):
         arrays = []
         for src, dst, columns in pieces:
-            shift = offsets[src] if name == "src" else offsets[dst] if name == "dst" else 0
+            shift = spans[src][0] if name == "src" else spans[dst][0] if name == "dst" else 0
             arrays.append(columns[name] + shift if shift else columns[name])
         cols[name] = np.concatenate(arrays)
     order = np.argsort(cols["src"], kind="stable")
     cols = {name: values[order] for name, values in cols.items()}
     by_dst = np.argsort(cols["dst"], kind="stable")
-    return Relation(rel, by_dst=by_dst, dst_sorted=cols["dst"][by_dst], **cols)
+    src_kinds = {src for src, _ in REL_ENDPOINTS[rel]}
+    dst_kinds = {dst for _, dst in REL_ENDPOINTS[rel]}
+    out_base, out_ptr = _pointers(cols["src"], [spans[label] for label in src_kinds])
+    in_base, in_ptr = _pointers(cols["dst"], [spans[label] for label in dst_kinds])
+    return Relation(
+        rel, by_dst=by_dst, out_base=out_base, out_ptr=out_ptr, in_base=in_base, in_ptr=in_ptr, **cols
+    )
+
+
+def _pointers(ends: np.ndarray, spans: list[Span]) -> tuple[int, np.ndarray]:
+    """The first id of the kinds ``spans`` cover, and where each id's relationships begin in
+    ``ends`` sorted (and where the last one's end)."""
+    base, top = min(lo for lo, _ in spans), max(hi for _, hi in spans)
+    pointers = np.zeros(top - base + 1, dtype=np.int32 if ends.size < 2**31 else np.int64)  # half the bytes
+    pointers[1:] = np.cumsum(np.bincount(ends - base, minlength=top - base))
+    return base, pointers
 
 
 class IndexState(BaseModel):

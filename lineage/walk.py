@@ -2,8 +2,9 @@
 
 Each walk follows the same steps, in the same order and with the same rules, as the Cypher walk in
 :mod:`lineage.scope` (the query files it names are cited at each step), so both give the same scope;
-the tests hold them to that on generated graphs. A step takes a whole frontier at once: a sorted
-search finds every relationship leaving it, and a visited mask keeps each node to one visit.
+the tests hold them to that on generated graphs. A step takes a whole frontier at once: each node's
+pointers in the index give the relationships leaving (or entering) it, and a visited mask keeps each
+node to one visit.
 """
 
 from __future__ import annotations
