@@ -3,11 +3,13 @@ as streamed exports, and the path that explains why a node is in a scope."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
@@ -151,15 +153,28 @@ def attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{safe}"'}
 
 
+async def _answered(store: Store, work: Callable[[], ModelJSON]) -> ModelJSON:
+    """``work`` on the event loop when the index answers it without the database, else in a worker
+    thread (a walk of the database waits on the engine, and must not stop the loop meanwhile).
+
+    A scope from the index never waits on I/O; handing it to a thread only added the hand-off and
+    the threads' turns at the GIL. On the 1M plant, two workers, 32 clients asking 300 times a
+    second: an affected answer's p99 was 61-140 ms with every request in a thread, 16 ms on the
+    loop, and the most the two could serve went from 442 to 580 requests a second."""
+    if store.topology.ready():
+        return work()
+    return await run_in_threadpool(work)
+
+
 @router.get("/lots/{uid}/affected", response_model=Affected, responses=SCOPE_PROBLEMS, tags=["scope"])
-def lot_affected(store: StoreDep, uid: LotUid) -> ModelJSON:
+async def lot_affected(store: StoreDep, uid: LotUid) -> ModelJSON:
     """Who and what the lot reached: batches, shipments, customers by region with contacts, what was
     sold, stock still on hand by location, and a suggested response level."""
-    return ModelJSON(affected_rows(store, NodeRef(Label.MATERIAL_LOT, uid)))
+    return await _answered(store, lambda: ModelJSON(affected_rows(store, NodeRef(Label.MATERIAL_LOT, uid))))
 
 
 @router.get("/scope/forward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
-def scope_forward(
+async def scope_forward(
     store: StoreDep,
     request: ForwardRequest,
     limit: LimitQ = 500,
@@ -168,11 +183,13 @@ def scope_forward(
 ) -> ModelJSON:
     """Everything downstream of a lot, batch, supplier, or a machine or operator over a window, a page
     at a time (nodes by depth, kind, uid; each with the relationships that lead to it)."""
-    return ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
+    return await _answered(
+        store, lambda: ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
+    )
 
 
 @router.get("/scope/backward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
-def scope_backward(
+async def scope_backward(
     store: StoreDep,
     request: BackwardRequest,
     limit: LimitQ = 500,
@@ -180,7 +197,9 @@ def scope_backward(
     max_nodes: MaxNodesQ = None,
 ) -> ModelJSON:
     """Everything upstream of a complaint, sale, shipment, customer, batch or lot, a page at a time."""
-    return ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
+    return await _answered(
+        store, lambda: ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
+    )
 
 
 @router.get(

@@ -69,6 +69,12 @@ class Store:
             self._revision_seen = (epoch, revision)
         return revision
 
+    def revision_vouched(self, revision: Revision) -> bool:
+        """Whether the engine vouches, without a round trip, that the revision is still ``revision``
+        (never, where it cannot tell): a caller that must not wait on the database asks this."""
+        epoch = self.engine.revision_epoch()
+        return epoch is not None and self._revision_seen == (epoch, revision)
+
     def bulk_create(self, nodes: NodeGroups, rels: RelGroups) -> bool:
         """The engine's bulk path into an empty graph (:meth:`Engine.bulk_create`), then a new revision."""
         try:

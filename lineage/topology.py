@@ -397,6 +397,12 @@ class TopologyCache:
             self._rebuild_in_background()
         return None
 
+    def ready(self) -> bool:
+        """Whether a scope would walk the index now without waiting on the database: it is built,
+        and the engine vouches (with no round trip) that the lineage has not changed since."""
+        topology = self._current
+        return topology is not None and self._store.revision_vouched(topology.revision)
+
     def build(self) -> Topology:
         """Build now and keep the result: benchmarks and tests, which want the index in place."""
         topology = build(self._store)

@@ -230,6 +230,22 @@ def test_scopes_do_not_ask_for_the_revision_while_nothing_was_written(falkor_sto
     store.topology.drop()
 
 
+def test_the_index_is_ready_without_a_round_trip_only_while_the_engine_vouches_for_it(store: Store) -> None:
+    """The API answers a scope on its event loop only when the index can answer it without waiting
+    on the database: built, and nothing written since (as the engine can tell without asking)."""
+    load(store, [demo_dir()])
+    assert not store.topology.ready()
+    store.topology.build()
+    watched = store.engine.name == "falkordb"  # Neo4j cannot vouch: every scope reads the revision
+    assert store.topology.ready() is watched
+    store.run("signal_complaint_keys", uid="CP-01", trace_keys=["x"])
+    assert not store.topology.ready()
+    store.topology.build()
+    assert store.topology.ready() is watched
+    store.topology.drop()
+    assert not store.topology.ready()
+
+
 def test_a_watch_that_lost_its_connection_reads_the_revision_again(
     falkor_settings: Any, falkor_store: Store
 ) -> None:
