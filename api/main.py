@@ -40,9 +40,10 @@ from lineage.store import Store
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = Store.open(Settings())
-    # Routes run in worker threads, and a scope's work is Python holding the GIL: past a few threads
-    # they only take turns at it, and the turns cost. Forty threads (the default) spent 10 ms of CPU
-    # per request under 8 clients on the 1M plant, four spent 6.
+    # Routes run in worker threads (but scopes the index answers: on the loop, see api/scopes.py),
+    # and a scope's work is Python holding the GIL: past a few threads they only take turns at it,
+    # and the turns cost. Forty threads (the default) spent 10 ms of CPU per request under 8
+    # clients on the 1M plant, four spent 6.
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.store.settings.api_threads
     if app.state.store.settings.topology_index:
         app.state.store.topology.keep_current()
