@@ -32,7 +32,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from lineage.model import Label, NodeRef, RelType, endpoints
-from lineage.scope import Scope
+from lineage.scope import backward, forward
+from lineage.store import Store
 
 #: Relationship types along the flow, and whether they are stored against it.
 FLOW = {
@@ -192,13 +193,15 @@ def _as_postgres_user(directory: Path) -> dict[str, Any]:
     return {"user": nobody.pw_uid, "group": nobody.pw_gid}
 
 
-def lineage_reach(scope: Scope, direction: str) -> set[str]:
-    """A lineage scope's nodes as the baselines name them (a trace without the context kinds), asked
-    the way a caller who wants which nodes, not their properties, asks: by kind, from its arrays."""
+def lineage_reach(store: Store, source: NodeRef, direction: str) -> set[str]:
+    """Lineage's scope of ``source`` as the baselines name its nodes (a trace without the context
+    kinds), asked the way a caller who wants which nodes, not their properties, asks: a scope
+    without properties, then its nodes by kind, from its arrays. What every harness times."""
+    scope = (forward if direction == "forward" else backward)(store, source, properties=())
     reached = {
         f"{kind}:{uid}"
         for kind, uids in scope.uids_by_label().items()
         if direction == "forward" or Label(kind) in UPSTREAM_KINDS
         for uid in uids
     }
-    return reached | {key(scope.source)}
+    return reached | {key(source)}

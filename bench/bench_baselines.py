@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from lineage.config import Settings  # noqa: E402
 from lineage.errors import QueryTimeout  # noqa: E402
 from lineage.generate import generate_diamond, generate_distribution, generate_plant  # noqa: E402
 from lineage.model import Label, NodeRef  # noqa: E402
-from lineage.scope import backward, forward, why  # noqa: E402
+from lineage.scope import forward, why  # noqa: E402
 from lineage.store import Store  # noqa: E402
 
 Method = Callable[[NodeRef, str], set[str]]
@@ -244,10 +245,7 @@ def main() -> None:
             results["index"] = build_index(store)
             results["server_memory"] = store.info().details.get("used_memory")
 
-            def by_lineage(source: NodeRef, direction: str) -> set[str]:
-                scope = (forward if direction == "forward" else backward)(store, source, properties=())
-                return lineage_reach(scope, direction)
-
+            by_lineage = partial(lineage_reach, store)
             results["workloads"] = {}
             for workload, sources, direction in workloads(args.shape, samples, args.sources):
                 print(f"timing {workload} ({len(sources)} sources) ...", flush=True)
