@@ -85,10 +85,10 @@ class RevisionWatch:
         return True
 
     def _drop(self) -> None:
+        """Without a connection the watch vouches for nothing; the next one moves the count."""
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-        self._epoch += 1
 
     def close(self) -> None:
         with self._lock:
