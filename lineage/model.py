@@ -420,14 +420,18 @@ NODE_DEFAULTS: dict[Label, dict[str, str]] = {
 
 # --- relationships ------------------------------------------------------------------------------
 
+#: A label by its name, checked as a Label would be but kept as text: a checked record holds only
+#: text, numbers, booleans and None, so the validation helper can send it back with marshal.
+LabelName = Literal[tuple(label.value for label in Label)]  # type: ignore[valid-type]
+
 # "from" is a Python keyword, so the fields every relationship has are declared functionally.
 _Ends = TypedDict(
     "_Ends",
     {
         "from": Uid,
         "to": Uid,
-        "from_label": NotRequired[Label],
-        "to_label": NotRequired[Label],
+        "from_label": NotRequired[LabelName],
+        "to_label": NotRequired[LabelName],
         "evidence": NotRequired[Text],
     },
 )

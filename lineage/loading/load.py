@@ -66,7 +66,11 @@ def load(
 def _load(store: Store, paths: Iterable[Path], progress: Progress, who: str) -> LoadReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    data = validate(paths, on_record=lambda n: progress("validate", n, None))
+    data = validate(
+        paths,
+        on_record=lambda n: progress("validate", n, None),
+        helper_min_bytes=store.settings.load_helper_min_bytes,
+    )
     timings["validate"] = time.perf_counter() - started
 
     with _WRITING:  # checks and writes of two loads in one process (API requests) never interleave

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from lineage.errors import Problem, ValidationFailed
 from lineage.model import KINDS
@@ -24,9 +24,8 @@ if TYPE_CHECKING:
 SUFFIXES = (".jsonl", ".ndjson", ".csv", ".json")
 
 
-#: (file index, line, JSON bytes or a CSV row with empty cells dropped, or an EPCIS event to keep).
-#: A plain tuple: a load reads millions of them.
-RawRecord = tuple[int, int, "bytes | dict[str, str] | StoredEvent"]
+#: JSON bytes, or a CSV row with empty cells dropped, or an EPCIS event to keep.
+Raw: TypeAlias = "bytes | dict[str, str] | StoredEvent"
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -70,27 +69,34 @@ def _csv_kind(path: Path) -> str | None:
     return None
 
 
-def read_records(files: list[Path], digests: dict[int, str]) -> Iterator[RawRecord]:
-    """Yield every record; record each file's SHA-256 in ``digests``, so a rerun of the same input
-    is recognised. A JSON Lines file is read whole: line by line costs more than its size in memory."""
-    for index, path in enumerate(files):
-        if path.suffix == ".csv":
-            digest = hashlib.sha256()
-            yield from _read_csv(index, path, digest)
-            digests[index] = digest.hexdigest()
-            continue
-        if path.suffix == ".json":
-            digests[index] = hashlib.sha256(path.read_bytes()).hexdigest()
-            yield from _read_epcis(index, path)
-            continue
+def read_file(index: int, path: Path, digests: dict[int, str]) -> Iterator[tuple[int, Raw]]:
+    """The records of one file with their lines; its SHA-256 goes in ``digests`` under ``index``."""
+    if path.suffix == ".csv":
+        digest = hashlib.sha256()
+        yield from _read_csv(path, digest)
+        digests[index] = digest.hexdigest()
+    elif path.suffix == ".json":
+        digests[index] = hashlib.sha256(path.read_bytes()).hexdigest()
+        yield from _read_epcis(path)
+    else:
         content = path.read_bytes()
         digests[index] = hashlib.sha256(content).hexdigest()
-        for number, line in enumerate(content.split(b"\n"), start=1):
-            if line.strip():
-                yield index, number, line
+        yield from json_lines(content)
 
 
-def _read_epcis(index: int, path: Path) -> Iterator[RawRecord]:
+def is_json_lines(path: Path) -> bool:
+    return path.suffix not in (".csv", ".json")
+
+
+def json_lines(content: bytes) -> Iterator[tuple[int, bytes]]:
+    """The lines of a JSON Lines file that hold something, numbered from 1. The file is read whole:
+    line by line costs more than its size in memory."""
+    for number, line in enumerate(content.split(b"\n"), start=1):
+        if line.strip():
+            yield number, line
+
+
+def _read_epcis(path: Path) -> Iterator[tuple[int, Raw]]:
     """An EPCIS 2.0 document, checked whole, as lineage records; a record's line is its event's
     number in the document."""
     from lineage.epcis.document import read_document
@@ -98,12 +104,12 @@ def _read_epcis(index: int, path: Path) -> Iterator[RawRecord]:
 
     document = read_document(path)
     for number, record in records(document):
-        yield index, number, json.dumps(record).encode()
+        yield number, json.dumps(record).encode()
     for number, event in stored_events(document):
-        yield index, number, event
+        yield number, event
 
 
-def _read_csv(index: int, path: Path, digest: hashlib._Hash) -> Iterator[RawRecord]:
+def _read_csv(path: Path, digest: hashlib._Hash) -> Iterator[tuple[int, Raw]]:
     with path.open("r", encoding="utf-8", newline="") as handle:
         text = handle.read()
     digest.update(text.encode())
@@ -130,4 +136,4 @@ def _read_csv(index: int, path: Path, digest: hashlib._Hash) -> Iterator[RawReco
             values["__extra_cells__"] = str(row[None])  # type: ignore[index]
         if "kind" not in values and file_kind is not None:
             values["kind"] = file_kind
-        yield index, number, values
+        yield number, values
