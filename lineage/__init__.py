@@ -3,57 +3,48 @@
 Forward scope (who and what is affected by a lot, batch, supplier, machine or operator) and
 backward trace (where a complaint, sale, shipment or batch came from), on Neo4j or on an embedded
 FalkorDB that lineage starts itself.
+
+The names below are imported when first used: a program that needs one module (the load's
+validation helper needs the record schema) does not pay 0.8 s for the store, the scope and numpy.
 """
 
-from lineage.config import Settings
-from lineage.errors import (
-    CycleDetected,
-    EngineError,
-    EngineUnavailable,
-    InputRejected,
-    InvalidRequest,
-    LineageError,
-    MissingReferences,
-    NotFound,
-    Problem,
-    QueryTimeout,
-    ScopeTooLarge,
-    ValidationFailed,
-)
-from lineage.loading.load import LoadReport, load
-from lineage.model import Label, NodeRef, RelType
-from lineage.scope import Scope, ScopeEdge, ScopeNode, WhyPath, Window, backward, forward, why
-from lineage.store import Store
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CycleDetected",
-    "EngineError",
-    "EngineUnavailable",
-    "InputRejected",
-    "InvalidRequest",
-    "Label",
-    "LineageError",
-    "LoadReport",
-    "MissingReferences",
-    "NodeRef",
-    "NotFound",
-    "Problem",
-    "QueryTimeout",
-    "RelType",
-    "Scope",
-    "ScopeEdge",
-    "ScopeNode",
-    "ScopeTooLarge",
-    "Settings",
-    "Store",
-    "ValidationFailed",
-    "WhyPath",
-    "Window",
-    "__version__",
-    "backward",
-    "forward",
-    "load",
-    "why",
-]
+_WHERE = {
+    "lineage.config": ["Settings"],
+    "lineage.errors": [
+        "CycleDetected",
+        "EngineError",
+        "EngineUnavailable",
+        "InputRejected",
+        "InvalidRequest",
+        "LineageError",
+        "MissingReferences",
+        "NotFound",
+        "Problem",
+        "QueryTimeout",
+        "ScopeTooLarge",
+        "ValidationFailed",
+    ],
+    "lineage.loading.load": ["LoadReport", "load"],
+    "lineage.model": ["Label", "NodeRef", "RelType"],
+    "lineage.scope": ["Scope", "ScopeEdge", "ScopeNode", "WhyPath", "Window", "backward", "forward", "why"],
+    "lineage.store": ["Store"],
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+__all__ = ["__version__", *_MODULE_OF]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lineage' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
