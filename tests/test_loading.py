@@ -325,6 +325,7 @@ def test_a_bulk_load_split_over_many_commands_builds_the_same_graph(
     store.clear()
     monkeypatch.setattr(store.settings, "load_bulk", True)
     monkeypatch.setattr(falkor_bulk, "COMMAND_BYTES", 300)
+    monkeypatch.setattr(falkor_bulk, "BLOCK", 2)
     sent: list[int] = []
     flush = falkor_bulk.BulkWriter.flush
 

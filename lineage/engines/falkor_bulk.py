@@ -15,8 +15,9 @@ from __future__ import annotations
 import struct
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 #: Bytes per command, well below Redis's 512 MB limit on one argument.
 COMMAND_BYTES = 32 * 1024 * 1024
 
@@ -133,6 +134,15 @@ def _cached_text(limit: int = 4096) -> Callable[[str], bytes]:
     return pack
 
 
+#: Entities packed in one go: the loop that fills commands then runs once per block, not per entity.
+BLOCK = 1024
+
+
+def _blocks(rows: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(rows), BLOCK):
+        yield rows[start : start + BLOCK]
+
+
 def _header(name: str, keys: list[str]) -> bytes:
     parts = [name.encode() + b"\x00", struct.pack("=I", len(keys))]
     parts += [key.encode() + b"\x00" for key in keys]
@@ -188,8 +198,8 @@ class BulkWriter:
         pack_uid = _pack_str
 
         def packed() -> Iterator[tuple[bytes, int]]:
-            for uid, p in rows:
-                yield fixed((), p) + pack_uid(uid) + rest(p), 1
+            for part in _blocks(rows):
+                yield b"".join([fixed((), p) + pack_uid(uid) + rest(p) for uid, p in part]), len(part)
 
         header = _header(label, [*props.fixed_keys, "uid", *props.rest_keys])
         self._take(self.tokens_nodes, header, packed(), "nodes")
@@ -205,9 +215,8 @@ class BulkWriter:
         sources, targets = self.node_ids[src_label], self.node_ids[dst_label]
         header = _header(rel, [*props.fixed_keys, *props.rest_keys])
 
-        def ends_only() -> Iterator[tuple[bytes, int]]:  # one call packs a slice of them
-            for start in range(0, len(rows), 4096):
-                part = rows[start : start + 4096]
+        def ends_only() -> Iterator[tuple[bytes, int]]:
+            for part in _blocks(rows):
                 ends = array("Q")
                 for src, dst, _ in part:
                     ends.append(sources[src])
@@ -216,15 +225,16 @@ class BulkWriter:
 
         def with_properties() -> Iterator[tuple[bytes, int]]:
             fixed, rest = props.fixed_packer("QQ"), props.rest_packer()
-            for src, dst, p in rows:
-                yield fixed((sources[src], targets[dst]), p) + rest(p), 1
+            for part in _blocks(rows):
+                packed = [fixed((sources[src], targets[dst]), p) + rest(p) for src, dst, p in part]
+                yield b"".join(packed), len(part)
 
         self._take(self.tokens_edges, header, with_properties() if props.keys else ends_only(), "edges")
 
     def _take(
         self, tokens: list[bytes], header: bytes, packed: Iterator[tuple[bytes, int]], counter: str
     ) -> None:
-        """Put packed entities (blobs of ``n`` each) under ``header`` into ``tokens``, sending a
+        """Put packed entities (blocks of ``n`` each) under ``header`` into ``tokens``, sending a
         command whenever one is full."""
         body: list[bytes] = []
         body_size = 0
