@@ -172,7 +172,7 @@ def recall_holds(
     uid: Annotated[str | None, typer.Argument(help="The recall (all recalls if left out).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Holds with batch, location, quantity and state."""
+    """Holds with the batch or lot held, location, quantity and state."""
 
     def go() -> None:
         with opened() as store:
@@ -180,10 +180,10 @@ def recall_holds(
         if as_json:
             emit_json([h.model_dump(mode="json") for h in found])
             return
-        table = Table("hold", "recall", "batch", "location", "quantity", "status", title_justify="left")
+        table = Table("hold", "recall", "held", "location", "quantity", "status", title_justify="left")
         for h in found:
             amount = "unknown" if h.quantity is None else f"{h.quantity:g} {h.unit or ''}"
-            table.add_row(h.uid, h.recall, h.batch, h.location, amount, h.status)
+            table.add_row(h.uid, h.recall, h.held, h.location, amount, h.status)
         out.print(table)
 
     run_safely(go)
@@ -200,7 +200,7 @@ def recall_release(
     def go() -> None:
         with opened() as store:
             h = holds.release(store, hold, acting(by), reason)
-        out.print(f"{h.uid} released: batch {h.batch} at {h.location} ({h.release_reason})", highlight=False)
+        out.print(f"{h.uid} released: {h.held} at {h.location} ({h.release_reason})", highlight=False)
 
     run_safely(go)
 

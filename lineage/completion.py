@@ -323,7 +323,7 @@ def report_markdown(report: ClosingReport) -> str:
         state = (
             f"released {h.released_at[:10] if h.released_at else ''} by {h.released_by}: {h.release_reason}"
         )
-        out.append(f"- {h.batch} at {h.location}, {amount}: " + ("active" if h.status == "active" else state))
+        out.append(f"- {h.held} at {h.location}, {amount}: " + ("active" if h.status == "active" else state))
     out += ["", "## Actions", ""]
     for a in report.actions:
         amount = f" {a.quantity:g} {a.unit or ''}" if a.quantity is not None else ""

@@ -16,7 +16,8 @@
         ├── ValidationFailed   records that break the format (file, line, field)
         ├── MissingReferences  relationships naming nodes that exist nowhere
         ├── CycleDetected      material that would consume itself
-        └── HeldBatchShipped   a shipment of a batch that a recall holds
+        ├── HeldBatchShipped   a shipment of a batch that a recall holds
+        └── HeldLotConsumed    a new batch consuming a lot that a recall holds
 
 The API maps these to HTTP problems in one handler; the CLI prints ``str(error)``.
 """
@@ -128,6 +129,10 @@ class MissingReferences(InputRejected):
 
 
 class HeldBatchShipped(InputRejected):
+    pass
+
+
+class HeldLotConsumed(InputRejected):
     pass
 
 

@@ -2,8 +2,11 @@
 
 Activating a recall holds every affected batch: at the plant (always, with the unshipped quantity
 when the records give one, so that no further shipment leaves even when the count is unknown) and
-at each customer of the recall still holding some of it. While a batch has an active hold, a load
-or an ingest that would ship it is refused, naming the hold and the recall
+at each customer of the recall still holding some of it. It also holds the lots at the recall's
+source (the recalled lot, or every lot of a recalled supplier), with what is left of them at their
+last count. While a batch has an active hold, a load or an ingest that would ship it is refused;
+while a lot has one, so is a load that would have a new batch consume it (a use recorded late, by
+a batch that started before the hold, still loads); each refusal names the hold and the recall
 (:func:`lineage.loading.checks.check_holds`). Releasing a hold needs a reason, and is recorded on
 the hold and in the audit log.
 """
@@ -24,9 +27,12 @@ RECORD = "Hold"
 
 
 class Hold(BaseModel):
+    """A hold on a batch's stock at one location, or on a material lot's (``batch`` is then null)."""
+
     uid: str
     recall: str
-    batch: str
+    batch: str | None = Field(None, description="the batch held; null for a lot's hold")
+    lot: str | None = Field(None, description="the material lot held: no new batch may consume it")
     location: str = Field(description="the plant site, or the customer holding the stock")
     holder: Literal["plant", "customer"]
     region: str | None = None
@@ -41,9 +47,14 @@ class Hold(BaseModel):
     released_by: str | None = None
     release_reason: str | None = None
 
+    @property
+    def held(self) -> str:
+        return f"batch {self.batch}" if self.batch is not None else f"lot {self.lot}"
 
-def _uid(recall: str, batch: str, location: str) -> str:
-    key = "\x1f".join((recall, batch, location)).encode()
+
+def _uid(recall: str, row: dict[str, Any]) -> str:
+    held = row["batch"] if "batch" in row else f"MaterialLot\x1f{row['lot']}"
+    key = "\x1f".join((recall, held, row["location"])).encode()
     return "H-" + hashlib.sha256(key).hexdigest()[:12].upper()
 
 
@@ -52,9 +63,17 @@ def _hold(props: dict[str, Any]) -> Hold:
     return Hold.model_validate({**props, **times})
 
 
-def place(store: Store, recall: str, scope: Any, by: str, only: set[str] | None = None) -> list[Hold]:
-    """Hold the stock of ``scope``'s batches (a :class:`lineage.recalls.RecallScope`), or of the
-    ``only`` ones among them; a batch with no stock recorded at the plant is held there anyway."""
+def place(
+    store: Store,
+    recall: str,
+    scope: Any,
+    by: str,
+    only: set[str] | None = None,
+    only_lots: set[str] | None = None,
+) -> list[Hold]:
+    """Hold the stock of ``scope``'s batches and source lots (a :class:`lineage.recalls.RecallScope`),
+    or of the ``only`` batches and ``only_lots`` lots among them; a batch with no stock recorded at
+    the plant is held there anyway, and so is a lot with no count."""
     now = now_ms()
     rows: list[dict[str, Any]] = []
     at_plant = set()
@@ -76,17 +95,31 @@ def place(store: Store, recall: str, scope: Any, by: str, only: set[str] | None 
             rows.append(
                 {"batch": batch, "location": site[batch], "holder": "plant", "quantity": left, "unit": b.unit}
             )
+    for lot in scope.lots:
+        if only_lots is None or lot.uid in only_lots:
+            rows.append(
+                {
+                    "lot": lot.uid,
+                    "location": "plant",
+                    "holder": "plant",
+                    "quantity": lot.on_hand,
+                    "unit": lot.unit,
+                }
+            )
     written = []
     for row in rows:
         props = {k: v for k, v in row.items() if v is not None}
         props |= {"recall": recall, "status": "active", "placed_at": now, "placed_by": by}
-        written.append({"uid": _uid(recall, row["batch"], row["location"]), "props": props})
+        written.append({"uid": _uid(recall, row), "props": props})
+    placed = [_hold({"uid": w["uid"], **w["props"]}) for w in written]
     if written:
         store.run("hold_write", rows=written)
-        batches = sorted({w["props"]["batch"] for w in written})
-        shown = ", ".join(batches[:20]) + (f" and {len(batches) - 20} more" if len(batches) > 20 else "")
-        audit.record(store, by, "hold.place", recall, {"holds": len(written), "batches": len(batches)}, shown)
-    return [_hold({"uid": w["uid"], **w["props"]}) for w in written]
+        held = sorted({h.held for h in placed})
+        shown = ", ".join(held[:20]) + (f" and {len(held) - 20} more" if len(held) > 20 else "")
+        batches = sum(1 for h in held if h.startswith("batch "))
+        counts = {"holds": len(written), "batches": batches, "lots": len(held) - batches}
+        audit.record(store, by, "hold.place", recall, counts, shown)
+    return placed
 
 
 def holds(store: Store, recall: str | None = None) -> list[Hold]:
@@ -94,7 +127,7 @@ def holds(store: Store, recall: str | None = None) -> list[Hold]:
 
 
 def release(store: Store, uid: str, by: str, reason: str) -> Hold:
-    """Release one hold: the stock may move again (once no other hold keeps its batch)."""
+    """Release one hold: the stock may move again (once no other hold keeps its batch or lot)."""
     if not reason.strip():
         raise InvalidRequest("releasing a hold needs a reason: destroyed, cleared by testing, ...")
     rows = store.run("hold_get", uid=uid)
@@ -106,6 +139,7 @@ def release(store: Store, uid: str, by: str, reason: str) -> Hold:
     props |= {"status": "released", "released_at": now_ms()}
     props |= {"released_by": by, "release_reason": reason}
     store.run("hold_write", rows=[{"uid": uid, "props": props}])
-    detail = f"batch {props['batch']} at {props['location']} (recall {props['recall']}): {reason}"
+    released = _hold(props)
+    detail = f"{released.held} at {released.location} (recall {released.recall}): {reason}"
     audit.record(store, by, "hold.release", uid, {}, detail)
-    return _hold(props)
+    return released

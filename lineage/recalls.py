@@ -7,7 +7,8 @@ is replaced or repaired rather than returned). Its response level is computed fr
 recall reaches (:func:`lineage.affected.response_level`) unless someone overrides it with a reason.
 
 **Activating** freezes the scope: the batches, shipments, customers and stock it names are stored
-with the recall, and every affected batch's unshipped stock goes on hold (:mod:`lineage.holds`).
+with the recall, and every affected batch's unshipped stock goes on hold, as do the lots at its
+source, so that no new batch consumes them (:mod:`lineage.holds`).
 From then on the scope changes only when someone accepts it: data loaded later that widens (or
 narrows) the scope shows as a pending change (:func:`pending`), never silently. **Closing** needs a
 note and records what was still open. Every change is kept in the recall's history (who, when,
@@ -38,7 +39,7 @@ from lineage.affected import (
 )
 from lineage.errors import Conflict, InvalidRequest, NotFound
 from lineage.model import EpochMs, Label, NodeRef, Text, iso, now_ms, parse_ref
-from lineage.scope import FORWARD_SOURCES, Window, window_between
+from lineage.scope import FORWARD_SOURCES, Window, fetch_properties, window_between
 from lineage.store import Store
 
 Strategy = Literal["full", "targeted", "selective_replacement"]
@@ -108,11 +109,22 @@ class RecallCustomer(AffectedCustomer):
     reshipped: list[dict[str, Any]] = Field(default_factory=list, description="what it passed on")
 
 
+class RecalledLot(BaseModel):
+    """A material lot the recall stops at its source: what is left of it must not go into new batches."""
+
+    uid: str
+    material: str | None = None
+    on_hand: float | None = Field(None, description="unconsumed stock at its last count; null: no count")
+    unit: str | None = None
+
+
 class RecallScope(BaseModel):
     """What a recall covers: the affected batches (all of them, whatever the strategy: their stock
-    is held), and the shipments, customers and stock the strategy keeps."""
+    is held), the lots at its source (a recalled lot, or every lot of a recalled supplier), and the
+    shipments, customers and stock the strategy keeps."""
 
     batches: list[AffectedBatch]
+    lots: list[RecalledLot] = Field(default_factory=list)
     shipments: list[AffectedShipment]
     customers: list[RecallCustomer]
     stock: list[StockOnHand]
@@ -215,6 +227,7 @@ def scope_of(found: Affected, props: dict[str, Any], store: Store) -> RecallScop
     reached = sorted({c.region for c in kept})
     return RecallScope(
         batches=found.batches,
+        lots=_source_lots(store, NodeRef(Label(props["source_label"]), props["source_uid"])),
         shipments=shipments,
         customers=customers,
         stock=stock,
@@ -222,6 +235,24 @@ def scope_of(found: Affected, props: dict[str, Any], store: Store) -> RecallScop
         left_out=len(everyone) - len(kept),
         response=response_level(len(reached), store.settings),
     )
+
+
+def _source_lots(store: Store, source: NodeRef) -> list[RecalledLot]:
+    """The recalled lot itself, or every lot a recalled supplier delivered; no lot for a batch, a
+    machine or an operator, whose inputs are not what is wrong."""
+    if source.label == Label.MATERIAL_LOT:
+        uids = [source.uid]
+    elif source.label == Label.SUPPLIER:
+        uids = sorted(row["uid"] for row in store.run("scope_supplier_lots", uid=source.uid))
+    else:
+        return []
+    found = fetch_properties(store, [NodeRef(Label.MATERIAL_LOT, uid) for uid in uids])
+    lots = []
+    for uid in uids:
+        props = found.get(NodeRef(Label.MATERIAL_LOT, uid))
+        if props is not None:
+            lots.append(RecalledLot(uid=uid, **{k: props.get(k) for k in ("material", "on_hand", "unit")}))
+    return lots
 
 
 def _live_scope(store: Store, props: dict[str, Any]) -> RecallScope:
@@ -351,6 +382,7 @@ def _diff(frozen: RecallScope, now: RecallScope) -> Pending:
     def sets(scope: RecallScope) -> dict[str, set[str]]:
         return {
             "batches": {b.uid for b in scope.batches},
+            "lots": {lot.uid for lot in scope.lots},
             "shipments": {s.uid for s in scope.shipments},
             "customers": {c.uid for c in scope.customers},
         }
@@ -417,7 +449,7 @@ def _frozen_props(props: dict[str, Any], frozen: RecallScope) -> dict[str, Any]:
 
 
 def activate(store: Store, uid: str, by: str) -> Recall:
-    """Freeze the scope and hold every affected batch's unshipped stock."""
+    """Freeze the scope; hold every affected batch's unshipped stock, and the lots at its source."""
     from lineage.holds import place
 
     props = _stored(store, uid)
@@ -446,8 +478,7 @@ def accept_pending(store: Store, uid: str, by: str) -> Recall:
     change = _diff(frozen, now)
     if change.empty:
         raise Conflict(f"recall {uid} has no pending change: its scope is what the data says")
-    new_batches = set(change.added["batches"])
-    held = place(store, uid, now, by, only=new_batches)
+    held = place(store, uid, now, by, only=set(change.added["batches"]), only_lots=set(change.added["lots"]))
     parts = [f"+{len(v)} {k}" for k, v in change.added.items() if v]
     parts += [f"-{len(v)} {k}" for k, v in change.removed.items() if v]
     what = f"scope widened or narrowed by data loaded since: {', '.join(parts)}; {len(held)} holds placed"

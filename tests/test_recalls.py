@@ -21,6 +21,7 @@ from reference import Reference
 from test_embedded_server import cli
 
 from lineage.demo import demo_dir
+from lineage.model import iso, to_epoch_ms
 
 SOURCE = "L-4471"
 RISK = "Salmonella was found in the milk powder: eating it may cause serious food poisoning <b>."
@@ -124,8 +125,11 @@ def test_a_recall_from_decision_to_closure(editor: httpx.Client, clients: tuple[
     again = editor.post(f"/recalls/{uid}/activate", json={"by": "Anna"})
     assert again.status_code == 409 and "is active" in again.json()["detail"]
     holds = viewer.get(f"/recalls/{uid}/holds").json()
-    at_plant = {h["batch"]: h for h in holds if h["holder"] == "plant"}
+    at_plant = {h["batch"]: h for h in holds if h["holder"] == "plant" and h["batch"]}
     assert set(at_plant) == batches and all(h["status"] == "active" for h in holds)
+    [lot_hold] = [h for h in holds if h["lot"]]  # the recalled lot, with what is left of it
+    assert lot_hold["lot"] == SOURCE and lot_hold["batch"] is None and lot_hold["holder"] == "plant"
+    assert lot_hold["quantity"] == BY_UID[SOURCE].get("on_hand") and lot_hold["recall"] == uid
     for batch, hold in at_plant.items():
         assert hold["quantity"] == max(plant_unshipped(batch), 0.0), batch
         assert hold["location"] == BY_UID[batch]["site"]
@@ -151,6 +155,36 @@ def test_a_recall_from_decision_to_closure(editor: httpx.Client, clients: tuple[
     assert "B-2003" not in batches
     free = [{**r, "from": "B-2003"} if r["kind"] == "SHIPPED_IN" else r for r in new_shipment]
     assert ingest(editor, free).status_code == 200
+
+    # --- no new batch may consume the held lot; a use recorded late, before the hold, loads ---------
+    def consuming(batch: str, **started: str) -> list[dict[str, Any]]:
+        made = {"kind": "Batch", "uid": batch, "product": "Milk powder blend", "site": "Hamar", **started}
+        used = {
+            "kind": "CONSUMED_BY",
+            "from": SOURCE,
+            "from_label": "MaterialLot",
+            "to": batch,
+            "quantity": 1,
+        }
+        return [made, used]
+
+    after = iso(to_epoch_ms(lot_hold["placed_at"]) + 3_600_000)
+    for refused_use in (consuming("B-AFTER", started_at=after), consuming("B-UNDATED")):
+        refused = ingest(editor, refused_use)
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()["problems"][0]
+        assert problem["line"] == 2 and problem["field"] == "from"
+        assert lot_hold["uid"] in problem["message"] and uid in problem["message"]
+        assert f"may not go into batch {refused_use[0]['uid']!r}" in problem["message"]
+        assert viewer.get(f"/nodes/Batch/{refused_use[0]['uid']}").status_code == 404
+    assert ingest(editor, consuming("B-BEFORE", started_at="2026-03-04T06:00:00Z")).status_code == 200
+    production = (demo_dir() / "03-production.jsonl").read_text()  # the lot's stored uses, again
+    assert (
+        editor.post(
+            "/ingest", content=production, headers={"Content-Type": "application/x-ndjson"}
+        ).status_code
+        == 200
+    )
 
     # --- notices for exactly the expected customers, saying what, why, how and when ---------------
     notices = viewer.get(f"/recalls/{uid}/notices").json()
@@ -249,7 +283,7 @@ def test_a_recall_from_decision_to_closure(editor: httpx.Client, clients: tuple[
     ]
     assert ingest(editor, widening).status_code == 200
     shown = viewer.get(f"/recalls/{uid}").json()
-    assert shown["pending"]["added"]["batches"] == ["B-9001"]
+    assert shown["pending"]["added"]["batches"] == ["B-9001", "B-BEFORE"]  # B-BEFORE: the late use above
     assert {b["uid"] for b in shown["scope"]["batches"]} == batches  # frozen: not silently widened
     assert editor.post(f"/recalls/{uid}/accept-pending", json={"by": "Anna"}).status_code == 200
     assert not any(viewer.get(f"/recalls/{uid}").json()["pending"]["added"].values())
@@ -409,7 +443,10 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
     uid = json.loads(made.stdout)["uid"]
     assert cli(data, "recall", "activate", uid).returncode == 0
     holds = json.loads(cli(data, "recall", "holds", uid, "--json").stdout)
-    assert {h["batch"] for h in holds if h["holder"] == "plant"} == EXPECTED["Batch"]
+    assert {h["batch"] for h in holds if h["holder"] == "plant" and h["batch"]} == EXPECTED["Batch"]
+    assert [h["lot"] for h in holds if h["lot"]] == [SOURCE]
+    shown = cli(data, "recall", "holds", uid).stdout
+    assert f"lot {SOURCE}" in shown and "batch B-1001" in shown
     written = cli(data, "recall", "notices", uid, "--out", str(tmp_path / "notices"))
     assert written.returncode == 0, written.stderr
     files = sorted(p.name for p in (tmp_path / "notices").iterdir())
@@ -425,6 +462,7 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
     assert cli(data, "recall", "close", uid, "--note", "done").returncode == 0
     report = cli(data, "recall", "report", uid)
     assert report.returncode == 0 and f"# Recall {uid}" in report.stdout and "## Open items" in report.stdout
+    assert f"- lot {SOURCE} at plant, 780 kg: active" in report.stdout
     entries = json.loads(cli(data, "audit", "list", "--json", "--limit", "100").stdout)["entries"]
     assert entries[1]["who"].startswith("Anna (") and entries[1]["action"] == "recall.create"
 
@@ -528,3 +566,50 @@ def test_mass_balance_names_every_record_and_the_unaccounted_remainder(store: An
     assert found["unbalanced"] == ["MaterialLot:LOT-A", "Batch:BA-2"]
     salt = mass_balance(store, "LOT-B", []).model_dump()["lot"]
     assert salt["other_units"][0]["unit"] == "g" and salt["unaccounted"] == 10 and not salt["balanced"]
+
+
+def test_a_supplier_recall_holds_every_lot_it_delivered_and_none_of_a_batch(
+    store: Any, tmp_path: Path
+) -> None:
+    from lineage.errors import HeldLotConsumed
+    from lineage.holds import holds, release
+    from lineage.loading.load import load
+    from lineage.recalls import RecallRequest, accept_pending, activate, create, get
+
+    load(store, [demo_dir()])
+    asked = {"reason": "aflatoxin", "risk": RISK, "owner": "QA", "deadline": 1_773_964_800_000}
+    supplier = create(store, RecallRequest(source="Supplier:SUP-MILKCO", **asked), "Anna")
+    activate(store, supplier.uid, "Anna")
+    held = {h.lot: h for h in holds(store, supplier.uid) if h.lot}
+    assert set(held) == {"L-4471", "L-4472"}
+    assert held["L-4472"].quantity == BY_UID["L-4472"].get("on_hand")
+
+    def use(lot: str, batch: str) -> Path:
+        records = [
+            {"kind": "Batch", "uid": batch, "product": "Blend", "started_at": "2099-01-01T00:00:00Z"},
+            {"kind": "CONSUMED_BY", "from": lot, "from_label": "MaterialLot", "to": batch, "quantity": 2},
+        ]
+        path = tmp_path / f"{batch}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        return path
+
+    with pytest.raises(HeldLotConsumed, match=r"lot 'L-4472' is on hold and may not go into batch 'B-NEW'"):
+        load(store, [use("L-4472", "B-NEW")])
+    # A lot the supplier delivers later shows as a pending change; accepting it holds that lot too.
+    late = tmp_path / "late.jsonl"
+    late.write_text(
+        '{"kind": "MaterialLot", "uid": "L-4473", "material": "skimmed milk powder", "on_hand": 500, "unit": "kg"}\n'
+        '{"kind": "SUPPLIED", "from": "SUP-MILKCO", "to": "L-4473"}\n'
+    )
+    load(store, [late])
+    assert get(store, supplier.uid).pending.added["lots"] == ["L-4473"]  # type: ignore[union-attr]
+    accept_pending(store, supplier.uid, "Anna")
+    assert "L-4473" in {h.lot for h in holds(store, supplier.uid)}
+    with pytest.raises(HeldLotConsumed):
+        load(store, [use("L-4473", "B-NEW2")])
+    # Released, the lot may be used again; a batch recall holds no lot at all.
+    release(store, held["L-4472"].uid, "Anna", "cleared by testing, LAB-12")
+    load(store, [use("L-4472", "B-NEW")])
+    batch = create(store, RecallRequest(source="Batch:B-2001", **asked), "Anna")
+    activate(store, batch.uid, "Anna")
+    assert not [h for h in holds(store, batch.uid) if h.lot]

@@ -6,4 +6,4 @@
 MATCH (h:Hold)
 WHERE $recall IS NULL OR h.recall = $recall
 RETURN properties(h) AS props
-ORDER BY h.batch, h.location
+ORDER BY coalesce(h.batch, h.lot), h.location

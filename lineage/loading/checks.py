@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import networkx as nx
 
-from lineage.errors import CycleDetected, HeldBatchShipped, MissingReferences, Problem
+from lineage.errors import CycleDetected, HeldBatchShipped, HeldLotConsumed, MissingReferences, Problem
 from lineage.loading.validate import Input
-from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, RelType
+from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso
+from lineage.scope import fetch_properties
 from lineage.store import Store
 
 T = TypeVar("T")
@@ -139,8 +140,15 @@ def _on_cycles(edges: set[tuple[str, str]]) -> set[str]:
 
 
 def check_holds(store: Store, data: Input) -> None:
-    """A batch on hold (:mod:`lineage.recalls`) must not leave: a new ``SHIPPED_IN`` of one is
-    refused, naming the hold and the recall. Shipments already stored may be loaded again."""
+    """Stock on hold (:mod:`lineage.holds`) must not move: a new ``SHIPPED_IN`` of a held batch is
+    refused, and so is a new ``CONSUMED_BY`` of a held lot by a batch that did not start before the
+    hold was placed (or gives no start), each naming the hold and the recall. What is stored already
+    may be loaded again, and a use of the lot recorded late, by a batch that started earlier, loads."""
+    _check_shipments(store, data)
+    _check_consumption(store, data)
+
+
+def _check_shipments(store: Store, data: Input) -> None:
     shipping = data.rels.get((RelType.SHIPPED_IN, Label.BATCH, Label.SHIPMENT), {})
     if not shipping:
         return
@@ -166,3 +174,50 @@ def check_holds(store: Store, data: Input) -> None:
             )
     if problems:
         raise HeldBatchShipped("shipments of batches on hold", problems)
+
+
+def _check_consumption(store: Store, data: Input) -> None:
+    consuming = data.rels.get((RelType.CONSUMED_BY, Label.MATERIAL_LOT, Label.BATCH), {})
+    if not consuming:
+        return
+    holds: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in chunked(sorted({lot for lot, _ in consuming}), LOOKUP_CHUNK):
+        for row in store.run("hold_active_for_lots", uids=chunk):
+            holds[row["lot"]].append(row)
+    if not holds:
+        return
+    stored = {(row["src"], row["dst"]) for row in store.run("scope_lot_consumers", uids=sorted(holds))}
+    new = {(lot, batch) for lot, batch in consuming if lot in holds and (lot, batch) not in stored}
+    started = _batch_starts(store, data, {batch for _, batch in new})
+    problems = []
+    for (lot, batch), (_, position) in consuming.items():
+        if (lot, batch) not in new:
+            continue
+        start = started.get(batch)
+        against = [h for h in holds[lot] if start is None or start >= h["placed_at"]]
+        if not against:
+            continue  # a use before every hold on the lot, recorded late
+        named = "; ".join(
+            f"hold {h['uid']} placed {iso(h['placed_at'])} (recall {h['recall']})" for h in against
+        )
+        when = "gives no start" if start is None else f"started {iso(start)}"
+        problems.append(
+            data.problem(
+                position,
+                "from",
+                f"lot {lot!r} is on hold and may not go into batch {batch!r}, which {when}: {named}",
+            )
+        )
+    if problems:
+        raise HeldLotConsumed("new uses of lots on hold", problems)
+
+
+def _batch_starts(store: Store, data: Input, batches: set[str]) -> dict[str, int]:
+    """When each batch started: as the input gives it, else as stored; absent when neither says."""
+    given = data.nodes.get(Label.BATCH, {})
+    starts = {b: given[b][0]["started_at"] for b in batches if "started_at" in given.get(b, ({}, None))[0]}
+    asked = [NodeRef(Label.BATCH, b) for b in sorted(batches - starts.keys())]
+    for ref, props in fetch_properties(store, asked).items():
+        if props.get("started_at") is not None:
+            starts[ref.uid] = props["started_at"]
+    return starts
