@@ -334,6 +334,17 @@ def create(store: Store, request: RecallRequest, by: str) -> Recall:
     return _recall(uid, props, scope, None)
 
 
+def _save(store: Store, uid: str, props: dict[str, Any]) -> None:
+    """Write a recall read with :func:`_stored` and changed, unless someone changed it in between:
+    two coordinators activating, changing or closing one recall at once must not both succeed, nor
+    the later write drop the other's history entry."""
+    version = props.get("version", 0)
+    changed = {k: v for k, v in props.items() if k != "version"}
+    if not store.run("recall_update", uid=uid, version=version, props=changed)[0]["written"]:
+        raise Conflict(f"recall {uid} was changed by someone else meanwhile; read it again and retry")
+    props["version"] = version + 1
+
+
 def _stored(store: Store, uid: str) -> dict[str, Any]:
     rows = store.run("recall_get", uid=uid)
     if not rows:
@@ -460,7 +471,7 @@ def activate(store: Store, uid: str, by: str) -> Recall:
     what = f"activated: scope frozen at {frozen_at}; {len(held)} holds placed"
     props |= _frozen_props(props, frozen) | {"state": "active", "activated_at": now_ms()}
     props["history"] = _change(props, by, what)
-    store.run("recall_write", uid=uid, props=props)
+    _save(store, uid, props)
     counts = {"batches": len(frozen.batches), "customers": len(frozen.customers), "holds": len(held)}
     audit.record(store, by, "recall.activate", uid, counts, what)
     return _recall(uid, props, frozen, Pending(added={}, removed={}))
@@ -484,7 +495,7 @@ def accept_pending(store: Store, uid: str, by: str) -> Recall:
     what = f"scope widened or narrowed by data loaded since: {', '.join(parts)}; {len(held)} holds placed"
     props |= _frozen_props(props, now)
     props["history"] = _change(props, by, what)
-    store.run("recall_write", uid=uid, props=props)
+    _save(store, uid, props)
     audit.record(store, by, "recall.accept_pending", uid, {"holds": len(held)}, what)
     return _recall(uid, props, now, Pending(added={}, removed={}))
 
@@ -523,7 +534,7 @@ def update(store: Store, uid: str, changes: RecallUpdate, by: str) -> Recall:
         said.append(f"because {given['level_reason']}")
     what = "changed " + "; ".join(said)
     props["history"] = _change(props, by, what)
-    store.run("recall_write", uid=uid, props=props)
+    _save(store, uid, props)
     audit.record(store, by, "recall.update", uid, {}, what)
     return get(store, uid)
 
@@ -541,6 +552,6 @@ def close(store: Store, uid: str, by: str, note: str) -> Recall:
     what = f"closed: {note}" + (f" (open at closing: {'; '.join(still)})" if still else "")
     history = _change(props, by, what)
     props |= {"state": "closed", "closed_at": now_ms(), "close_note": note, "history": history}
-    store.run("recall_write", uid=uid, props=props)
+    _save(store, uid, props)
     audit.record(store, by, "recall.close", uid, {"open_items": len(still)}, what)
     return _recall(uid, props, _frozen(props), None)

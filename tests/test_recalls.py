@@ -613,3 +613,40 @@ def test_a_supplier_recall_holds_every_lot_it_delivered_and_none_of_a_batch(
     batch = create(store, RecallRequest(source="Batch:B-2001", **asked), "Anna")
     activate(store, batch.uid, "Anna")
     assert not [h for h in holds(store, batch.uid) if h.lot]
+
+
+def test_a_recall_changed_meanwhile_is_not_overwritten(store: Any) -> None:
+    """Recalls are read, changed and written back: a write from a stale read is refused (409 in the
+    API), and of two coordinators activating one draft at once exactly one succeeds."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from lineage import recalls
+    from lineage.errors import Conflict
+    from lineage.loading.load import load
+
+    load(store, [demo_dir()])
+    asked = {"reason": "salmonella", "risk": RISK, "owner": "QA", "deadline": 1_773_964_800_000}
+    uid = recalls.create(store, recalls.RecallRequest(source=f"MaterialLot:{SOURCE}", **asked), "Anna").uid
+    stale = recalls._stored(store, uid)
+    recalls.update(store, uid, recalls.RecallUpdate(owner="Ben"), "Ben")
+    stale |= {"owner": "Carl", "history": recalls._change(stale, "Carl", "changed owner to Carl")}
+    with pytest.raises(Conflict, match=f"recall {uid} was changed by someone else meanwhile"):
+        recalls._save(store, uid, stale)
+    shown = recalls.get(store, uid)
+    assert shown.owner == "Ben" and [c.by for c in shown.history] == ["Anna", "Ben"]
+
+    start = Barrier(2)
+
+    def activate(by: str) -> str:
+        start.wait()
+        try:
+            recalls.activate(store, uid, by)
+        except Conflict:
+            return "refused"
+        return "activated"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(activate, ["Anna", "Ben"]))
+    assert outcomes == ["activated", "refused"]
+    assert [c.what.split(":")[0] for c in recalls.get(store, uid).history].count("activated") == 1
