@@ -148,14 +148,20 @@ def check_holds(store: Store, data: Input) -> None:
     _check_consumption(store, data)
 
 
+def _active_holds(store: Store, query: str, held: str, uids: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The active holds on these batches or lots, by the batch or lot each holds."""
+    holds: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in chunked(sorted(uids), LOOKUP_CHUNK):
+        for row in store.run(query, uids=chunk):
+            holds[row[held]].append(row)
+    return holds
+
+
 def _check_shipments(store: Store, data: Input) -> None:
     shipping = data.rels.get((RelType.SHIPPED_IN, Label.BATCH, Label.SHIPMENT), {})
     if not shipping:
         return
-    holds: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for chunk in chunked(sorted({batch for batch, _ in shipping}), LOOKUP_CHUNK):
-        for row in store.run("hold_active_for_batches", uids=chunk):
-            holds[row["batch"]].append(row)
+    holds = _active_holds(store, "hold_active_for_batches", "batch", {batch for batch, _ in shipping})
     if not holds:
         return
     stored = {(row["batch"], row["shipment"]) for row in store.run("batch_shipments", uids=sorted(holds))}
@@ -180,10 +186,7 @@ def _check_consumption(store: Store, data: Input) -> None:
     consuming = data.rels.get((RelType.CONSUMED_BY, Label.MATERIAL_LOT, Label.BATCH), {})
     if not consuming:
         return
-    holds: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in chunked(sorted({lot for lot, _ in consuming}), LOOKUP_CHUNK):
-        for row in store.run("hold_active_for_lots", uids=chunk):
-            holds[row["lot"]].append(row)
+    holds = _active_holds(store, "hold_active_for_lots", "lot", {lot for lot, _ in consuming})
     if not holds:
         return
     stored = {(row["src"], row["dst"]) for row in store.run("scope_lot_consumers", uids=sorted(holds))}
