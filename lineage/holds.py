@@ -116,8 +116,8 @@ def place(
         store.run("hold_write", rows=written)
         held = sorted({h.held for h in placed})
         shown = ", ".join(held[:20]) + (f" and {len(held) - 20} more" if len(held) > 20 else "")
-        batches = sum(1 for h in held if h.startswith("batch "))
-        counts = {"holds": len(written), "batches": batches, "lots": len(held) - batches}
+        batches, lots = {h.batch for h in placed if h.batch}, {h.lot for h in placed if h.lot}
+        counts = {"holds": len(written), "batches": len(batches), "lots": len(lots)}
         audit.record(store, by, "hold.place", recall, counts, shown)
     return placed
 
