@@ -359,3 +359,53 @@ def _pages(client: httpx.Client, path: str, **params: Any) -> Iterator[dict[str,
         cursor = page["next_cursor"]
         if cursor is None:
             return
+
+
+def test_a_recall_opened_activated_and_followed_in_the_view(
+    browser: Any, api: Api, viewer: httpx.Client
+) -> None:
+    """A coordinator opens a recall of the chosen lot, activates it, sees its holds (the lot's own
+    among them) and progress as the API gives them, and draws its scope."""
+    view = View(browser, api, key=KEYS["editor"])
+    try:
+        view.choose("L-4471")
+        view.page.click("#recalls summary")
+        form = "#recall-new"
+        view.page.fill(f"{form} [name=reason]", "retained sample positive for Salmonella")
+        view.page.fill(f"{form} [name=risk]", "May make you ill: do not eat it.")
+        view.page.fill(f"{form} [name=owner]", "QA Anna Berg")
+        view.page.fill(f"{form} [name=deadline]", "2026-03-20T12:00:00")
+        before = len(viewer.get("/recalls").json())
+        view.page.click("#recall-open")  # who opens it is missing: the form is not sent
+        assert view.page.eval_on_selector(f"{form} [name=by]", "e => e.validity.valueMissing")
+        assert len(viewer.get("/recalls").json()) == before
+        view.page.fill(f"{form} [name=by]", "Anna")
+        view.page.click("#recall-open")
+        view.page.wait_for_function("() => document.querySelector('#recall').dataset.state === 'draft'")
+        uid = view.page.get_attribute("#recall", "data-uid")
+        assert uid and view.page.is_visible(f'#recall-list li[data-uid="{uid}"]')
+        assert view.page.text_content("#recall h3").startswith(f"{uid}: draft")
+
+        view.page.click("#recall button:has-text('Activate')")
+        view.page.wait_for_function("() => document.querySelector('#recall').dataset.state === 'active'")
+        holds = viewer.get(f"/recalls/{uid}/holds").json()
+        shown = view.page.eval_on_selector_all("#recall-holds li", "items => items.map(i => i.textContent)")
+        assert len(shown) == len(holds) and any(
+            text.startswith("lot L-4471 at plant: 780 kg") for text in shown
+        )
+        assert {h["batch"] for h in holds if h["batch"]} <= {
+            t.split()[1] for t in shown if t.startswith("batch")
+        }
+        overall = viewer.get(f"/recalls/{uid}/effectiveness").json()["overall"]
+        progress = f"0 of {overall['customers']} customer(s) notified"
+        assert progress in view.page.text_content("#recall dl")
+        assert "active" in view.page.get_attribute(f'#recall-list li[data-uid="{uid}"]', "class")
+
+        view.page.click("#recall button:has-text('Draw its scope')")
+        view.page.wait_for_function(
+            "() => /relationships/.test(document.getElementById('status').textContent)"
+        )
+        drawn = {n["uid"] for n in view.drawn() if n["kind"] == "Customer"}
+        assert drawn == affected_customers(viewer, "L-4471")
+    finally:
+        view.close()

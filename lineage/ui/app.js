@@ -128,6 +128,7 @@ function choose(hit) {
   $("search").value = hit.uid;
   $("chosen").textContent = `${hit.label} ${hit.uid}${hit.name && hit.name !== hit.uid ? ` (${hit.name})` : ""}`;
   $("run-forward").disabled = !FORWARD.includes(hit.label);
+  $("recall-open").disabled = !FORWARD.includes(hit.label);
   $("run-backward").disabled = !BACKWARD.includes(hit.label);
   $("window-box").hidden = !WINDOWED.includes(hit.label);
 }
@@ -757,6 +758,154 @@ function listSuspects(result) {
   for (const note of result.notes) list.append(Object.assign(document.createElement("li"), { textContent: `note: ${note}`, className: "note" }));
 }
 
+// --- recalls and holds -----------------------------------------------------------------------
+
+const path = (...parts) => parts.map(encodeURIComponent).join("/");
+
+async function loadRecalls() {
+  const list = $("recall-list");
+  try {
+    const found = await json("/recalls");
+    list.replaceChildren();
+    for (const r of found) {
+      const item = document.createElement("li");
+      item.dataset.uid = r.uid;
+      item.className = `state-${r.state}`;
+      item.textContent = `${r.uid}, ${r.state}, ${r.level}: ${r.source} (${r.reason}) `;
+      item.append(button("Open", () => showRecall(r.uid)));
+      list.append(item);
+    }
+    if (!found.length) list.append(Object.assign(document.createElement("li"), { textContent: "no recalls yet" }));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function amounts(figures) {
+  const notified = `${figures.notified} of ${figures.customers} customer(s) notified`;
+  const parts = figures.amounts.map((a) => {
+    const share = a.completion === null ? "" : ` (${Math.round(a.completion * 100)}%)`;
+    return `${a.accounted} of ${a.affected} ${a.unit} accounted for${share}`;
+  });
+  return [notified, ...parts].join("; ");
+}
+
+// A recall as a coordinator follows it: what, how far customers have acted, what is on hold;
+// its scope drawn on demand, and a draft activated.
+async function showRecall(uid) {
+  clearError();
+  try {
+    const [recall, figures, held] = await Promise.all([
+      json(`/recalls/${path(uid)}`),
+      json(`/recalls/${path(uid)}/effectiveness`),
+      json(`/recalls/${path(uid)}/holds`),
+    ]);
+    const box = $("recall");
+    box.replaceChildren();
+    box.dataset.uid = uid;
+    box.dataset.state = recall.state;
+    const title = document.createElement("h3");
+    title.textContent = `${recall.uid}: ${recall.state}, ${recall.level} level, ${recall.strategy}`;
+    box.append(title);
+    const source = `${recall.source.label} ${recall.source.uid}`;
+    const window = recall.window ? `${recall.window.from || ""} .. ${recall.window.to || ""}` : "";
+    addList(box, [
+      ["source", window ? `${source}, ${window}` : source],
+      ["product", recall.product],
+      ["risk", recall.risk],
+      ["customers are to", recall.instructions],
+      ["owner", recall.owner],
+      ["deadline", recall.deadline],
+      ["progress", amounts(figures.overall)],
+    ]);
+    const pending = recall.pending || { added: {}, removed: {} };
+    const change = [
+      ...Object.entries(pending.added).filter(([, v]) => v.length).map(([k, v]) => `+${v.length} ${k} (${v.slice(0, 5).join(", ")})`),
+      ...Object.entries(pending.removed).filter(([, v]) => v.length).map(([k, v]) => `-${v.length} ${k}`),
+    ];
+    if (change.length) {
+      const note = document.createElement("p");
+      note.className = "pending";
+      note.textContent = `Data loaded since activation changes the scope: ${change.join(", ")}; not taken in until accepted.`;
+      box.append(note);
+    }
+    const holds = document.createElement("ul");
+    holds.id = "recall-holds";
+    for (const h of held) {
+      const item = document.createElement("li");
+      item.className = h.status;
+      const what = h.batch ? `batch ${h.batch}` : `lot ${h.lot}`;
+      const quantity = h.quantity === null ? "quantity unknown" : `${h.quantity} ${h.unit || ""}`.trim();
+      const released = h.status === "released" ? `, released: ${h.release_reason}` : "";
+      item.textContent = `${what} at ${h.location}: ${quantity}, ${h.status}${released}`;
+      holds.append(item);
+    }
+    const heading = document.createElement("h3");
+    heading.textContent = `Holds: ${held.filter((h) => h.status === "active").length} active of ${held.length}`;
+    box.append(heading, holds);
+    box.append(button("Draw its scope", () => drawRecall(recall)));
+    if (recall.state === "draft") box.append(button("Activate", () => activateRecall(uid)));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function drawRecall(recall) {
+  const { label, uid } = recall.source;
+  choose({ label, uid, name: uid });
+  if (recall.window) {
+    $("from").value = (recall.window.from || "").replace("Z", "");
+    $("to").value = (recall.window.to || "").replace("Z", "");
+  }
+  await run("forward");
+}
+
+async function activateRecall(uid) {
+  clearError();
+  const by = $("recall-new").elements.by.value.trim();
+  if (!by) {
+    showError(new Problem("Say who activates it: fill in your name below."));
+    $("recall-new").elements.by.focus();
+    return;
+  }
+  try {
+    await posted(`/recalls/${path(uid)}/activate`, { by });
+    await Promise.all([showRecall(uid), loadRecalls()]);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function openRecall(event) {
+  event.preventDefault();
+  clearError();
+  const chosen = state.chosen;
+  if (!chosen) return;
+  const form = $("recall-new").elements;
+  const body = {
+    source: `${chosen.label}:${chosen.uid}`,
+    ...windowBody(),
+    reason: form.reason.value.trim(),
+    risk: form.risk.value.trim(),
+    owner: form.owner.value.trim(),
+    deadline: asIso(form.deadline.value),
+    by: form.by.value.trim(),
+    strategy: form.strategy.value,
+  };
+  if (body.strategy === "targeted") body.regions = form.regions.value.split(/[\s,]+/).filter(Boolean);
+  try {
+    const made = await posted("/recalls", body);
+    await Promise.all([showRecall(made.uid), loadRecalls()]);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function windowBody() {
+  const { from, to } = windowParams();
+  return { window_from: from, window_to: to };
+}
+
 async function start() {
   state.kinds = await (await fetch("kinds.json")).json();
   $("key").value = state.key;
@@ -782,6 +931,10 @@ async function start() {
   $("complaints").addEventListener("toggle", () => {
     if ($("complaints").open) loadSignals();
   });
+  $("recalls").addEventListener("toggle", () => {
+    if ($("recalls").open) loadRecalls();
+  });
+  $("recall-new").addEventListener("submit", openRecall);
   $("run-forward").addEventListener("click", () => run("forward"));
   $("run-backward").addEventListener("click", () => run("backward"));
   $("fit").addEventListener("click", () => state.cy.fit(undefined, 30));
