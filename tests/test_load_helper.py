@@ -13,7 +13,7 @@ import pytest
 from lineage import LineageError, ValidationFailed
 from lineage.demo import demo_dir
 from lineage.generate import generate_plant
-from lineage.loading import validate as validating
+from lineage.loading import records
 from lineage.loading.helper import Helper
 from lineage.loading.load import load
 from lineage.loading.validate import MAX_PROBLEMS, Input, validate
@@ -55,13 +55,13 @@ def helpers_running() -> list[int]:
 def checked_here(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """What this process checks itself: with the helper, never a JSON line."""
     seen: list[Any] = []
-    check = validating.check
+    check = records.check
 
     def spy(raw: Any) -> Any:
         seen.append(raw)
         return check(raw)
 
-    monkeypatch.setattr(validating, "check", spy)
+    monkeypatch.setattr(records, "check", spy)
     return seen
 
 

@@ -33,17 +33,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
 from lineage.errors import LineageError
 from lineage.gcpause import gc_paused
 from lineage.loading.read import json_lines
-from lineage.loading.records import Outcome, check
+from lineage.loading.records import Outcome, checked
 
-#: Records per frame: about 200 KB of outcomes, small next to the loading process's input.
-CHUNK = 2048
 _LENGTH = struct.Struct("<I")
 #: The pipe's buffer: Linux lets any process have up to 1 MB (64 KB by default).
 PIPE_BYTES = 1024 * 1024
@@ -124,9 +121,8 @@ def serve(work: IO[bytes], out: IO[bytes]) -> None:
         except OSError as e:
             _send(out, ("oserror", index, e.errno, e.strerror, name))
             break
-        lines = json_lines(content)
-        while part := list(islice(lines, CHUNK)):
-            _send(out, ("chunk", index, [number for number, _ in part], [check(line) for _, line in part]))
+        for numbers, outcomes in checked(json_lines(content)):
+            _send(out, ("chunk", index, numbers, outcomes))
         _send(out, ("digest", index, hashlib.sha256(content).hexdigest()))
     out.flush()
 

@@ -8,6 +8,8 @@ text, numbers, booleans and None (the schema makes nothing else), which the help
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +20,9 @@ from lineage.model import KINDS, RECORD_ADAPTER
 Faults = list[tuple[str | None, str]]
 #: A checked record, or its faults.
 Outcome = dict[str, Any] | Faults
+
+#: Records per chunk: about 200 KB of outcomes when the helper sends them.
+CHUNK = 2048
 
 _validate_json = RECORD_ADAPTER.validator.validate_json  # the core validator: no Python wrapper
 _validate_python = RECORD_ADAPTER.validator.validate_python
@@ -33,6 +38,19 @@ def check(raw: bytes | dict[str, str]) -> Outcome:
         return _validate_python(raw)  # type: ignore[no-any-return]
     except ValidationError as e:
         return [_describe(detail) for detail in _tag_error(e)]
+
+
+def checked(lines: Iterable[tuple[int, Any]]) -> Iterator[tuple[list[int], list[Any]]]:
+    """(line numbers, outcomes) of numbered raw records, :data:`CHUNK` at a time. A record that is
+    neither a JSON line nor a CSV row (an EPCIS event to keep, checked when its document was read)
+    passes as it is."""
+    lines = iter(lines)
+    while part := list(islice(lines, CHUNK)):
+        outcomes = [check(raw) if raw.__class__ in _RAW else raw for _, raw in part]
+        yield [number for number, _ in part], outcomes
+
+
+_RAW = (bytes, dict)
 
 
 def _describe(error: dict[str, Any]) -> tuple[str | None, str]:

@@ -20,13 +20,11 @@ from lineage.errors import Problem, ValidationFailed
 from lineage.gcpause import gc_paused
 from lineage.loading.helper import Helper
 from lineage.loading.read import expand_paths, is_json_lines, read_file
-from lineage.loading.records import Outcome, check
+from lineage.loading.records import Outcome, checked
 from lineage.model import LABEL_BY_NAME, NODE_DEFAULTS, REL_TYPE_BY_NAME, Label, RelType, endpoints
 
 #: Stop collecting after this many problems: the first thousand say enough, and memory stays bounded.
 MAX_PROBLEMS = 1000
-#: Records per chunk when this process checks them itself.
-CHUNK = 2048
 
 Position = tuple[int, int]  # (file index, line)
 NO_DEFAULTS: dict[str, str] = {}
@@ -177,14 +175,7 @@ def _checked(files: list[Path], digests: dict[int, str], helper_min_bytes: int |
                 for numbers, outcomes in helper.chunks(index, digests):
                     yield index, numbers, outcomes
                 continue
-            numbers, outcomes = [], []
-            for number, raw in read_file(index, path, digests):
-                numbers.append(number)
-                outcomes.append(raw if raw.__class__ is StoredEvent else check(raw))
-                if len(numbers) == CHUNK:
-                    yield index, numbers, outcomes
-                    numbers, outcomes = [], []
-            if numbers:
+            for numbers, outcomes in checked(read_file(index, path, digests)):
                 yield index, numbers, outcomes
     finally:
         if helper is not None:
