@@ -218,7 +218,7 @@ def _check_consumption(store: Store, data: Input) -> None:
 def _batch_starts(store: Store, data: Input, batches: set[str]) -> dict[str, int]:
     """When each batch started: as the input gives it, else as stored; absent when neither says."""
     given = data.nodes.get(Label.BATCH, {})
-    starts = {b: given[b][0]["started_at"] for b in batches if "started_at" in given.get(b, ({}, None))[0]}
+    starts = {b: given[b][0]["started_at"] for b in batches if b in given and "started_at" in given[b][0]}
     asked = [NodeRef(Label.BATCH, b) for b in sorted(batches - starts.keys())]
     for ref, props in fetch_properties(store, asked).items():
         if props.get("started_at") is not None:
