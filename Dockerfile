@@ -6,7 +6,9 @@ COPY lineage ./lineage
 COPY api ./api
 COPY cypher ./cypher
 COPY fixtures/demo ./fixtures/demo
-RUN pip install --no-cache-dir . && useradd --create-home lineage
+# The walk's compiled loops are cached beside the installed package, which the server's user cannot write.
+RUN pip install --no-cache-dir . && python -c "import lineage.kernels as k; k.warm()" \
+    && useradd --create-home lineage
 USER lineage
 EXPOSE 8000
 CMD ["lineage", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -37,7 +37,7 @@ from lineage.model import (
     to_epoch_ms,
 )
 from lineage.store import Store
-from lineage.topology import FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
+from lineage.topology import FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology, unique_inverse
 from lineage.walk import Selection
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
@@ -529,7 +529,7 @@ def _assemble(
     relations = topology.relations
     parts = [end for rel, p in taken.items() for end in (relations[rel].src[p], relations[rel].dst[p])]
     # The scope's nodes, and where each end of each relationship is among them, in one call.
-    ids, inverse = np.unique(np.concatenate([*parts, np.array([walk.source])]), return_inverse=True)
+    ids, inverse = unique_inverse(np.concatenate([*parts, np.array([walk.source])]))
     budget.check(ids.size)
     local, at = {}, 0
     for rel, positions in taken.items():
@@ -596,15 +596,18 @@ class Walked:
         left out. Ids are sorted and numbered kind by kind, so each kind is one slice. Every node a
         walk holds is reached (see :meth:`depths`), so the depths, a third of a lot's scope, wait
         for a caller who asks for them."""
-        reached = np.delete(self.ids, self.start)
         offsets = self.topology.offsets
-        cuts = np.searchsorted(reached, offsets).tolist()
+        cuts = np.searchsorted(self.ids, offsets).tolist()
         found = {}
         for code, label in enumerate(LABELS):
-            if cuts[code] < cuts[code + 1] and (only is None or label == only):
-                names = self.topology.uids[label]
-                local = (reached[cuts[code] : cuts[code + 1]] - offsets[code]).tolist()
-                found[label] = {names[i] for i in local}
+            lo, hi = cuts[code], cuts[code + 1]
+            if lo < hi and (only is None or label == only):
+                local = (self.ids[lo:hi] - offsets[code]).tolist()
+                if lo <= self.start < hi:
+                    del local[self.start - lo]
+                if local:
+                    names = self.topology.uids[label]
+                    found[label] = {names[i] for i in local}
         return found
 
     def holds(self, node: NodeRef) -> bool:

@@ -28,6 +28,7 @@ the lineage of a shared Neo4j directly, not through lineage, must replace the to
 
 from __future__ import annotations
 
+import importlib
 import logging
 import marshal
 import threading
@@ -58,6 +59,9 @@ FLOW_TYPES = frozenset({RelType.CONSUMED_BY, RelType.SHIPPED_IN, RelType.SOLD_IN
 RUN_TYPES = frozenset({RelType.RAN_ON, RelType.HANDLED_BY})
 #: After a failed build, scopes walk the database for this long before another build is tried.
 RETRY_AFTER_S = 10.0
+#: :mod:`lineage.kernels`, imported with the first index (:func:`_load_kernels`): importing numba takes
+#: 0.2-0.7 s, which a command that never walks (a load, a recall, ``--help``) should not pay.
+kernels: Any = None
 
 
 def topology_query_name(rel: RelType, src: Label, dst: Label) -> str:
@@ -82,13 +86,10 @@ class Marks:
         self.array = array
         self.marked: list[np.ndarray] = []
 
-    def fresh(self, ids: np.ndarray) -> np.ndarray:
-        """Mark ``ids``; returns those not marked before, sorted, each once. A small scope's walk
-        makes dozens of these calls, most with nothing or one id new, where sorting would cost more
-        than the rest of the step."""
-        fresh = distinct(ids[~self.array[ids]])
+    def fresh(self, ids: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+        """Mark ``ids`` (``ids[at]``, when given); returns those not marked before, sorted, each once."""
+        fresh = kernels.fresh(self.array, ids) if at is None else kernels.fresh_at(self.array, ids, at)
         if fresh.size:
-            self.array[fresh] = True
             self.marked.append(fresh)
         return fresh
 
@@ -125,19 +126,21 @@ class Relation:
     def out_of(self, nodes: np.ndarray) -> np.ndarray:
         """Positions of the relationships that start at any of ``nodes`` (nodes of the kinds this
         type starts from, as every step of a walk asks)."""
-        at = nodes - self.out_base
-        return _ranges(self.out_ptr[at], self.out_ptr[at + 1])
+        return kernels.ranges(self.out_ptr, self.out_base, nodes)
 
     def into(self, nodes: np.ndarray) -> np.ndarray:
         """Positions of the relationships that end at any of ``nodes`` (of the kinds it ends at)."""
-        at = nodes - self.in_base
-        return self.by_dst[_ranges(self.in_ptr[at], self.in_ptr[at + 1])]
+        return kernels.ranges_in(self.in_ptr, self.in_base, self.by_dst, nodes)
 
 
 def distinct(ids: np.ndarray) -> np.ndarray:
-    """``ids`` sorted, each once. A small scope's walk asks this of dozens of arrays of one id or
-    none, where ``np.unique`` would cost 3 us each to return them as they are."""
-    return ids if ids.size < 2 else np.unique(ids)
+    """``ids`` sorted, each once."""
+    return kernels.distinct(ids)
+
+
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``."""
+    return kernels.unique_inverse(values, np.argsort(values, kind="stable"))
 
 
 def among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
@@ -147,20 +150,6 @@ def among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
         return np.zeros(ids.size, dtype=bool)
     at = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
     return sorted_ids[at] == ids
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The concatenation of ``range(lo[i], hi[i])`` for every i, without a Python loop."""
-    if lo.size == 1:  # a frontier of one node, the commonest in a small scope: 2 calls instead of 9
-        return np.arange(lo[0], hi[0])
-    lengths = hi - lo
-    total = int(lengths.sum())
-    if total == 0:
-        return EMPTY
-    keep = lengths > 0
-    lo, lengths = lo[keep], lengths[keep]
-    starts = np.cumsum(lengths) - lengths
-    return np.repeat(lo - starts, lengths) + np.arange(total)
 
 
 class Topology:
@@ -189,9 +178,11 @@ class Topology:
         sizes = [len(uids[label]) for label in LABELS]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.size = int(self.offsets[-1])
+        self._bounds = self.offsets.tolist()
         self._ids = {label: {uid: i for i, uid in enumerate(uids[label])} for label in LABELS}
         self._spare_marks: list[np.ndarray] = []
         self._marks_lock = threading.Lock()
+        _load_kernels()
 
     @contextmanager
     def marks(self) -> Iterator[Marks]:
@@ -217,7 +208,7 @@ class Topology:
     def ids_of(self, label: Label, ids: np.ndarray) -> np.ndarray:
         """The ids among ``ids`` that are nodes of ``label``."""
         code = LABEL_CODE[label]
-        return ids[(ids >= self.offsets[code]) & (ids < self.offsets[code + 1])]
+        return kernels.within(ids, self._bounds[code], self._bounds[code + 1])
 
     def refs(self, ids: np.ndarray) -> list[NodeRef]:
         codes, uids = self.kinds_and_uids(ids)
@@ -249,6 +240,16 @@ class Topology:
             for r in self.relations.values()
         )
         return arrays + 8 * len(self.packed) + sum(len(p) for p in self.packed if p is not None)
+
+
+def _load_kernels() -> None:
+    """Import and compile the walk's loops, once, when an index is made: a build in the background
+    pays for it, not the first scope."""
+    global kernels
+    if kernels is None:
+        module = importlib.import_module("lineage.kernels")
+        module.warm()
+        kernels = module
 
 
 def build(store: Store) -> Topology:

@@ -31,9 +31,8 @@ class Selection:
         self.source = topology.id(source)  # None: no relationship at all, so the walk takes none
         self.taken: dict[RelType, list[np.ndarray]] = {}
         self.seen = seen
-        self.reached = 0
         self.here = EMPTY if self.source is None else np.array([self.source])
-        self.mark(self.here)
+        self.reached = self.seen.fresh(self.here).size
 
     def take(self, rel: RelType, positions: np.ndarray, far: Literal["src", "dst"]) -> None:
         """Take the relationships at ``positions``, found from the nodes at their other end: those
@@ -42,10 +41,7 @@ class Selection:
         if positions.size:
             self.taken.setdefault(rel, []).append(positions)
             relation = self.topology.relations[rel]
-            self.mark(relation.dst[positions] if far == "dst" else relation.src[positions])
-
-    def mark(self, ids: np.ndarray) -> None:
-        self.reached += self.seen.fresh(ids).size
+            self.reached += self.seen.fresh(relation.dst if far == "dst" else relation.src, positions).size
 
     def edges(self) -> dict[RelType, np.ndarray]:
         """Sorted: each step takes relationships from nodes no step started from before, so none
@@ -95,14 +91,14 @@ def _forward(
     frontier = [visited.fresh(batches)]  # batches expanded or queued, as the Cypher walk's `seen`
     taken = consumed.out_of(lots)  # scope_lot_consumers
     walk.take(R.CONSUMED_BY, taken, "dst")
-    frontier.append(visited.fresh(consumed.dst[taken]))
+    frontier.append(visited.fresh(consumed.dst, taken))
     level = np.concatenate(frontier)
     every = [level]
     while level.size:  # scope_batch_consumers, one level at a time
         checkpoint(walk.reached)
         taken = consumed.out_of(level)
         walk.take(R.CONSUMED_BY, taken, "dst")
-        level = visited.fresh(consumed.dst[taken])
+        level = visited.fresh(consumed.dst, taken)
         every.append(level)
     batches = np.concatenate(every)
     checkpoint(walk.reached)
