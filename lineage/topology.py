@@ -178,7 +178,7 @@ class Topology:
         sizes = [len(uids[label]) for label in LABELS]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.size = int(self.offsets[-1])
-        self._bounds = self.offsets.tolist()
+        self._bounds = self.offsets.tolist()  # the same as ints, for lookups one id at a time
         self._ids = {label: {uid: i for i, uid in enumerate(uids[label])} for label in LABELS}
         self._spare_marks: list[np.ndarray] = []
         self._marks_lock = threading.Lock()
@@ -203,7 +203,7 @@ class Topology:
 
     def id(self, node: NodeRef) -> int | None:
         local = self._ids[node.label].get(node.uid)
-        return None if local is None else int(self.offsets[LABEL_CODE[node.label]]) + local
+        return None if local is None else self._bounds[LABEL_CODE[node.label]] + local
 
     def ids_of(self, label: Label, ids: np.ndarray) -> np.ndarray:
         """The ids among ``ids`` that are nodes of ``label``."""
@@ -218,9 +218,8 @@ class Topology:
         """Each id's kind (its position in :data:`LABELS`) and uid, for a caller that needs no
         :class:`NodeRef` per node."""
         codes = (np.searchsorted(self.offsets, ids, "right") - 1).tolist()
-        offsets = self.offsets.tolist()
-        names = [self.uids[label] for label in LABELS]
-        return codes, [names[c][i - offsets[c]] for c, i in zip(codes, ids.tolist(), strict=True)]
+        bounds, names = self._bounds, [self.uids[label] for label in LABELS]
+        return codes, [names[c][i - bounds[c]] for c, i in zip(codes, ids.tolist(), strict=True)]
 
     def properties(self, node: int) -> dict[str, Any] | None:
         """The node's stored properties, a new dict for each call; None for a node deleted while the
