@@ -37,8 +37,8 @@ from lineage.model import (
     to_epoch_ms,
 )
 from lineage.store import Store
-from lineage.topology import FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology, unique_inverse
-from lineage.walk import Selection
+from lineage.topology import FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
+from lineage.walk import BACKWARD_TYPES, FORWARD_TYPES, Selection
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
 
@@ -518,26 +518,16 @@ def _assemble(
 ) -> Scope:
     """A :class:`Scope` from a walk over the index: the same nodes, edges and depths as the Cypher
     walk's :meth:`_Builder.finish` gives, held as arrays until they are asked for."""
-    topology = walk.topology
-    taken = walk.edges()
     if walk.source is None:  # the source has no relationship at all: the scope is the source alone
         found = fetch_properties(budget.store, [source], budget)
         if source not in found:
             raise NotFound(source.label.value, source.uid)
         node = ScopeNode(source.label, source.uid, 0, found[source])
         return Scope(direction, source, window, [node], [], budget.elapsed_ms)
-    relations = topology.relations
-    parts = [end for rel, p in taken.items() for end in (relations[rel].src[p], relations[rel].dst[p])]
-    # The scope's nodes, and where each end of each relationship is among them, in one call.
-    ids, inverse = unique_inverse(np.concatenate([*parts, np.array([walk.source])]))
+    ids, taken, local, start = walk.gathered(FORWARD_TYPES if direction == "forward" else BACKWARD_TYPES)
     budget.check(ids.size)
-    local, at = {}, 0
-    for rel, positions in taken.items():
-        size = positions.size
-        local[rel] = (inverse[at : at + size], inverse[at + size : at + 2 * size])
-        at += 2 * size
     shown = frozenset(properties) | {source.label}
-    walked = Walked(topology, ids, taken, local, int(inverse[-1]), direction, shown)
+    walked = Walked(walk.topology, ids, taken, local, start, direction, shown)
     return Scope(direction, source, window, None, None, budget.elapsed_ms, walked)
 
 
@@ -762,7 +752,7 @@ def _forward(
     topology = store.topology.current()
     if topology is not None:
         span = (window.start, window.end) if window else None
-        walk = walk_forward(topology, source, span, budget.check)
+        walk = walk_forward(topology, source, span, budget.check, budget.max_nodes)
         return _assemble(walk, budget, source, "forward", window, properties)
     scope = _Builder(budget, source, properties)
     L = Label
@@ -833,7 +823,7 @@ def _backward(
     budget = _Budget(store, f"backward trace of {source}", max_nodes, timeout_s)
     topology = store.topology.current()
     if topology is not None:
-        walk = walk_backward(topology, source, budget.check)
+        walk = walk_backward(topology, source, budget.check, budget.max_nodes)
         return _assemble(walk, budget, source, "backward", None, properties)
     scope = _Builder(budget, source, properties)
     L = Label

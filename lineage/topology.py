@@ -36,8 +36,8 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -77,8 +77,8 @@ def properties_query_name(label: Label) -> str:
 
 
 class Marks:
-    """Nodes marked during a walk; every mark goes through :meth:`fresh`, which keeps what it set,
-    so the mask can be given back unmarked even after a walk stopped half-way."""
+    """Nodes marked during a walk; the walk notes every id it marks, so the mask can be given back
+    unmarked even after a walk stopped half-way."""
 
     __slots__ = ("array", "marked")
 
@@ -86,12 +86,54 @@ class Marks:
         self.array = array
         self.marked: list[np.ndarray] = []
 
-    def fresh(self, ids: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
-        """Mark ``ids`` (``ids[at]``, when given); returns those not marked before, sorted, each once."""
-        fresh = kernels.fresh(self.array, ids) if at is None else kernels.fresh_at(self.array, ids, at)
-        if fresh.size:
-            self.marked.append(fresh)
-        return fresh
+    def note(self, ids: np.ndarray) -> None:
+        if ids.size:
+            self.marked.append(ids)
+
+
+class Index(NamedTuple):
+    """Every relation's arrays end to end, in :data:`RelType` order, for the compiled walk
+    (:mod:`lineage.kernels`): one argument where each relation's would be a dozen. Relationship
+    ``p`` of type ``r`` (its position in its :class:`Relation`) is at ``at[r] + p`` in ``src``,
+    ``dst``, ``start`` and ``end``; ``by_dst``, ``out_ptr`` and ``in_ptr`` hold positions within a
+    relation, as the relation's own do, ``out_ptr``'s of type ``r`` from ``out_at[r]`` on (for ids
+    from ``out_base[r]``). ``bounds`` are :attr:`Topology.offsets`. Each :class:`Relation`'s arrays
+    are views of these, so the index holds them once."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    by_dst: np.ndarray
+    out_ptr: np.ndarray
+    in_ptr: np.ndarray
+    at: np.ndarray
+    out_at: np.ndarray
+    out_base: np.ndarray
+    in_at: np.ndarray
+    in_base: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    bounds: np.ndarray
+
+    @classmethod
+    def empty(cls, width: type) -> Index:
+        """An index of no relationship, with pointers ``width`` wide (the compiled walk's code
+        differs by it): what :func:`lineage.kernels.warm` compiles against."""
+        none, per_type = np.empty(0, np.int64), np.zeros(len(RelType), np.int64)
+        return cls(
+            src=none,
+            dst=none,
+            by_dst=none,
+            out_ptr=np.zeros(1, width),
+            in_ptr=np.zeros(1, width),
+            at=np.zeros(len(RelType) + 1, np.int64),
+            out_at=per_type,
+            out_base=per_type,
+            in_at=per_type,
+            in_base=per_type,
+            start=np.empty(0),
+            end=np.empty(0),
+            bounds=np.zeros(len(LABELS) + 1, np.int64),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,34 +165,6 @@ class Relation:
     start: np.ndarray
     end: np.ndarray
 
-    def out_of(self, nodes: np.ndarray) -> np.ndarray:
-        """Positions of the relationships that start at any of ``nodes`` (nodes of the kinds this
-        type starts from, as every step of a walk asks)."""
-        return kernels.ranges(self.out_ptr, self.out_base, nodes)
-
-    def into(self, nodes: np.ndarray) -> np.ndarray:
-        """Positions of the relationships that end at any of ``nodes`` (of the kinds it ends at)."""
-        return kernels.ranges_in(self.in_ptr, self.in_base, self.by_dst, nodes)
-
-
-def distinct(ids: np.ndarray) -> np.ndarray:
-    """``ids`` sorted, each once."""
-    return kernels.distinct(ids)
-
-
-def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(values, return_inverse=True)``."""
-    return kernels.unique_inverse(values, np.argsort(values, kind="stable"))
-
-
-def among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
-    """Which of ``ids`` are in ``sorted_ids``: ``np.isin`` by a sorted search, without the 100 us
-    ``np.isin`` spends choosing how to compare small arrays."""
-    if not ids.size or not sorted_ids.size:
-        return np.zeros(ids.size, dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
-    return sorted_ids[at] == ids
-
 
 class Topology:
     """Nodes are numbered label by label: label k holds ids ``offsets[k]`` up to ``offsets[k + 1]``.
@@ -171,18 +185,18 @@ class Topology:
     ) -> None:
         self.revision = revision
         self.uids = uids
-        self.relations = relations
         self.units = units
         self.packed = packed
         self.built_s = built_s
         sizes = [len(uids[label]) for label in LABELS]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.index, self.relations = _indexed(relations, self.offsets)
         self.size = int(self.offsets[-1])
         self._bounds = self.offsets.tolist()  # the same as ints, for lookups one id at a time
         self._ids = {label: {uid: i for i, uid in enumerate(uids[label])} for label in LABELS}
         self._spare_marks: list[np.ndarray] = []
         self._marks_lock = threading.Lock()
-        _load_kernels()
+        _load_kernels(self.index)
 
     @contextmanager
     def marks(self) -> Iterator[Marks]:
@@ -241,14 +255,54 @@ class Topology:
         return arrays + 8 * len(self.packed) + sum(len(p) for p in self.packed if p is not None)
 
 
-def _load_kernels() -> None:
-    """Import and compile the walk's loops, once, when an index is made: a build in the background
-    pays for it, not the first scope."""
+def _load_kernels(index: Index) -> None:
+    """Import and compile the walk, once, when an index is made: a build in the background pays for
+    it, not the first scope."""
     global kernels
     if kernels is None:
         module = importlib.import_module("lineage.kernels")
-        module.warm()
+        module.warm(index)
         kernels = module
+
+
+def _indexed(
+    relations: dict[RelType, Relation], offsets: np.ndarray
+) -> tuple[Index, dict[RelType, Relation]]:
+    """The relations' arrays end to end (:class:`Index`), and the relations again as views of them."""
+    ordered = [relations[rel] for rel in RelType]
+    at = np.cumsum([0] + [r.src.size for r in ordered]).astype(np.int64)
+    out_at = np.cumsum([0] + [r.out_ptr.size for r in ordered[:-1]]).astype(np.int64)
+    in_at = np.cumsum([0] + [r.in_ptr.size for r in ordered[:-1]]).astype(np.int64)
+    width = np.int32 if at[-1] < 2**31 else np.int64
+    index = Index(
+        src=np.concatenate([r.src for r in ordered]),
+        dst=np.concatenate([r.dst for r in ordered]),
+        by_dst=np.concatenate([r.by_dst for r in ordered]),
+        out_ptr=np.concatenate([r.out_ptr for r in ordered]).astype(width, copy=False),
+        in_ptr=np.concatenate([r.in_ptr for r in ordered]).astype(width, copy=False),
+        at=at,
+        out_at=out_at,
+        out_base=np.array([r.out_base for r in ordered], np.int64),
+        in_at=in_at,
+        in_base=np.array([r.in_base for r in ordered], np.int64),
+        start=np.concatenate([r.start for r in ordered]),
+        end=np.concatenate([r.end for r in ordered]),
+        bounds=offsets,
+    )
+    views = {}
+    for code, r in enumerate(ordered):
+        lo, hi = int(at[code]), int(at[code + 1])
+        views[r.type] = replace(
+            r,
+            src=index.src[lo:hi],
+            dst=index.dst[lo:hi],
+            by_dst=index.by_dst[lo:hi],
+            out_ptr=index.out_ptr[out_at[code] : out_at[code] + r.out_ptr.size],
+            in_ptr=index.in_ptr[in_at[code] : in_at[code] + r.in_ptr.size],
+            start=index.start[lo:hi],
+            end=index.end[lo:hi],
+        )
+    return index, views
 
 
 def build(store: Store) -> Topology:

@@ -1,185 +1,143 @@
 """Forward scope and backward trace walked over the in-memory topology index.
 
 Each walk follows the same steps, in the same order and with the same rules, as the Cypher walk in
-:mod:`lineage.scope` (the query files it names are cited at each step), so both give the same scope;
-the tests hold them to that on generated graphs. A step takes a whole frontier at once: each node's
-pointers in the index give the relationships leaving (or entering) it, and a visited mask keeps each
-node to one visit.
+:mod:`lineage.scope` (the compiled phases in :mod:`lineage.kernels` name the query files of theirs),
+so both give the same scope; the tests hold them to that on generated graphs. A step takes a whole
+frontier at once: each node's pointers in the index give the relationships leaving (or entering) it,
+and a visited mask keeps each node to one visit. A small walk is one compiled call; a long one
+returns to Python every :data:`WORK` relationships, and its limits are checked there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 import numpy as np
 
-from lineage.model import OPEN_END, OPEN_START, Label, NodeRef, RelType
-from lineage.topology import EMPTY, Marks, Topology, among, distinct
+from lineage import topology as index
+from lineage.model import OPEN_END, OPEN_START, NodeRef, RelType
+from lineage.topology import LABEL_CODE, Marks, Topology
 
 #: Called with the number of nodes reached so far; raises when the scope is over its budget.
 Checkpoint = Callable[[int], None]
-L = Label
+#: Relationships a compiled call takes before it returns to check the time limit: a few
+#: milliseconds of work, so a walk overruns its time limit by no more than that.
+WORK = 1 << 16
 R = RelType
+#: The order a scope lists its relationship types in: the order the walk first takes them.
+FORWARD_TYPES = (R.SUPPLIED, R.RAN_ON, R.HANDLED_BY, R.CONSUMED_BY, R.SHIPPED_IN, R.DELIVERED_TO)
+FORWARD_TYPES += (R.DISPATCHED, R.SOLD_IN, R.SOLD)
+BACKWARD_TYPES = (R.ABOUT, R.DELIVERED_TO, R.SOLD, R.SOLD_IN, R.SHIPPED_IN, R.CONSUMED_BY, R.RAN_ON)
+BACKWARD_TYPES += (R.HANDLED_BY, R.INSPECTED, R.SUPPLIED)
+_CODE = {rel: code for code, rel in enumerate(RelType)}
+Positions = dict[RelType, np.ndarray]
+Ends = dict[RelType, tuple[np.ndarray, np.ndarray]]
 
 
 class Selection:
-    """The relationships a walk took, as positions in each :class:`~lineage.topology.Relation`."""
+    """The relationships a walk took and the nodes it reached, as the compiled phases return them:
+    the ids noted in ``seen`` are both what unmarks its mask and the scope's nodes."""
 
-    def __init__(self, topology: Topology, source: NodeRef, seen: Marks) -> None:
+    def __init__(self, topology: Topology, source: NodeRef, seen: Marks, limit: int) -> None:
         self.topology = topology
         self.source = topology.id(source)  # None: no relationship at all, so the walk takes none
-        self.taken: dict[RelType, list[np.ndarray]] = {}
+        self.label = source.label
         self.seen = seen
-        self.here = EMPTY if self.source is None else np.array([self.source])
-        self.reached = self.seen.fresh(self.here).size
+        self.limit = limit
+        self.taken: list[np.ndarray] = []
+        #: Nodes reached, the source included: what the node limit is checked against.
+        self.reached = 0
 
-    def take(self, rel: RelType, positions: np.ndarray, far: Literal["src", "dst"]) -> None:
-        """Take the relationships at ``positions``, found from the nodes at their other end: those
-        were reached before, so only the ``far`` ends are marked, half the marking; the count of
-        nodes reached is what the node limit is checked against."""
-        if positions.size:
-            self.taken.setdefault(rel, []).append(positions)
-            relation = self.topology.relations[rel]
-            self.reached += self.seen.fresh(relation.dst if far == "dst" else relation.src, positions).size
+    def add(self, taken: np.ndarray, reached: np.ndarray) -> None:
+        self.taken.append(taken)
+        self.seen.note(reached)
+        self.reached += reached.size
+
+    def gathered(self, types: tuple[RelType, ...]) -> tuple[np.ndarray, Positions, Ends, int]:
+        """The scope's node ids (sorted); by type, in ``types``' order, the positions of the
+        relationships taken in their :class:`~lineage.topology.Relation` (sorted) and their ends as
+        positions among those ids; and the source's position among them."""
+        g = self.topology.index
+        reached = np.concatenate(self.seen.marked)
+        taken, ids, a, b = index.kernels.gather(g, np.concatenate(self.taken), reached)
+        cuts, starts = np.searchsorted(taken, g.at).tolist(), g.at.tolist()
+        positions, ends = {}, {}
+        for rel in types:
+            code = _CODE[rel]
+            lo, hi = cuts[code], cuts[code + 1]
+            if lo < hi:
+                positions[rel] = taken[lo:hi] - starts[code]
+                ends[rel] = (a[lo:hi], b[lo:hi])
+        return ids, positions, ends, int(np.searchsorted(ids, self.source))
 
     def edges(self) -> dict[RelType, np.ndarray]:
-        """Sorted: each step takes relationships from nodes no step started from before, so none
-        is taken twice (the Cypher walk's comparison in the tests would show a duplicate)."""
-        return {rel: np.sort(np.concatenate(parts)) for rel, parts in self.taken.items()}
+        """By type, the positions of the relationships taken in their relation, sorted."""
+        return self.gathered(tuple(RelType))[1]
 
 
 def forward(
-    topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint
+    topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint, limit: int
 ) -> Selection:
     with topology.marks() as seen, topology.marks() as visited:
-        return _forward(topology, source, window, checkpoint, seen, visited)
-
-
-def _forward(
-    topology: Topology,
-    source: NodeRef,
-    window: tuple[int, int] | None,
-    checkpoint: Checkpoint,
-    seen: Marks,
-    visited: Marks,
-) -> Selection:
-    rel = topology.relations
-    walk = Selection(topology, source, seen)
-    if walk.source is None:
+        walk = Selection(topology, source, seen, limit)
+        if walk.source is not None:
+            _forward(walk, window, checkpoint, visited)
         return walk
-    here = walk.here
-    lots, batches = EMPTY, EMPTY
-    if source.label == L.SUPPLIER:  # scope_supplier_lots
-        taken = rel[R.SUPPLIED].out_of(here)
-        walk.take(R.SUPPLIED, taken, "dst")
-        lots = distinct(rel[R.SUPPLIED].dst[taken])
-    elif source.label == L.MATERIAL_LOT:
-        lots = here
-    elif source.label == L.BATCH:
-        batches = here
-    else:  # scope_machine_batches, scope_operator_batches: runs overlapping the window
-        kind = R.RAN_ON if source.label == L.MACHINE else R.HANDLED_BY
-        lo, hi = window or (OPEN_START, OPEN_END)
-        taken = rel[kind].into(here)
-        taken = taken[(rel[kind].start[taken] < hi) & (rel[kind].end[taken] > lo)]
-        walk.take(kind, taken, "src")
-        batches = distinct(rel[kind].src[taken])
-    checkpoint(walk.reached)
 
-    consumed = rel[R.CONSUMED_BY]
-    frontier = [visited.fresh(batches)]  # batches expanded or queued, as the Cypher walk's `seen`
-    taken = consumed.out_of(lots)  # scope_lot_consumers
-    walk.take(R.CONSUMED_BY, taken, "dst")
-    frontier.append(visited.fresh(consumed.dst, taken))
-    level = np.concatenate(frontier)
-    every = [level]
-    while level.size:  # scope_batch_consumers, one level at a time
+
+def _forward(walk: Selection, window: tuple[int, int] | None, checkpoint: Checkpoint, visited: Marks) -> None:
+    k, g, seen = index.kernels, walk.topology.index, walk.seen.array
+    lo, hi = window or (OPEN_START, OPEN_END)
+    kind = LABEL_CODE[walk.label]
+    taken, reached, batches, level, whole = k.forward_scope(
+        g, seen, visited.array, walk.source, kind, lo, hi, walk.limit, WORK
+    )
+    walk.add(taken, reached)
+    visited.note(batches)
+    checkpoint(walk.reached)
+    if whole:
+        return
+    every = [batches]
+    while level.size:
+        taken, reached, found, level = k.forward_levels(
+            g, seen, visited.array, level, walk.reached, walk.limit, WORK
+        )
+        walk.add(taken, reached)
+        visited.note(found)
+        every.append(found)
         checkpoint(walk.reached)
-        taken = consumed.out_of(level)
-        walk.take(R.CONSUMED_BY, taken, "dst")
-        level = visited.fresh(consumed.dst, taken)
-        every.append(level)
-    batches = np.concatenate(every)
+    walk.add(*k.forward_outflow(g, seen, np.concatenate(every)))
     checkpoint(walk.reached)
 
-    # scope_batch_outflow: shipments and sales of the scoped batches, their customers, and a
-    # distributor's dispatch of a shipment only when that distributor received scoped goods.
-    taken = rel[R.SHIPPED_IN].out_of(batches)
-    walk.take(R.SHIPPED_IN, taken, "dst")
-    shipments = distinct(rel[R.SHIPPED_IN].dst[taken])
-    taken = rel[R.DELIVERED_TO].out_of(shipments)
-    walk.take(R.DELIVERED_TO, taken, "dst")
-    receivers = distinct(rel[R.DELIVERED_TO].dst[taken])
-    taken = rel[R.DISPATCHED].into(shipments)
-    walk.take(R.DISPATCHED, taken[among(rel[R.DISPATCHED].src[taken], receivers)], "src")
-    taken = rel[R.SOLD_IN].out_of(batches)
-    walk.take(R.SOLD_IN, taken, "dst")
-    walk.take(R.SOLD, rel[R.SOLD].into(distinct(rel[R.SOLD_IN].dst[taken])), "src")
-    checkpoint(walk.reached)
-    return walk
 
-
-def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint) -> Selection:
+def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint, limit: int) -> Selection:
     with topology.marks() as seen, topology.marks() as visited:
-        return _backward(topology, source, checkpoint, seen, visited)
-
-
-def _backward(
-    topology: Topology, source: NodeRef, checkpoint: Checkpoint, seen: Marks, visited: Marks
-) -> Selection:
-    rel = topology.relations
-    walk = Selection(topology, source, seen)
-    if walk.source is None:
+        walk = Selection(topology, source, seen, limit)
+        if walk.source is not None:
+            _backward(walk, checkpoint, visited)
         return walk
-    here = walk.here
-    sales, shipments, batches, lots = EMPTY, EMPTY, EMPTY, EMPTY
-    if source.label == L.COMPLAINT:  # trace_complaint_subjects
-        taken = rel[R.ABOUT].out_of(here)
-        walk.take(R.ABOUT, taken, "dst")
-        subjects = rel[R.ABOUT].dst[taken]
-        sales, batches = topology.ids_of(L.SALE, subjects), topology.ids_of(L.BATCH, subjects)
-    elif source.label == L.SALE:
-        sales = here
-    elif source.label == L.SHIPMENT:
-        shipments = here
-    elif source.label == L.CUSTOMER:  # trace_customer_receipts
-        taken = rel[R.DELIVERED_TO].into(here)
-        walk.take(R.DELIVERED_TO, taken, "src")
-        shipments = rel[R.DELIVERED_TO].src[taken]
-        taken = rel[R.SOLD].out_of(here)
-        walk.take(R.SOLD, taken, "dst")
-        sales = rel[R.SOLD].dst[taken]
-    elif source.label == L.BATCH:
-        batches = here
-    else:
-        lots = here
 
-    found = [batches]
-    for kind, ends in ((R.SOLD_IN, sales), (R.SHIPPED_IN, shipments)):  # trace_sale_batches, ..._shipment_
-        taken = rel[kind].into(distinct(ends))
-        walk.take(kind, taken, "src")
-        found.append(rel[kind].src[taken])
+
+def _backward(walk: Selection, checkpoint: Checkpoint, visited: Marks) -> None:
+    k, g, seen = index.kernels, walk.topology.index, walk.seen.array
+    kind = LABEL_CODE[walk.label]
+    taken, reached, batches, lots, level, whole = k.backward_trace(
+        g, seen, visited.array, walk.source, kind, walk.limit, WORK
+    )
+    walk.add(taken, reached)
+    visited.note(batches)
     checkpoint(walk.reached)
-
-    consumed = rel[R.CONSUMED_BY]
-    level = visited.fresh(np.concatenate(found))
-    every, inputs = [level], [lots]
-    while level.size:  # trace_batch_inputs, one level at a time
+    if whole:
+        return
+    every, inputs = [batches], [lots]
+    while level.size:
+        taken, reached, found, met, level = k.backward_levels(
+            g, seen, visited.array, level, walk.reached, walk.limit, WORK
+        )
+        walk.add(taken, reached)
+        visited.note(found)
+        every.append(found)
+        inputs.append(met)
         checkpoint(walk.reached)
-        taken = consumed.into(level)
-        walk.take(R.CONSUMED_BY, taken, "src")
-        sources = consumed.src[taken]
-        inputs.append(topology.ids_of(L.MATERIAL_LOT, sources))
-        level = visited.fresh(topology.ids_of(L.BATCH, sources))
-        every.append(level)
-    batches, lots = np.concatenate(every), distinct(np.concatenate(inputs))
+    walk.add(*k.backward_context(g, seen, np.concatenate(every), np.concatenate(inputs)))
     checkpoint(walk.reached)
-
-    walk.take(R.RAN_ON, rel[R.RAN_ON].out_of(batches), "dst")  # trace_batch_machines
-    walk.take(R.HANDLED_BY, rel[R.HANDLED_BY].out_of(batches), "dst")  # trace_batch_operators
-    inspected = np.concatenate([batches, lots])  # trace_batch_inspections, trace_lot_inspections
-    walk.take(R.INSPECTED, rel[R.INSPECTED].into(inspected), "src")
-    walk.take(R.SUPPLIED, rel[R.SUPPLIED].into(lots), "src")  # trace_lot_suppliers
-    checkpoint(walk.reached)
-    return walk

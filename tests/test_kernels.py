@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lineage import kernels
+from lineage.model import Label, RelType
 
 ids = st.lists(st.integers(0, 40), max_size=30).map(lambda v: np.array(v, dtype=np.int64))
 
@@ -23,7 +24,8 @@ def test_fresh_marks_and_returns_the_new_ids_sorted_once(ids: np.ndarray, marked
     assert got.tolist() == sorted(set(ids.tolist()) - set(marked))
     assert np.flatnonzero(mask).tolist() == sorted(set(ids.tolist()) | set(marked))
     at = np.arange(ids.size)[::-1].copy()
-    assert kernels.fresh_at(before, ids, at).tolist() == got.tolist()
+    met = kernels.marked(before, ids, at).tolist()
+    assert met == [i for i in dict.fromkeys(ids[at].tolist()) if i not in marked]  # in the order met
 
 
 @given(ids=ids)
@@ -31,12 +33,25 @@ def test_distinct_is_numpys_unique(ids: np.ndarray) -> None:
     assert kernels.distinct(ids).tolist() == np.unique(ids).tolist()
 
 
-@given(values=ids)
-def test_unique_inverse_is_numpys(values: np.ndarray) -> None:
-    got, inverse = kernels.unique_inverse(values, np.argsort(values, kind="stable"))
-    want, want_inverse = np.unique(values, return_inverse=True)
-    assert got.tolist() == want.tolist()
-    assert inverse.tolist() == want_inverse.tolist()
+@given(ids=ids, others=ids)
+def test_among_is_numpys_isin(ids: np.ndarray, others: np.ndarray) -> None:
+    assert kernels.among(ids, np.unique(others)).tolist() == np.isin(ids, others).tolist()
+
+
+@given(parts=st.lists(ids, min_size=1, max_size=4))  # the walk always joins at least one array
+def test_joined_is_numpys_concatenate(parts: list[np.ndarray]) -> None:
+    from numba.typed import List  # what a list is inside compiled code
+
+    assert kernels.joined(List(parts)).tolist() == np.concatenate(parts).tolist()
+
+
+def test_the_compiled_walk_numbers_types_and_kinds_as_the_model_does() -> None:
+    """Numba keeps the values it compiled with, so a reordered enum must fail here, not mislabel."""
+    for code, rel in enumerate(RelType):
+        if hasattr(kernels, rel.name):
+            assert getattr(kernels, rel.name) == code, rel
+    for code, label in enumerate(Label):
+        assert getattr(kernels, label.name) == code, label
 
 
 @given(ids=ids, lo=st.integers(0, 40), span=st.integers(0, 40))
@@ -57,10 +72,6 @@ def test_ranges_are_the_relationships_of_each_node_in_turn(
     want = [p for n in nodes for p in range(ptr[n - base], ptr[n - base + 1])]
     got = kernels.ranges(ptr, base, np.array(nodes, dtype=np.int64))
     assert got.tolist() == want
-    order = np.arange(int(ptr[-1]))[::-1].copy()
-    assert kernels.ranges_in(ptr, base, order, np.array(nodes, dtype=np.int64)).tolist() == [
-        order[p] for p in want
-    ]
 
 
 def test_a_command_that_never_walks_does_not_import_numba() -> None:

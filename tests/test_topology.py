@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from strategies import HOUR, lineage_graphs
 from test_reference import load_records
 
-from lineage import LineageError, NotFound, ScopeTooLarge, holds, recalls
+from lineage import LineageError, NotFound, ScopeTooLarge, holds, recalls, walk
 from lineage.demo import demo_dir
 from lineage.loading.load import load
 from lineage.model import Label, NodeRef
@@ -105,9 +105,16 @@ def test_the_index_walk_gives_exactly_the_cypher_walks_scope(
     for label, uid in ((Label.MACHINE, "M0"), (Label.OPERATOR, "O1")):
         calls.append(lambda label=label, uid=uid: forward(store, NodeRef(label, uid), window))
         calls.append(lambda label=label, uid=uid: forward(store, NodeRef(label, uid)))
-    for call in calls:
-        by_cypher, by_index = both_ways(store, call)
-        assert by_index == by_cypher
+    # A walk returns from compiled code every WORK relationships (to check its time limit) and goes
+    # on phase by phase: drawn small, so that the graphs here take that road too.
+    work, drawn = walk.WORK, data.draw(st.sampled_from([1, 2, 5, walk.WORK]))
+    try:
+        walk.WORK = drawn
+        for call in calls:
+            by_cypher, by_index = both_ways(store, call)
+            assert by_index == by_cypher
+    finally:
+        walk.WORK = work
 
 
 def test_the_index_is_used_only_while_it_matches_the_graph(store: Store, tmp_path: Path) -> None:
@@ -306,16 +313,25 @@ def test_a_node_without_relationships_is_its_own_scope_and_an_unknown_one_is_nam
         forward(demo_store, BAD_LOT, max_nodes=3)
 
 
-def test_a_walk_gives_back_its_masks_unmarked_even_when_stopped_half_way(store: Store) -> None:
+def test_a_walk_gives_back_its_masks_unmarked_even_when_stopped_half_way(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Walks borrow their node masks from the index: a mark left behind would hide that node from
-    every later scope of the process."""
+    every later scope of the process. Stopped in the one compiled call a small walk is, or between
+    the phases a longer one returns to Python for (``WORK`` of 1: after every level)."""
     load(store, [demo_dir()])
     topology = store.topology.build()
     expected = whole(forward(store, BAD_LOT))
-    with pytest.raises(ScopeTooLarge):
-        forward(store, BAD_LOT, max_nodes=3)
-    with pytest.raises(ScopeTooLarge):
-        backward(store, NodeRef(Label.COMPLAINT, "CP-01"), max_nodes=2)
+    complaint = NodeRef(Label.COMPLAINT, "CP-01")
+    sizes = len(expected["nodes"]), len(whole(backward(store, complaint))["nodes"])
+    assert min(sizes) > 6
+    for work in (1, walk.WORK):
+        monkeypatch.setattr(walk, "WORK", work)
+        for limit in (2, 3, 6):
+            with pytest.raises(ScopeTooLarge):
+                forward(store, BAD_LOT, max_nodes=limit)
+            with pytest.raises(ScopeTooLarge):
+                backward(store, complaint, max_nodes=limit)
     spare = topology._spare_marks
     assert len(spare) == 2 and not any(mask.any() for mask in spare)
     assert whole(forward(store, BAD_LOT)) == expected
@@ -326,7 +342,6 @@ def test_a_walk_counts_every_node_it_reaches_once(store: Store, tmp_path: Path) 
     """The node limit is checked against a walk's count of the nodes it reached, which marks only
     the far end of each relationship taken: the count must be the scope's size, from every kind of
     source, each way."""
-    from lineage import walk
     from lineage.generate import generate_plant
 
     generate_plant(tmp_path / "data", 2500, seed=11)
@@ -338,14 +353,14 @@ def test_a_walk_counts_every_node_it_reaches_once(store: Store, tmp_path: Path) 
             ref = NodeRef(label, uid)
             walks = []
             if label in FORWARD_SOURCES:
-                walks.append(walk.forward(topology, ref, None, lambda reached: None))
+                walks.append(walk.forward(topology, ref, None, lambda reached: None, topology.size))
             if label in BACKWARD_SOURCES:
-                walks.append(walk.backward(topology, ref, lambda reached: None))
+                walks.append(walk.backward(topology, ref, lambda reached: None, topology.size))
             for selection in walks:
                 taken = selection.edges()
                 ends = [topology.relations[rel].src[p] for rel, p in taken.items()]
                 ends += [topology.relations[rel].dst[p] for rel, p in taken.items()]
-                nodes = np.unique(np.concatenate([*ends, selection.here]))
+                nodes = np.unique(np.concatenate([*ends, [selection.source]]))
                 assert selection.reached == nodes.size, (ref, selection.reached, nodes.size)
                 counted.append(label)
     assert set(counted) == set(FORWARD_SOURCES) | set(BACKWARD_SOURCES)
