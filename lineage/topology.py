@@ -219,11 +219,6 @@ class Topology:
         local = self._ids[node.label].get(node.uid)
         return None if local is None else self._bounds[LABEL_CODE[node.label]] + local
 
-    def ids_of(self, label: Label, ids: np.ndarray) -> np.ndarray:
-        """The ids among ``ids`` that are nodes of ``label``."""
-        code = LABEL_CODE[label]
-        return kernels.within(ids, self._bounds[code], self._bounds[code + 1])
-
     def refs(self, ids: np.ndarray) -> list[NodeRef]:
         codes, uids = self.kinds_and_uids(ids)
         return [NodeRef(LABELS[c], uid) for c, uid in zip(codes, uids, strict=True)]
