@@ -179,9 +179,7 @@ def forward_start(
         t = out_of(g, CONSUMED_BY, lots)
         taken.append(t)
         reached.append(marked(seen, g.dst, t))
-        after = marked(visited, g.dst, t)
-        after.sort()
-        return joined(taken), joined(reached), joined([first, after])
+        return joined(taken), joined(reached), joined([first, fresh(visited, g.dst[t])])
     return joined(taken), joined(reached), here[:0]
 
 

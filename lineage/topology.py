@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 LABELS = tuple(Label)
 LABEL_CODE = {label: code for code, label in enumerate(LABELS)}
+#: Each relationship type's position in an :class:`Index` (and in lineage.kernels' numbering).
+REL_CODE = {rel: code for code, rel in enumerate(RelType)}
 EMPTY = np.empty(0, dtype=np.int64)
 #: Relationship types that carry a quantity and unit, and those that carry a start and end time;
 #: the others carry neither (their topology queries say the same in their RETURN).
@@ -264,7 +266,7 @@ def _indexed(
     relations: dict[RelType, Relation], offsets: np.ndarray
 ) -> tuple[Index, dict[RelType, Relation]]:
     """The relations' arrays end to end (:class:`Index`), and the relations again as views of them."""
-    ordered = [relations[rel] for rel in RelType]
+    ordered = [relations[rel] for rel in REL_CODE]
     at = np.cumsum([0] + [r.src.size for r in ordered]).astype(np.int64)
     out_at = np.cumsum([0] + [r.out_ptr.size for r in ordered[:-1]]).astype(np.int64)
     in_at = np.cumsum([0] + [r.in_ptr.size for r in ordered[:-1]]).astype(np.int64)

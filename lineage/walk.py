@@ -16,7 +16,7 @@ import numpy as np
 
 from lineage import topology as index
 from lineage.model import OPEN_END, OPEN_START, NodeRef, RelType
-from lineage.topology import LABEL_CODE, Marks, Topology
+from lineage.topology import LABEL_CODE, REL_CODE, Marks, Topology
 
 #: Called with the number of nodes reached so far; raises when the scope is over its budget.
 Checkpoint = Callable[[int], None]
@@ -29,7 +29,6 @@ FORWARD_TYPES = (R.SUPPLIED, R.RAN_ON, R.HANDLED_BY, R.CONSUMED_BY, R.SHIPPED_IN
 FORWARD_TYPES += (R.DISPATCHED, R.SOLD_IN, R.SOLD)
 BACKWARD_TYPES = (R.ABOUT, R.DELIVERED_TO, R.SOLD, R.SOLD_IN, R.SHIPPED_IN, R.CONSUMED_BY, R.RAN_ON)
 BACKWARD_TYPES += (R.HANDLED_BY, R.INSPECTED, R.SUPPLIED)
-_CODE = {rel: code for code, rel in enumerate(RelType)}
 Positions = dict[RelType, np.ndarray]
 Ends = dict[RelType, tuple[np.ndarray, np.ndarray]]
 
@@ -63,7 +62,7 @@ class Selection:
         cuts, starts = np.searchsorted(taken, g.at).tolist(), g.at.tolist()
         positions, ends = {}, {}
         for rel in types:
-            code = _CODE[rel]
+            code = REL_CODE[rel]
             lo, hi = cuts[code], cuts[code + 1]
             if lo < hi:
                 positions[rel] = taken[lo:hi] - starts[code]
