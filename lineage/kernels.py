@@ -32,6 +32,10 @@ from numba import njit
 SUPPLIED, CONSUMED_BY, RAN_ON, HANDLED_BY, INSPECTED, SHIPPED_IN, DISPATCHED, DELIVERED_TO = range(8)
 SOLD_IN, SOLD, ABOUT = 8, 9, 10
 SUPPLIER, MATERIAL_LOT, MACHINE, OPERATOR, BATCH, INSPECTION, SHIPMENT, CUSTOMER, SALE, COMPLAINT = range(10)
+#: A walk's two marks on a node, bits of one byte of its mask (one array to lend and one cache line
+#: to miss per node, where two masks were two): reached (the scope holds it), and, for a batch,
+#: visited (expanded or queued, the Cypher walk's ``seen``). Every node visited is reached.
+REACHED, VISITED = np.uint8(1), np.uint8(2)
 
 
 @njit(cache=True, nogil=True)
@@ -52,21 +56,29 @@ def ranges(ptr: np.ndarray, base: int, nodes: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def fresh(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Mark ``ids`` in ``mask``; those not marked before, sorted, each once."""
-    out = marked(mask, ids, np.arange(ids.size))
+    """Mark ``ids`` visited in ``mask``; those not visited before, sorted, each once."""
+    out = np.empty(ids.size, np.int64)
+    k = 0
+    for i in ids:
+        if not mask[i] & VISITED:
+            mask[i] |= VISITED
+            out[k] = i
+            k += 1
+    out = out[:k]
     out.sort()
     return out
 
 
 @njit(cache=True, nogil=True)
 def marked(mask: np.ndarray, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Mark ``ids[positions]`` in ``mask``; those not marked before, each once, in the order met."""
+    """Mark ``ids[positions]`` reached in ``mask``; those not reached before, each once, in the order
+    met."""
     out = np.empty(positions.size, np.int64)
     k = 0
     for p in positions:
         i = ids[p]
-        if not mask[i]:
-            mask[i] = True
+        if not mask[i] & REACHED:
+            mask[i] |= REACHED
             out[k] = i
             k += 1
     return out[:k]
@@ -143,26 +155,26 @@ def of_kind(g: Any, kind: int, ids: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _start(seen: np.ndarray, source: int) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """The source marked, and the lists a phase gathers its relationships and new nodes in."""
+def _start(mask: np.ndarray, source: int) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """The source marked reached, and the lists a phase gathers its relationships and new nodes in."""
     here = np.full(1, source, np.int64)
-    seen[source] = True
+    mask[source] |= REACHED
     return here, [here[:0]], [here]
 
 
 @njit(cache=True, nogil=True)
 def forward_start(
-    g: Any, seen: np.ndarray, visited: np.ndarray, source: int, kind: int, lo: float, hi: float, limit: int
+    g: Any, mask: np.ndarray, source: int, kind: int, lo: float, hi: float, limit: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``scope_supplier_lots`` (or a machine's or operator's batches run in the window, ``lo`` to
     ``hi``), then, unless that passed ``limit`` nodes, ``scope_lot_consumers``: the relationships
     taken, the nodes reached (the source first), and the first level of batches."""
-    here, taken, reached = _start(seen, source)
+    here, taken, reached = _start(mask, source)
     lots, batches = here[:0], here[:0]
     if kind == SUPPLIER:
         t = out_of(g, SUPPLIED, here)
         taken.append(t)
-        reached.append(marked(seen, g.dst, t))
+        reached.append(marked(mask, g.dst, t))
         lots = distinct(g.dst[t])
     elif kind == MATERIAL_LOT:
         lots = here
@@ -172,20 +184,20 @@ def forward_start(
         t = into(g, RAN_ON if kind == MACHINE else HANDLED_BY, here)
         t = t[(g.start[t] < hi) & (g.end[t] > lo)]
         taken.append(t)
-        reached.append(marked(seen, g.src, t))
+        reached.append(marked(mask, g.src, t))
         batches = distinct(g.src[t])
     if joined(reached).size <= limit:
-        first = fresh(visited, batches)  # batches expanded or queued, as the Cypher walk's `seen`
+        first = fresh(mask, batches)  # batches expanded or queued, as the Cypher walk's `seen`
         t = out_of(g, CONSUMED_BY, lots)
         taken.append(t)
-        reached.append(marked(seen, g.dst, t))
-        return joined(taken), joined(reached), joined([first, fresh(visited, g.dst[t])])
+        reached.append(marked(mask, g.dst, t))
+        return joined(taken), joined(reached), joined([first, fresh(mask, g.dst[t])])
     return joined(taken), joined(reached), here[:0]
 
 
 @njit(cache=True, nogil=True)
 def forward_levels(
-    g: Any, seen: np.ndarray, visited: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
+    g: Any, mask: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``scope_batch_consumers`` one level at a time from ``level``, until no batch is left, ``count``
     nodes reached passes ``limit``, or ``work`` relationships were taken: the relationships, the new
@@ -194,18 +206,18 @@ def forward_levels(
     done = 0
     while level.size and count <= limit and done < work:
         t = out_of(g, CONSUMED_BY, level)
-        new = marked(seen, g.dst, t)
+        new = marked(mask, g.dst, t)
         taken.append(t)
         reached.append(new)
         count += new.size
         done += t.size
-        level = fresh(visited, g.dst[t])
+        level = fresh(mask, g.dst[t])
         batches.append(level)
     return joined(taken), joined(reached), joined(batches), level
 
 
 @njit(cache=True, nogil=True)
-def forward_outflow(g: Any, seen: np.ndarray, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def forward_outflow(g: Any, mask: np.ndarray, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``scope_batch_outflow``: shipments and sales of ``batches``, their customers, and a
     distributor's dispatch of a shipment only when that distributor received scoped goods."""
     shipped = out_of(g, SHIPPED_IN, batches)
@@ -217,28 +229,28 @@ def forward_outflow(g: Any, seen: np.ndarray, batches: np.ndarray) -> tuple[np.n
     sold_in = out_of(g, SOLD_IN, batches)
     sold = into(g, SOLD, distinct(g.dst[sold_in]))
     reached = [
-        marked(seen, g.dst, shipped),
-        marked(seen, g.dst, delivered),
-        marked(seen, g.src, dispatched),
-        marked(seen, g.dst, sold_in),
-        marked(seen, g.src, sold),
+        marked(mask, g.dst, shipped),
+        marked(mask, g.dst, delivered),
+        marked(mask, g.src, dispatched),
+        marked(mask, g.dst, sold_in),
+        marked(mask, g.src, sold),
     ]
     return joined([shipped, delivered, dispatched, sold_in, sold]), joined(reached)
 
 
 @njit(cache=True, nogil=True)
 def backward_start(
-    g: Any, seen: np.ndarray, visited: np.ndarray, source: int, kind: int
+    g: Any, mask: np.ndarray, source: int, kind: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``trace_complaint_subjects`` or ``trace_customer_receipts``, then ``trace_sale_batches`` and
     ``trace_shipment_batches``: the relationships taken, the nodes reached (the source first), the
     first level of batches, and the lots the trace starts from (a lot's own)."""
-    here, taken, reached = _start(seen, source)
+    here, taken, reached = _start(mask, source)
     sales, shipments, batches, lots = here[:0], here[:0], here[:0], here[:0]
     if kind == COMPLAINT:
         t = out_of(g, ABOUT, here)
         taken.append(t)
-        reached.append(marked(seen, g.dst, t))
+        reached.append(marked(mask, g.dst, t))
         sales, batches = of_kind(g, SALE, g.dst[t]), of_kind(g, BATCH, g.dst[t])
     elif kind == SALE:
         sales = here
@@ -247,11 +259,11 @@ def backward_start(
     elif kind == CUSTOMER:
         t = into(g, DELIVERED_TO, here)
         taken.append(t)
-        reached.append(marked(seen, g.src, t))
+        reached.append(marked(mask, g.src, t))
         shipments = g.src[t]
         t = out_of(g, SOLD, here)
         taken.append(t)
-        reached.append(marked(seen, g.dst, t))
+        reached.append(marked(mask, g.dst, t))
         sales = g.dst[t]
     elif kind == BATCH:
         batches = here
@@ -260,14 +272,14 @@ def backward_start(
     sold_in = into(g, SOLD_IN, distinct(sales))
     shipped = into(g, SHIPPED_IN, distinct(shipments))
     taken += [sold_in, shipped]
-    reached += [marked(seen, g.src, sold_in), marked(seen, g.src, shipped)]
-    level = fresh(visited, joined([batches, g.src[sold_in], g.src[shipped]]))
+    reached += [marked(mask, g.src, sold_in), marked(mask, g.src, shipped)]
+    level = fresh(mask, joined([batches, g.src[sold_in], g.src[shipped]]))
     return joined(taken), joined(reached), level, lots
 
 
 @njit(cache=True, nogil=True)
 def backward_levels(
-    g: Any, seen: np.ndarray, visited: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
+    g: Any, mask: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``trace_batch_inputs`` one level at a time, stopping as :func:`forward_levels` does: the
     relationships, the new nodes, the batches of every level reached, the lots met, and the next
@@ -276,21 +288,21 @@ def backward_levels(
     done = 0
     while level.size and count <= limit and done < work:
         t = into(g, CONSUMED_BY, level)
-        new = marked(seen, g.src, t)
+        new = marked(mask, g.src, t)
         taken.append(t)
         reached.append(new)
         count += new.size
         done += t.size
         sources = g.src[t]
         lots.append(of_kind(g, MATERIAL_LOT, sources))
-        level = fresh(visited, of_kind(g, BATCH, sources))
+        level = fresh(mask, of_kind(g, BATCH, sources))
         batches.append(level)
     return joined(taken), joined(reached), joined(batches), joined(lots), level
 
 
 @njit(cache=True, nogil=True)
 def backward_context(
-    g: Any, seen: np.ndarray, batches: np.ndarray, lots: np.ndarray
+    g: Any, mask: np.ndarray, batches: np.ndarray, lots: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``trace_batch_machines``, ``trace_batch_operators``, ``trace_batch_inspections``,
     ``trace_lot_inspections`` and ``trace_lot_suppliers`` of the batches and lots found."""
@@ -300,10 +312,10 @@ def backward_context(
     inspected = into(g, INSPECTED, joined([batches, lots]))
     supplied = into(g, SUPPLIED, lots)
     reached = [
-        marked(seen, g.dst, ran),
-        marked(seen, g.dst, handled),
-        marked(seen, g.src, inspected),
-        marked(seen, g.src, supplied),
+        marked(mask, g.dst, ran),
+        marked(mask, g.dst, handled),
+        marked(mask, g.src, inspected),
+        marked(mask, g.src, supplied),
     ]
     return joined([ran, handled, inspected, supplied]), joined(reached)
 
@@ -311,8 +323,7 @@ def backward_context(
 @njit(cache=True, nogil=True)
 def forward_scope(
     g: Any,
-    seen: np.ndarray,
-    visited: np.ndarray,
+    mask: np.ndarray,
     source: int,
     kind: int,
     lo: float,
@@ -322,44 +333,74 @@ def forward_scope(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """A forward scope in one call while it stays small: :func:`forward_start`, then
     :func:`forward_levels` up to ``work`` relationships and, when no level is left and ``limit`` was
-    not passed, :func:`forward_outflow`. Returns the relationships, the nodes reached, the batches
-    (all marked in ``visited``), the level left to expand, and whether the scope is whole; if not,
-    the caller goes on with the phases itself, checking its limits between them."""
-    taken, reached, level = forward_start(g, seen, visited, source, kind, lo, hi, limit)
-    more, new, found, level_left = forward_levels(g, seen, visited, level, reached.size, limit, work)
+    not passed, :func:`forward_outflow`. Returns the relationships, the nodes reached, the batches,
+    the level left to expand, and whether the scope is whole; if not, the caller goes on with the
+    phases itself, checking its limits between them, and gives ``mask`` back unmarked. A whole
+    scope leaves ``mask`` as it found it (:func:`unmarked`), its nodes sorted."""
+    taken, reached, level = forward_start(g, mask, source, kind, lo, hi, limit)
+    more, new, found, level_left = forward_levels(g, mask, level, reached.size, limit, work)
     taken, reached, batches = joined([taken, more]), joined([reached, new]), joined([level, found])
     if level_left.size or reached.size > limit:
         return taken, reached, batches, level_left, False
-    more, new = forward_outflow(g, seen, batches)
-    return joined([taken, more]), joined([reached, new]), batches, level_left, True
+    more, new = forward_outflow(g, mask, batches)
+    return joined([taken, more]), unmarked(mask, joined([reached, new])), batches, level_left, True
 
 
 @njit(cache=True, nogil=True)
 def backward_trace(
-    g: Any, seen: np.ndarray, visited: np.ndarray, source: int, kind: int, limit: int, work: int
+    g: Any, mask: np.ndarray, source: int, kind: int, limit: int, work: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """A backward trace in one call while it stays small, as :func:`forward_scope` is: the
     relationships, the nodes reached, the batches, the lots met, the level left, and whether the
     trace is whole."""
-    taken, reached, level, lots = backward_start(g, seen, visited, source, kind)
-    more, new, found, met, level_left = backward_levels(g, seen, visited, level, reached.size, limit, work)
+    taken, reached, level, lots = backward_start(g, mask, source, kind)
+    more, new, found, met, level_left = backward_levels(g, mask, level, reached.size, limit, work)
     taken, reached, batches = joined([taken, more]), joined([reached, new]), joined([level, found])
     lots = joined([lots, met])
     if level_left.size or reached.size > limit:
         return taken, reached, batches, lots, level_left, False
-    more, new = backward_context(g, seen, batches, lots)
-    return joined([taken, more]), joined([reached, new]), batches, lots, level_left, True
+    more, new = backward_context(g, mask, batches, lots)
+    return joined([taken, more]), unmarked(mask, joined([reached, new])), batches, lots, level_left, True
 
 
 @njit(cache=True, nogil=True)
-def gather(
-    g: Any, taken: np.ndarray, reached: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A walk's relationships sorted (so each type's are one run, in the order they are stored) and
-    its nodes sorted, with each relationship's ends as positions among those nodes."""
+def unmarked(mask: np.ndarray, reached: np.ndarray) -> np.ndarray:
+    """``reached`` unmarked in ``mask`` (every node a walk marks, it reached) and sorted: a walk done
+    in one call gives its mask back clean while its lines are still in the cache, where Python
+    unmarking it after was a fifth of a customer's trace out of cache."""
+    for i in reached:
+        mask[i] = 0
+    reached.sort()
+    return reached
+
+
+@njit(cache=True, nogil=True)
+def gather(g: Any, taken: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A walk's relationships sorted (so each type's are one run, in the order they are stored),
+    with each one's ends as positions among the walk's nodes ``ids`` (sorted)."""
     taken = np.sort(taken)
-    ids = np.sort(reached)
-    return taken, ids, np.searchsorted(ids, g.src[taken]), np.searchsorted(ids, g.dst[taken])
+    return taken, np.searchsorted(ids, g.src[taken]), np.searchsorted(ids, g.dst[taken])
+
+
+@njit(cache=True, nogil=True)
+def named(names: np.ndarray, ends: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The uids of ``ids`` (at least one), in their order, as UTF-8 with a NUL between two: their
+    bytes in ``names`` run from the NUL before (``ends[i - 1]``) up to ``ends[i]``."""
+    total = ids.size - 1
+    for i in ids:
+        total += ends[i] - (ends[i - 1] + 1 if i else 0)
+    out = np.empty(total, np.uint8)
+    k = 0
+    for j in range(ids.size):
+        i = ids[j]
+        lo = ends[i - 1] + 1 if i else 0
+        n = ends[i] - lo
+        out[k : k + n] = names[lo : lo + n]
+        k += n
+        if j + 1 < ids.size:
+            out[k] = 0
+            k += 1
+    return out
 
 
 def warm(index: Any = None) -> None:
@@ -374,11 +415,12 @@ def warm(index: Any = None) -> None:
             warm(Index.empty(width))
         return
     none = np.empty(0, np.int64)
-    forward_scope(index, np.zeros(1, np.bool_), np.zeros(1, np.bool_), 0, BATCH, 0.0, 0.0, -1, 0)
-    backward_trace(index, np.zeros(1, np.bool_), np.zeros(1, np.bool_), 0, MATERIAL_LOT, -1, 0)
-    mask = np.zeros(1, np.bool_)
-    forward_levels(index, mask, mask, none, 0, 0, 0)
+    mask = np.zeros(1, np.uint8)
+    forward_scope(index, mask, 0, BATCH, 0.0, 0.0, -1, 0)
+    backward_trace(index, mask, 0, MATERIAL_LOT, -1, 0)
+    forward_levels(index, mask, none, 0, 0, 0)
     forward_outflow(index, mask, none)
-    backward_levels(index, mask, mask, none, 0, 0, 0)
+    backward_levels(index, mask, none, 0, 0, 0)
     backward_context(index, mask, none, none)
     gather(index, none, none)
+    named(np.zeros(1, np.uint8), np.zeros(1, np.int64), np.zeros(1, np.int64))

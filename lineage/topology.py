@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -79,8 +80,9 @@ def properties_query_name(label: Label) -> str:
 
 
 class Marks:
-    """Nodes marked during a walk; the walk notes every id it marks, so the mask can be given back
-    unmarked even after a walk stopped half-way."""
+    """A walk's mask over every node (:data:`lineage.kernels.REACHED` and ``VISITED`` bits), and the
+    ids it marked that it has not unmarked itself, so that the mask can be given back unmarked even
+    after a walk stopped half-way."""
 
     __slots__ = ("array", "marked")
 
@@ -172,30 +174,32 @@ class Topology:
     """Nodes are numbered label by label: label k holds ids ``offsets[k]`` up to ``offsets[k + 1]``.
     Only nodes with at least one relationship are here; a scope from any other is the node alone.
 
-    The million-entry sequences are tuples of strings and bytes, which the garbage collector stops
-    tracking after one look; as lists, every collection of the oldest generation would walk them
-    (80 ms each on the 1M plant), stalling whichever scope it fell in."""
+    The packed properties are a tuple of bytes, which the garbage collector stops tracking after
+    one look; as a list, every collection of the oldest generation would walk it (80 ms each on the
+    1M plant), stalling whichever scope it fell in. Uids are looked up by a dict per kind (uid to
+    position in its kind, in order of position) and named from :attr:`names`, every uid's UTF-8
+    end to end, each ended by a NUL (which no uid holds: see :data:`lineage.model.UID_PATTERN`)."""
 
     def __init__(
         self,
         revision: Revision,
-        uids: dict[Label, tuple[str, ...]],
+        ids: dict[Label, dict[str, int]],
         relations: dict[RelType, Relation],
         units: list[str],
         built_s: float,
         packed: tuple[bytes | None, ...],
     ) -> None:
         self.revision = revision
-        self.uids = uids
         self.units = units
         self.packed = packed
         self.built_s = built_s
-        sizes = [len(uids[label]) for label in LABELS]
+        sizes = [len(ids[label]) for label in LABELS]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.index, self.relations = _indexed(relations, self.offsets)
         self.size = int(self.offsets[-1])
         self._bounds = self.offsets.tolist()  # the same as ints, for lookups one id at a time
-        self._ids = {label: {uid: i for i, uid in enumerate(uids[label])} for label in LABELS}
+        self._ids = ids
+        self.names, self.name_ends = _names(ids, self.size)
         self._spare_marks: list[np.ndarray] = []
         self._marks_lock = threading.Lock()
         _load_kernels(self.index)
@@ -207,13 +211,13 @@ class Topology:
         small walk and growing with the graph; so masks are lent and given back, unmarked again
         position by position, and a walk's cost follows its scope."""
         with self._marks_lock:
-            array = self._spare_marks.pop() if self._spare_marks else np.zeros(self.size, dtype=bool)
+            array = self._spare_marks.pop() if self._spare_marks else np.zeros(self.size, dtype=np.uint8)
         marks = Marks(array)
         try:
             yield marks
         finally:
             if marks.marked:
-                array[np.concatenate(marks.marked)] = False
+                array[np.concatenate(marks.marked)] = 0
             with self._marks_lock:
                 self._spare_marks.append(array)
 
@@ -228,9 +232,16 @@ class Topology:
     def kinds_and_uids(self, ids: np.ndarray) -> tuple[list[int], list[str]]:
         """Each id's kind (its position in :data:`LABELS`) and uid, for a caller that needs no
         :class:`NodeRef` per node."""
-        codes = (np.searchsorted(self.offsets, ids, "right") - 1).tolist()
-        bounds, names = self._bounds, [self.uids[label] for label in LABELS]
-        return codes, [names[c][i - bounds[c]] for c, i in zip(codes, ids.tolist(), strict=True)]
+        return (np.searchsorted(self.offsets, ids, "right") - 1).tolist(), self.uids_of(ids)
+
+    def uids_of(self, ids: np.ndarray) -> list[str]:
+        """Each id's uid: their bytes copied out of :attr:`names` in one compiled call and decoded at
+        once. A node's uid was an entry of a million-entry tuple of strings, two cache misses on
+        4 KB pages per node out of cache (a third of a customer's trace); this is one, on the huge
+        pages numpy gives large arrays."""
+        if not ids.size:
+            return []
+        return kernels.named(self.names, self.name_ends, ids).tobytes().decode().split("\0")
 
     def properties(self, node: int) -> dict[str, Any] | None:
         """The node's stored properties, a new dict for each call; None for a node deleted while the
@@ -242,14 +253,15 @@ class Topology:
         return sum(len(r.src) for r in self.relations.values())
 
     def nbytes(self) -> int:
-        """Memory held by the arrays and the packed properties (the uid strings and their lookup
-        come on top)."""
+        """Memory held by the arrays, the uids' bytes and the packed properties (the lookup of uids
+        comes on top)."""
         arrays = sum(
             sum(a.nbytes for a in (r.src, r.dst, r.by_dst, r.out_ptr, r.in_ptr))
             + sum(a.nbytes for a in (r.quantity, r.unit, r.start, r.end))
             for r in self.relations.values()
         )
-        return arrays + 8 * len(self.packed) + sum(len(p) for p in self.packed if p is not None)
+        named = self.names.nbytes + self.name_ends.nbytes
+        return arrays + named + 8 * len(self.packed) + sum(len(p) for p in self.packed if p is not None)
 
 
 def _load_kernels(index: Index) -> None:
@@ -260,6 +272,16 @@ def _load_kernels(index: Index) -> None:
         module = importlib.import_module("lineage.kernels")
         module.warm(index)
         kernels = module
+
+
+def _names(ids: dict[Label, dict[str, int]], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every uid's UTF-8, in id order, each ended by a NUL; and where each one's NUL is."""
+    joined = "\0".join(chain.from_iterable(ids[label] for label in LABELS))
+    names = np.frombuffer(bytearray(f"{joined}\0".encode() if size else b""), np.uint8)
+    ends = np.flatnonzero(names == 0)
+    if ends.size != size:  # loading refuses such a uid; a graph written by hand might hold one
+        raise ValueError("a uid in the graph holds a NUL character, which lineage's index cannot name")
+    return names, ends
 
 
 def _indexed(
@@ -322,14 +344,13 @@ def build(store: Store) -> Topology:
             rows = next(replies)
             parts.setdefault(rel, []).append((src, dst, _columns(rows, names[src], names[dst], units)))
             del rows
-        uids = {label: tuple(names[label]) for label in LABELS}
-        offsets = dict(zip(LABELS, np.cumsum([0] + [len(uids[lb]) for lb in LABELS]).tolist(), strict=False))
-        packed: list[bytes | None] = [None] * sum(len(u) for u in uids.values())
+        offsets = dict(zip(LABELS, np.cumsum([0] + [len(names[lb]) for lb in LABELS]).tolist(), strict=False))
+        packed: list[bytes | None] = [None] * sum(len(u) for u in names.values())
         for label in LABELS:
             _pack(next(replies), names[label], offsets[label], packed)
-    spans = {label: (offsets[label], offsets[label] + len(uids[label])) for label in LABELS}
+    spans = {label: (offsets[label], offsets[label] + len(names[label])) for label in LABELS}
     relations = {rel: _relation(rel, pieces, spans) for rel, pieces in parts.items()}
-    return Topology(revision, uids, relations, list(units), time.perf_counter() - started, tuple(packed))
+    return Topology(revision, names, relations, list(units), time.perf_counter() - started, tuple(packed))
 
 
 def _pipelined(store: Store, pool: ThreadPoolExecutor, names: list[str]) -> Iterator[list[dict[str, Any]]]:

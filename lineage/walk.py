@@ -4,8 +4,8 @@ Each walk follows the same steps, in the same order and with the same rules, as 
 :mod:`lineage.scope` (the compiled phases in :mod:`lineage.kernels` name the query files of theirs),
 so both give the same scope; the tests hold them to that on generated graphs. A step takes a whole
 frontier at once: each node's pointers in the index give the relationships leaving (or entering) it,
-and a visited mask keeps each node to one visit. A small walk is one compiled call; a long one
-returns to Python every :data:`WORK` relationships, and its limits are checked there.
+and a mask marks each node reached, and each batch visited, once. A small walk is one compiled call;
+a long one returns to Python every :data:`WORK` relationships, and its limits are checked there.
 """
 
 from __future__ import annotations
@@ -34,109 +34,119 @@ Ends = dict[RelType, tuple[np.ndarray, np.ndarray]]
 
 
 class Selection:
-    """The relationships a walk took and the nodes it reached, as the compiled phases return them:
-    the ids noted in ``seen`` are both what unmarks its mask and the scope's nodes."""
+    """The relationships a walk took and the nodes it reached, as the compiled phases return them;
+    those it reached are noted in ``marks`` too, unless the call that reached them unmarked them
+    itself (a walk done in one call)."""
 
-    def __init__(self, topology: Topology, source: NodeRef, seen: Marks, limit: int) -> None:
+    def __init__(self, topology: Topology, source: NodeRef, marks: Marks, limit: int) -> None:
         self.topology = topology
         self.source = topology.id(source)  # None: no relationship at all, so the walk takes none
         self.label = source.label
-        self.seen = seen
+        self.marks = marks
         self.limit = limit
         self.taken: list[np.ndarray] = []
+        self.nodes: list[np.ndarray] = []
         #: Nodes reached, the source included: what the node limit is checked against.
         self.reached = 0
+        #: Walked in one call, which unmarked its nodes and sorted them.
+        self.whole = False
 
-    def add(self, taken: np.ndarray, reached: np.ndarray) -> None:
+    def add(self, taken: np.ndarray, reached: np.ndarray, whole: bool = False) -> None:
         self.taken.append(taken)
-        self.seen.note(reached)
+        self.nodes.append(reached)
+        self.whole = whole
+        if not whole:
+            self.marks.note(reached)
         self.reached += reached.size
 
-    def gathered(self, types: tuple[RelType, ...]) -> tuple[np.ndarray, Positions, Ends, int]:
-        """The scope's node ids (sorted); by type, in ``types``' order, the positions of the
-        relationships taken in their :class:`~lineage.topology.Relation` (sorted) and their ends as
-        positions among those ids; and the source's position among them."""
-        g = self.topology.index
-        reached = np.concatenate(self.seen.marked)
-        taken, ids, a, b = index.kernels.gather(g, np.concatenate(self.taken), reached)
-        cuts, starts = np.searchsorted(taken, g.at).tolist(), g.at.tolist()
-        positions, ends = {}, {}
-        for rel in types:
-            code = REL_CODE[rel]
-            lo, hi = cuts[code], cuts[code + 1]
-            if lo < hi:
-                positions[rel] = taken[lo:hi] - starts[code]
-                ends[rel] = (a[lo:hi], b[lo:hi])
-        return ids, positions, ends, int(np.searchsorted(ids, self.source))
+    def gathered(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The scope's node ids (sorted), the relationships taken (index-wide positions, in no order),
+        and the source's position among the ids. Only the ids are sorted here: the questions asked
+        of most scopes (who is in it, how many of each kind) need no relationship, so
+        :func:`by_type` waits for a caller who asks for them."""
+        nodes, taken = self.nodes, self.taken
+        ids = nodes[0] if self.whole else np.sort(np.concatenate(nodes))
+        taken = taken[0] if self.whole else np.concatenate(taken)
+        return ids, taken, int(np.searchsorted(ids, self.source))
 
-    def edges(self) -> dict[RelType, np.ndarray]:
+    def edges(self) -> Positions:
         """By type, the positions of the relationships taken in their relation, sorted."""
-        return self.gathered(tuple(RelType))[1]
+        ids, taken, _ = self.gathered()
+        return by_type(self.topology, ids, taken, tuple(RelType))[0]
+
+
+def by_type(
+    topology: Topology, ids: np.ndarray, taken: np.ndarray, types: tuple[RelType, ...]
+) -> tuple[Positions, Ends]:
+    """By type, in ``types``' order, the positions of the relationships ``taken`` in their
+    :class:`~lineage.topology.Relation` (sorted), and their ends as positions among ``ids`` (the
+    sorted ids of the scope they belong to)."""
+    g = topology.index
+    taken, a, b = index.kernels.gather(g, taken, ids)
+    cuts, starts = np.searchsorted(taken, g.at).tolist(), g.at.tolist()
+    positions, ends = {}, {}
+    for rel in types:
+        code = REL_CODE[rel]
+        lo, hi = cuts[code], cuts[code + 1]
+        if lo < hi:
+            positions[rel] = taken[lo:hi] - starts[code]
+            ends[rel] = (a[lo:hi], b[lo:hi])
+    return positions, ends
 
 
 def forward(
     topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint, limit: int
 ) -> Selection:
-    with topology.marks() as seen, topology.marks() as visited:
-        walk = Selection(topology, source, seen, limit)
+    with topology.marks() as marks:
+        walk = Selection(topology, source, marks, limit)
         if walk.source is not None:
-            _forward(walk, window, checkpoint, visited)
+            _forward(walk, window, checkpoint)
         return walk
 
 
-def _forward(walk: Selection, window: tuple[int, int] | None, checkpoint: Checkpoint, visited: Marks) -> None:
-    k, g, seen = index.kernels, walk.topology.index, walk.seen.array
+def _forward(walk: Selection, window: tuple[int, int] | None, checkpoint: Checkpoint) -> None:
+    k, g, mask = index.kernels, walk.topology.index, walk.marks.array
     lo, hi = window or (OPEN_START, OPEN_END)
     kind = LABEL_CODE[walk.label]
-    taken, reached, batches, level, whole = k.forward_scope(
-        g, seen, visited.array, walk.source, kind, lo, hi, walk.limit, WORK
-    )
-    walk.add(taken, reached)
-    visited.note(batches)
+    source, limit = walk.source, walk.limit
+    taken, reached, batches, level, whole = k.forward_scope(g, mask, source, kind, lo, hi, limit, WORK)
+    walk.add(taken, reached, whole)
     checkpoint(walk.reached)
     if whole:
         return
     every = [batches]
     while level.size:
-        taken, reached, found, level = k.forward_levels(
-            g, seen, visited.array, level, walk.reached, walk.limit, WORK
-        )
+        taken, reached, found, level = k.forward_levels(g, mask, level, walk.reached, walk.limit, WORK)
         walk.add(taken, reached)
-        visited.note(found)
         every.append(found)
         checkpoint(walk.reached)
-    walk.add(*k.forward_outflow(g, seen, np.concatenate(every)))
+    walk.add(*k.forward_outflow(g, mask, np.concatenate(every)))
     checkpoint(walk.reached)
 
 
 def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint, limit: int) -> Selection:
-    with topology.marks() as seen, topology.marks() as visited:
-        walk = Selection(topology, source, seen, limit)
+    with topology.marks() as marks:
+        walk = Selection(topology, source, marks, limit)
         if walk.source is not None:
-            _backward(walk, checkpoint, visited)
+            _backward(walk, checkpoint)
         return walk
 
 
-def _backward(walk: Selection, checkpoint: Checkpoint, visited: Marks) -> None:
-    k, g, seen = index.kernels, walk.topology.index, walk.seen.array
+def _backward(walk: Selection, checkpoint: Checkpoint) -> None:
+    k, g, mask = index.kernels, walk.topology.index, walk.marks.array
     kind = LABEL_CODE[walk.label]
-    taken, reached, batches, lots, level, whole = k.backward_trace(
-        g, seen, visited.array, walk.source, kind, walk.limit, WORK
-    )
-    walk.add(taken, reached)
-    visited.note(batches)
+    source, limit = walk.source, walk.limit
+    taken, reached, batches, lots, level, whole = k.backward_trace(g, mask, source, kind, limit, WORK)
+    walk.add(taken, reached, whole)
     checkpoint(walk.reached)
     if whole:
         return
     every, inputs = [batches], [lots]
     while level.size:
-        taken, reached, found, met, level = k.backward_levels(
-            g, seen, visited.array, level, walk.reached, walk.limit, WORK
-        )
+        taken, reached, found, met, level = k.backward_levels(g, mask, level, walk.reached, walk.limit, WORK)
         walk.add(taken, reached)
-        visited.note(found)
         every.append(found)
         inputs.append(met)
         checkpoint(walk.reached)
-    walk.add(*k.backward_context(g, seen, np.concatenate(every), np.concatenate(inputs)))
+    walk.add(*k.backward_context(g, mask, np.concatenate(every), np.concatenate(inputs)))
     checkpoint(walk.reached)

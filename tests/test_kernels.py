@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,17 +16,39 @@ from lineage.model import Label, RelType
 ids = st.lists(st.integers(0, 40), max_size=30).map(lambda v: np.array(v, dtype=np.int64))
 
 
-@given(ids=ids, marked=st.lists(st.integers(0, 40), max_size=20))
-def test_fresh_marks_and_returns_the_new_ids_sorted_once(ids: np.ndarray, marked: list[int]) -> None:
-    mask = np.zeros(41, dtype=bool)
-    mask[marked] = True
-    before = mask.copy()
-    got = kernels.fresh(mask, ids)
-    assert got.tolist() == sorted(set(ids.tolist()) - set(marked))
-    assert np.flatnonzero(mask).tolist() == sorted(set(ids.tolist()) | set(marked))
-    at = np.arange(ids.size)[::-1].copy()
-    met = kernels.marked(before, ids, at).tolist()
-    assert met == [i for i in dict.fromkeys(ids[at].tolist()) if i not in marked]  # in the order met
+@given(
+    ids=ids, marked=st.lists(st.integers(0, 40), max_size=20), other=st.lists(st.integers(0, 40), max_size=20)
+)
+def test_fresh_and_marked_mark_their_own_bit_and_return_the_new_ids(
+    ids: np.ndarray, marked: list[int], other: list[int]
+) -> None:
+    """A walk's one mask holds two marks a node: ``fresh`` (batches visited) returns the ids not
+    visited before, sorted, each once; ``marked`` (nodes reached) those not reached before, in the
+    order met. Neither reads or changes the other's bit."""
+    for mark, theirs, step in (
+        (kernels.VISITED, kernels.REACHED, "fresh"),
+        (kernels.REACHED, kernels.VISITED, "marked"),
+    ):
+        mask = np.zeros(41, dtype=np.uint8)
+        mask[marked] |= mark
+        mask[other] |= theirs
+        at = np.arange(ids.size)[::-1].copy()
+        if step == "fresh":
+            assert kernels.fresh(mask, ids).tolist() == sorted(set(ids.tolist()) - set(marked))
+        else:
+            met = kernels.marked(mask, ids, at).tolist()
+            assert met == [i for i in dict.fromkeys(ids[at].tolist()) if i not in marked]  # in the order met
+        assert np.flatnonzero(mask & mark).tolist() == sorted(set(ids.tolist()) | set(marked))
+        assert np.flatnonzero(mask & theirs).tolist() == sorted(set(other))
+
+
+@given(ids=st.lists(st.integers(0, 40), max_size=30, unique=True).map(lambda v: np.array(v, dtype=np.int64)))
+def test_unmarked_clears_both_marks_of_a_walks_nodes_and_sorts_them(ids: np.ndarray) -> None:
+    mask = np.zeros(41, dtype=np.uint8)
+    mask[ids] = kernels.REACHED | kernels.VISITED
+    mask[40] |= kernels.REACHED if 40 not in ids else 0  # a node not given stays marked
+    assert kernels.unmarked(mask, ids.copy()).tolist() == sorted(ids.tolist())
+    assert np.flatnonzero(mask).tolist() == ([] if 40 in ids else [40])
 
 
 @given(ids=ids)
@@ -79,3 +102,25 @@ def test_a_command_that_never_walks_does_not_import_numba() -> None:
     code = "import sys, lineage.cli, lineage.scope, api.main; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+uid_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12)
+
+
+@given(uids=st.lists(uid_text, min_size=1, max_size=30, unique=True), data=st.data())
+def test_uids_are_named_from_their_bytes_end_to_end(uids: list[str], data: st.DataObject) -> None:
+    """The index names nodes from every uid's UTF-8 end to end (any script, any length); a uid
+    holding a NUL, which loading refuses, is refused there too rather than misnamed."""
+    from lineage.topology import _names
+
+    half = len(uids) // 2
+    by_kind = {label: {} for label in Label}
+    by_kind[Label.BATCH] = {uid: i for i, uid in enumerate(uids[:half])}
+    by_kind[Label.CUSTOMER] = {uid: i for i, uid in enumerate(uids[half:])}
+    ordered = uids[:half] + uids[half:]  # batches are numbered before customers
+    names, ends = _names(by_kind, len(uids))
+    ids = data.draw(st.lists(st.integers(0, len(uids) - 1), min_size=1, max_size=40))
+    got = kernels.named(names, ends, np.array(ids, dtype=np.int64)).tobytes().decode().split("\0")
+    assert got == [ordered[i] for i in ids]
+    with pytest.raises(ValueError, match="NUL"):
+        _names({**by_kind, Label.SUPPLIER: {"bad\0uid": 0}}, len(uids) + 1)
