@@ -7,7 +7,8 @@ instead when the answer may have changed: every revision bump also sets a signal
 (:meth:`FalkorEngine.signal_revision`), and a connection of the watch's own asks the server (RESP3
 client tracking in broadcast mode) to push a message to it whenever that key is set, by any process.
 So while nothing has arrived on that connection, the revision read last still holds; checking costs
-one non-blocking ``recv``.
+one ``poll`` with no wait (a non-blocking ``recv`` raised an exception every time nothing had come,
+25-30 us of a customer's 400 us trace out of the processor's caches).
 
 Nothing is missed: the signal is set after the bump, and the bump does not return to its caller
 until a later command has been answered, by which time the server has written the push to every
@@ -17,6 +18,7 @@ watch that loses its connection, or has none yet, vouches for nothing, so the re
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 from pathlib import Path
@@ -43,6 +45,7 @@ class RevisionWatch:
         self._path = str(socket_path)
         self._key = key
         self._sock: socket.socket | None = None
+        self._ready = select.poll()  # whether anything arrived on _sock
         self._epoch = 0
         self._lock = threading.Lock()
 
@@ -52,13 +55,15 @@ class RevisionWatch:
                 return None
             assert self._sock is not None
             try:
-                while self._sock.recv(65536):  # a push: the signal changed, so the count moves
-                    self._epoch += 1
-            except BlockingIOError:  # nothing (more) has arrived
-                return self._epoch
+                while self._ready.poll(0):
+                    if not self._sock.recv(65536):  # an empty read: the server closed the connection
+                        break
+                    self._epoch += 1  # a push: the signal changed, so the count moves
+                else:
+                    return self._epoch  # nothing (more) has arrived
             except OSError:
                 pass
-            self._drop()  # an empty read is the server closing the connection
+            self._drop()
             return None
 
     def _connect(self) -> bool:
@@ -82,6 +87,8 @@ class RevisionWatch:
             sock.close()
             return False
         self._sock = sock
+        self._ready = select.poll()
+        self._ready.register(sock, select.POLLIN)
         return True
 
     def _drop(self) -> None:
