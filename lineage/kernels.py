@@ -10,7 +10,10 @@ Python every 65,536 relationships (:data:`lineage.walk.WORK`, a few ms), for its
 checked, as numba's compiled code cannot read a clock.
 
 Every function takes the index as one :class:`~lineage.topology.Index` (every relation's arrays end
-to end), and relationships by their index-wide position. The loops release the GIL, so the API's
+to end), and relationships by their index-wide position; those Python calls take its arrays as a
+plain tuple (:attr:`Topology.arrays <lineage.topology.Topology.arrays>`) and make the Index inside,
+as numba checks a NamedTuple argument's type at twice a tuple's price (20-30 us a call out of the
+processor's caches, of a customer's trace's 400). The loops release the GIL, so the API's
 threads scope in parallel. Compiled code is cached beside this file (``__pycache__``): the first
 process on a new install compiles (about 25 s on a 2-core machine, for the index's width of
 pointers), later ones load it (about 1 s); :func:`warm` does either when an index is made, so no
@@ -25,6 +28,11 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+
+from lineage.topology import Index
+
+#: An :class:`Index` as a plain tuple of its arrays, as Python passes it.
+Arrays = tuple[np.ndarray, ...]
 
 # Positions in lineage.model's RelType and Label. Numba fixes a global's value when it compiles, and
 # checks its cache against this file only: so they are written out here, and tests/test_kernels.py
@@ -197,11 +205,12 @@ def forward_start(
 
 @njit(cache=True, nogil=True)
 def forward_levels(
-    g: Any, mask: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
+    arrays: Arrays, mask: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``scope_batch_consumers`` one level at a time from ``level``, until no batch is left, ``count``
     nodes reached passes ``limit``, or ``work`` relationships were taken: the relationships, the new
     nodes, the batches of every level reached, and the next level (empty when done)."""
+    g = Index(*arrays)
     taken, reached, batches = [level[:0]], [level[:0]], [level[:0]]
     done = 0
     while level.size and count <= limit and done < work:
@@ -217,9 +226,10 @@ def forward_levels(
 
 
 @njit(cache=True, nogil=True)
-def forward_outflow(g: Any, mask: np.ndarray, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def forward_outflow(arrays: Arrays, mask: np.ndarray, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``scope_batch_outflow``: shipments and sales of ``batches``, their customers, and a
     distributor's dispatch of a shipment only when that distributor received scoped goods."""
+    g = Index(*arrays)
     shipped = out_of(g, SHIPPED_IN, batches)
     shipments = distinct(g.dst[shipped])
     delivered = out_of(g, DELIVERED_TO, shipments)
@@ -279,11 +289,12 @@ def backward_start(
 
 @njit(cache=True, nogil=True)
 def backward_levels(
-    g: Any, mask: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
+    arrays: Arrays, mask: np.ndarray, level: np.ndarray, count: int, limit: int, work: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``trace_batch_inputs`` one level at a time, stopping as :func:`forward_levels` does: the
     relationships, the new nodes, the batches of every level reached, the lots met, and the next
     level."""
+    g = Index(*arrays)
     taken, reached, batches, lots = [level[:0]], [level[:0]], [level[:0]], [level[:0]]
     done = 0
     while level.size and count <= limit and done < work:
@@ -302,10 +313,11 @@ def backward_levels(
 
 @njit(cache=True, nogil=True)
 def backward_context(
-    g: Any, mask: np.ndarray, batches: np.ndarray, lots: np.ndarray
+    arrays: Arrays, mask: np.ndarray, batches: np.ndarray, lots: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``trace_batch_machines``, ``trace_batch_operators``, ``trace_batch_inspections``,
     ``trace_lot_inspections`` and ``trace_lot_suppliers`` of the batches and lots found."""
+    g = Index(*arrays)
     lots = distinct(lots)
     ran = out_of(g, RAN_ON, batches)
     handled = out_of(g, HANDLED_BY, batches)
@@ -322,7 +334,7 @@ def backward_context(
 
 @njit(cache=True, nogil=True)
 def forward_scope(
-    g: Any,
+    arrays: Arrays,
     mask: np.ndarray,
     source: int,
     kind: int,
@@ -336,31 +348,36 @@ def forward_scope(
     not passed, :func:`forward_outflow`. Returns the relationships, the nodes reached, the batches,
     the level left to expand, and whether the scope is whole; if not, the caller goes on with the
     phases itself, checking its limits between them, and gives ``mask`` back unmarked. A whole
-    scope leaves ``mask`` as it found it (:func:`unmarked`), its nodes sorted."""
+    scope leaves ``mask`` as it found it, its nodes sorted, and what :func:`found` says of them (each
+    call from Python costs 30-60 us out of cache: one is all a small scope makes)."""
+    g = Index(*arrays)
     taken, reached, level = forward_start(g, mask, source, kind, lo, hi, limit)
-    more, new, found, level_left = forward_levels(g, mask, level, reached.size, limit, work)
-    taken, reached, batches = joined([taken, more]), joined([reached, new]), joined([level, found])
+    more, new, met, level_left = forward_levels(arrays, mask, level, reached.size, limit, work)
+    taken, reached, batches = joined([taken, more]), joined([reached, new]), joined([level, met])
     if level_left.size or reached.size > limit:
-        return taken, reached, batches, level_left, False
-    more, new = forward_outflow(g, mask, batches)
-    return joined([taken, more]), unmarked(mask, joined([reached, new])), batches, level_left, True
+        return taken, reached, batches, level_left, False, _unfound(g)
+    more, new = forward_outflow(arrays, mask, batches)
+    ids = unmarked(mask, joined([reached, new]))
+    return joined([taken, more]), ids, batches, level_left, True, found(g, ids, source)
 
 
 @njit(cache=True, nogil=True)
 def backward_trace(
-    g: Any, mask: np.ndarray, source: int, kind: int, limit: int, work: int
+    arrays: Arrays, mask: np.ndarray, source: int, kind: int, limit: int, work: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """A backward trace in one call while it stays small, as :func:`forward_scope` is: the
-    relationships, the nodes reached, the batches, the lots met, the level left, and whether the
-    trace is whole."""
+    relationships, the nodes reached, the batches, the lots met, the level left, whether the trace
+    is whole, and if so, what :func:`found` says of its nodes."""
+    g = Index(*arrays)
     taken, reached, level, lots = backward_start(g, mask, source, kind)
-    more, new, found, met, level_left = backward_levels(g, mask, level, reached.size, limit, work)
-    taken, reached, batches = joined([taken, more]), joined([reached, new]), joined([level, found])
-    lots = joined([lots, met])
+    more, new, met, inputs, level_left = backward_levels(arrays, mask, level, reached.size, limit, work)
+    taken, reached, batches = joined([taken, more]), joined([reached, new]), joined([level, met])
+    lots = joined([lots, inputs])
     if level_left.size or reached.size > limit:
-        return taken, reached, batches, lots, level_left, False
-    more, new = backward_context(g, mask, batches, lots)
-    return joined([taken, more]), unmarked(mask, joined([reached, new])), batches, lots, level_left, True
+        return taken, reached, batches, lots, level_left, False, _unfound(g)
+    more, new = backward_context(arrays, mask, batches, lots)
+    ids = unmarked(mask, joined([reached, new]))
+    return joined([taken, more]), ids, batches, lots, level_left, True, found(g, ids, source)
 
 
 @njit(cache=True, nogil=True)
@@ -375,18 +392,32 @@ def unmarked(mask: np.ndarray, reached: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def gather(g: Any, taken: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def found(g: Any, ids: np.ndarray, source: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """Of a scope's nodes ``ids`` (sorted, the source among them): the source's position, where
+    each kind's run of ids starts (and the last one ends), and their uids (:func:`named`)."""
+    return np.searchsorted(ids, source), np.searchsorted(ids, g.bounds), named(g.names, g.name_ends, ids)
+
+
+@njit(cache=True, nogil=True)
+def _unfound(g: Any) -> tuple[int, np.ndarray, np.ndarray]:
+    """:func:`found`'s answer's shape, for a walk that is not whole."""
+    return 0, g.bounds[:0], g.names[:0]
+
+
+@njit(cache=True, nogil=True)
+def gather(arrays: Arrays, taken: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A walk's relationships sorted (so each type's are one run, in the order they are stored),
     with each one's ends as positions among the walk's nodes ``ids`` (sorted)."""
+    g = Index(*arrays)
     taken = np.sort(taken)
     return taken, np.searchsorted(ids, g.src[taken]), np.searchsorted(ids, g.dst[taken])
 
 
 @njit(cache=True, nogil=True)
 def named(names: np.ndarray, ends: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The uids of ``ids`` (at least one), in their order, as UTF-8 with a NUL between two: their
-    bytes in ``names`` run from the NUL before (``ends[i - 1]``) up to ``ends[i]``."""
-    total = ids.size - 1
+    """The uids of ``ids``, in their order, as UTF-8 with a NUL between two: their bytes in ``names``
+    run from the NUL before (``ends[i - 1]``) up to ``ends[i]``."""
+    total = max(ids.size - 1, 0)
     for i in ids:
         total += ends[i] - (ends[i - 1] + 1 if i else 0)
     out = np.empty(total, np.uint8)
@@ -409,18 +440,15 @@ def warm(index: Any = None) -> None:
     relationships, 64-bit above). Each phase runs on a one-node mask from a source whose branch reads
     nothing from the index (compiled code does not check bounds)."""
     if index is None:
-        from lineage.topology import Index
-
         for width in (np.int32, np.int64):
             warm(Index.empty(width))
         return
-    none = np.empty(0, np.int64)
-    mask = np.zeros(1, np.uint8)
-    forward_scope(index, mask, 0, BATCH, 0.0, 0.0, -1, 0)
-    backward_trace(index, mask, 0, MATERIAL_LOT, -1, 0)
-    forward_levels(index, mask, none, 0, 0, 0)
-    forward_outflow(index, mask, none)
-    backward_levels(index, mask, none, 0, 0, 0)
-    backward_context(index, mask, none, none)
-    gather(index, none, none)
-    named(np.zeros(1, np.uint8), np.zeros(1, np.int64), np.zeros(1, np.int64))
+    arrays, none, mask = tuple(index), np.empty(0, np.int64), np.zeros(1, np.uint8)
+    forward_scope(arrays, mask, 0, BATCH, 0.0, 0.0, -1, 0)
+    backward_trace(arrays, mask, 0, MATERIAL_LOT, -1, 0)
+    forward_levels(arrays, mask, none, 0, 0, 0)
+    forward_outflow(arrays, mask, none)
+    backward_levels(arrays, mask, none, 0, 0, 0)
+    backward_context(arrays, mask, none, none)
+    gather(arrays, none, none)
+    named(index.names, index.name_ends, none)

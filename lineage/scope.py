@@ -38,7 +38,7 @@ from lineage.model import (
 )
 from lineage.store import Store
 from lineage.topology import FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
-from lineage.walk import BACKWARD_TYPES, FORWARD_TYPES, Ends, Positions, Selection, by_type
+from lineage.walk import BACKWARD_TYPES, FORWARD_TYPES, Ends, Found, Positions, Selection, by_type
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
 
@@ -524,10 +524,10 @@ def _assemble(
             raise NotFound(source.label.value, source.uid)
         node = ScopeNode(source.label, source.uid, 0, found[source])
         return Scope(direction, source, window, [node], [], budget.elapsed_ms)
-    ids, taken, start = walk.gathered()
-    budget.check(ids.size)
+    found = walk.gathered()
+    budget.check(found.ids.size)
     shown = frozenset(properties) | {source.label}
-    walked = Walked(walk.topology, ids, taken, start, direction, shown)
+    walked = Walked(walk.topology, found, direction, shown)
     return Scope(direction, source, window, None, None, budget.elapsed_ms, walked)
 
 
@@ -535,21 +535,14 @@ class Walked:
     """An index walk's scope as arrays: its node ids (sorted), the relationships it took, and what
     making objects of them needs."""
 
-    def __init__(
-        self,
-        topology: Topology,
-        ids: np.ndarray,
-        taken: np.ndarray,
-        start: int,
-        direction: Direction,
-        shown: set[Label],
-    ) -> None:
+    def __init__(self, topology: Topology, found: Found, direction: Direction, shown: set[Label]) -> None:
         self.topology = topology
-        self.ids = ids
-        self.start = start  # the source's position in ids
+        self.ids = found.ids
+        self.start = found.start  # the source's position in ids
         self.direction = direction
         self.shown = shown  # kinds whose properties the caller asked for (and the source's)
-        self._taken = taken  # index-wide positions, in no order
+        self._found = found
+        self._uids: list[str] | None = None
         self._by_type: tuple[Positions, Ends] | None = None
         self._depths: np.ndarray | None = None
 
@@ -569,8 +562,18 @@ class Walked:
         time)."""
         if self._by_type is None:
             types = FORWARD_TYPES if self.direction == "forward" else BACKWARD_TYPES
-            self._by_type = by_type(self.topology, self.ids, self._taken, types)
+            self._by_type = by_type(self.topology, self.ids, self._found.taken, types)
         return self._by_type
+
+    def uids(self) -> list[str]:
+        """Every node's uid, in the order of ids: decoded from the walk's call when it named them."""
+        if self._uids is None:
+            names = self._found.names
+            if names is None:
+                self._uids = self.topology.uids_of(self.ids)
+            else:
+                self._uids = names.tobytes().decode().split("\0")
+        return self._uids
 
     def depths(self) -> np.ndarray:
         """Each node's distance from the source along the edges turned as :func:`oriented` turns
@@ -603,17 +606,16 @@ class Walked:
         left out. Ids are sorted and numbered kind by kind, so each kind is one slice. Every node a
         walk holds is reached (see :meth:`depths`), so the depths, a third of a lot's scope, wait
         for a caller who asks for them."""
-        cuts = np.searchsorted(self.ids, self.topology.offsets).tolist()
-        if only is not None:
-            code = LABEL_CODE[only]
-            lo, hi = cuts[code], cuts[code + 1]
+        cuts = self._found.cuts
+        if only is not None and self._uids is None and self._found.names is None:
+            lo, hi = cuts[LABEL_CODE[only]], cuts[LABEL_CODE[only] + 1]  # name this kind alone
+            uids = self.topology.uids_of(self.ids[lo:hi])
         else:
-            lo, hi = 0, self.ids.size
-        uids = self.topology.uids_of(self.ids[lo:hi])
+            lo, uids = 0, self.uids()
         found = {}
         for code, label in enumerate(LABELS):
-            first, last = max(cuts[code], lo), min(cuts[code + 1], hi)
-            if first < last:
+            first, last = cuts[code], cuts[code + 1]
+            if first < last and (only is None or label == only):
                 named = set(uids[first - lo : last - lo])
                 if first <= self.start < last:
                     named.discard(uids[self.start - lo])
@@ -640,7 +642,8 @@ class Walked:
         if kinds:
             keep &= np.isin(codes, [LABEL_CODE[label] for label in kinds])
         chosen = np.flatnonzero(keep)
-        uids = np.array(self.topology.kinds_and_uids(self.ids[chosen])[1], dtype=str)
+        names = self.uids()
+        uids = np.array([names[p] for p in chosen.tolist()], dtype=str)
         order = np.lexsort((uids, codes[chosen], np.where(depth[chosen] > 0, depth[chosen], depth.size)))
         return chosen[order]
 
@@ -667,14 +670,16 @@ class Walked:
 
     def all_nodes(self) -> list[ScopeNode]:
         """Every node as an object, by depth (no path last), with the properties asked for. Kinds
-        and uids come from :meth:`Topology.kinds_and_uids`, with no :class:`NodeRef` per node: a
+        and uids come from the arrays (:meth:`uids`), with no :class:`NodeRef` per node: a
         supplier's scope makes 15,000 nodes, and every object made here is one more for the garbage
         collector to scan once the burst is over."""
         topology = self.topology
         depth = self.depths()
         order = np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable")
         node_ids = self.ids[order]
-        codes, uids = topology.kinds_and_uids(node_ids)
+        codes = (np.searchsorted(topology.offsets, node_ids, "right") - 1).tolist()
+        names = self.uids()
+        uids = [names[p] for p in order.tolist()]
         unpack, shown = topology.properties, [label in self.shown for label in LABELS]
         nodes = []
         for node, code, uid, d in zip(node_ids.tolist(), codes, uids, depth[order].tolist(), strict=True):

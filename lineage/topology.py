@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -101,8 +100,9 @@ class Index(NamedTuple):
     ``p`` of type ``r`` (its position in its :class:`Relation`) is at ``at[r] + p`` in ``src``,
     ``dst``, ``start`` and ``end``; ``by_dst``, ``out_ptr`` and ``in_ptr`` hold positions within a
     relation, as the relation's own do, ``out_ptr``'s of type ``r`` from ``out_at[r]`` on (for ids
-    from ``out_base[r]``). ``bounds`` are :attr:`Topology.offsets`. Each :class:`Relation`'s arrays
-    are views of these, so the index holds them once."""
+    from ``out_base[r]``). ``bounds`` are :attr:`Topology.offsets`; ``names`` and ``name_ends``
+    :attr:`Topology.names` and ``name_ends``. Each :class:`Relation`'s arrays are views of these, so
+    the index holds them once."""
 
     src: np.ndarray
     dst: np.ndarray
@@ -117,6 +117,8 @@ class Index(NamedTuple):
     start: np.ndarray
     end: np.ndarray
     bounds: np.ndarray
+    names: np.ndarray
+    name_ends: np.ndarray
 
     @classmethod
     def empty(cls, width: type) -> Index:
@@ -137,6 +139,8 @@ class Index(NamedTuple):
             start=np.empty(0),
             end=np.empty(0),
             bounds=np.zeros(len(LABELS) + 1, np.int64),
+            names=np.empty(0, np.uint8),
+            name_ends=none,
         )
 
 
@@ -195,31 +199,33 @@ class Topology:
         self.built_s = built_s
         sizes = [len(ids[label]) for label in LABELS]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.index, self.relations = _indexed(relations, self.offsets)
         self.size = int(self.offsets[-1])
+        self.names, self.name_ends = _names(ids, self.size)
+        self.index, self.relations = _indexed(relations, self.offsets, self.names, self.name_ends)
+        #: The index's arrays as a plain tuple, as the compiled walk takes them (see lineage.kernels).
+        self.arrays = tuple(self.index)
         self._bounds = self.offsets.tolist()  # the same as ints, for lookups one id at a time
         self._ids = ids
-        self.names, self.name_ends = _names(ids, self.size)
         self._spare_marks: list[np.ndarray] = []
         self._marks_lock = threading.Lock()
         _load_kernels(self.index)
 
-    @contextmanager
-    def marks(self) -> Iterator[Marks]:
-        """A mask over every node, all unmarked, for one walk. A new one costs 25 us on the 1M plant
-        and 60 us on the 3M (the kernel hands out and zeroes its pages), more than the rest of a
-        small walk and growing with the graph; so masks are lent and given back, unmarked again
-        position by position, and a walk's cost follows its scope."""
+    def lend(self) -> Marks:
+        """A mask over every node, all unmarked, for one walk, to be given back (:meth:`give_back`)
+        in a ``finally``. A new one costs 25 us on the 1M plant and 60 us on the 3M (the kernel
+        hands out and zeroes its pages), more than the rest of a small walk and growing with the
+        graph; so masks are lent and given back, unmarked again position by position, and a walk's
+        cost follows its scope. (Not a generator's context manager: that cost 15 us more a walk out
+        of the processor's caches.)"""
         with self._marks_lock:
             array = self._spare_marks.pop() if self._spare_marks else np.zeros(self.size, dtype=np.uint8)
-        marks = Marks(array)
-        try:
-            yield marks
-        finally:
-            if marks.marked:
-                array[np.concatenate(marks.marked)] = 0
-            with self._marks_lock:
-                self._spare_marks.append(array)
+        return Marks(array)
+
+    def give_back(self, marks: Marks) -> None:
+        if marks.marked:
+            marks.array[np.concatenate(marks.marked)] = 0
+        with self._marks_lock:
+            self._spare_marks.append(marks.array)
 
     def id(self, node: NodeRef) -> int | None:
         local = self._ids[node.label].get(node.uid)
@@ -285,7 +291,7 @@ def _names(ids: dict[Label, dict[str, int]], size: int) -> tuple[np.ndarray, np.
 
 
 def _indexed(
-    relations: dict[RelType, Relation], offsets: np.ndarray
+    relations: dict[RelType, Relation], offsets: np.ndarray, names: np.ndarray, name_ends: np.ndarray
 ) -> tuple[Index, dict[RelType, Relation]]:
     """The relations' arrays end to end (:class:`Index`), and the relations again as views of them."""
     ordered = [relations[rel] for rel in REL_CODE]
@@ -307,6 +313,8 @@ def _indexed(
         start=np.concatenate([r.start for r in ordered]),
         end=np.concatenate([r.end for r in ordered]),
         bounds=offsets,
+        names=names,
+        name_ends=name_ends,
     )
     views = {}
     for code, r in enumerate(ordered):

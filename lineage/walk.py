@@ -11,6 +11,7 @@ a long one returns to Python every :data:`WORK` relationships, and its limits ar
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,6 +34,16 @@ Positions = dict[RelType, np.ndarray]
 Ends = dict[RelType, tuple[np.ndarray, np.ndarray]]
 
 
+class Found(NamedTuple):
+    """A walk's nodes and relationships, as a scope holds them."""
+
+    ids: np.ndarray  # sorted
+    taken: np.ndarray  # index-wide positions, in no order
+    start: int  # the source's position in ids
+    cuts: list[int]  # where each kind's run of ids starts in ids, and the last one ends
+    names: np.ndarray | None  # the uids of ids (kernels.named), when the walk's one call named them
+
+
 class Selection:
     """The relationships a walk took and the nodes it reached, as the compiled phases return them;
     those it reached are noted in ``marks`` too, unless the call that reached them unmarked them
@@ -48,31 +59,37 @@ class Selection:
         self.nodes: list[np.ndarray] = []
         #: Nodes reached, the source included: what the node limit is checked against.
         self.reached = 0
-        #: Walked in one call, which unmarked its nodes and sorted them.
-        self.whole = False
+        #: From a walk done in one call: its nodes unmarked, sorted and named there.
+        self.whole: Found | None = None
 
-    def add(self, taken: np.ndarray, reached: np.ndarray, whole: bool = False) -> None:
+    def add(
+        self, taken: np.ndarray, reached: np.ndarray, whole: tuple[int, np.ndarray, np.ndarray] | None = None
+    ) -> None:
+        """``whole``: what :func:`lineage.kernels.found` said of ``reached``, when the call that
+        returned them walked the whole scope."""
         self.taken.append(taken)
         self.nodes.append(reached)
-        self.whole = whole
-        if not whole:
-            self.marks.note(reached)
         self.reached += reached.size
+        if whole is None:
+            self.marks.note(reached)
+        else:
+            start, cuts, names = whole
+            self.whole = Found(reached, taken, start, cuts.tolist(), names)
 
-    def gathered(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """The scope's node ids (sorted), the relationships taken (index-wide positions, in no order),
-        and the source's position among the ids. Only the ids are sorted here: the questions asked
+    def gathered(self) -> Found:
+        """The scope's nodes and relationships. Only the ids are sorted here: the questions asked
         of most scopes (who is in it, how many of each kind) need no relationship, so
         :func:`by_type` waits for a caller who asks for them."""
-        nodes, taken = self.nodes, self.taken
-        ids = nodes[0] if self.whole else np.sort(np.concatenate(nodes))
-        taken = taken[0] if self.whole else np.concatenate(taken)
-        return ids, taken, int(np.searchsorted(ids, self.source))
+        if self.whole is not None:
+            return self.whole
+        ids = np.sort(np.concatenate(self.nodes))
+        cuts = np.searchsorted(ids, self.topology.offsets).tolist()
+        return Found(ids, np.concatenate(self.taken), int(np.searchsorted(ids, self.source)), cuts, None)
 
     def edges(self) -> Positions:
         """By type, the positions of the relationships taken in their relation, sorted."""
-        ids, taken, _ = self.gathered()
-        return by_type(self.topology, ids, taken, tuple(RelType))[0]
+        found = self.gathered()
+        return by_type(self.topology, found.ids, found.taken, tuple(RelType))[0]
 
 
 def by_type(
@@ -81,9 +98,9 @@ def by_type(
     """By type, in ``types``' order, the positions of the relationships ``taken`` in their
     :class:`~lineage.topology.Relation` (sorted), and their ends as positions among ``ids`` (the
     sorted ids of the scope they belong to)."""
-    g = topology.index
-    taken, a, b = index.kernels.gather(g, taken, ids)
-    cuts, starts = np.searchsorted(taken, g.at).tolist(), g.at.tolist()
+    at = topology.index.at
+    taken, a, b = index.kernels.gather(topology.arrays, taken, ids)
+    cuts, starts = np.searchsorted(taken, at).tolist(), at.tolist()
     positions, ends = {}, {}
     for rel in types:
         code = REL_CODE[rel]
@@ -97,20 +114,22 @@ def by_type(
 def forward(
     topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint, limit: int
 ) -> Selection:
-    with topology.marks() as marks:
-        walk = Selection(topology, source, marks, limit)
+    walk = Selection(topology, source, topology.lend(), limit)
+    try:
         if walk.source is not None:
             _forward(walk, window, checkpoint)
-        return walk
+    finally:
+        topology.give_back(walk.marks)
+    return walk
 
 
 def _forward(walk: Selection, window: tuple[int, int] | None, checkpoint: Checkpoint) -> None:
-    k, g, mask = index.kernels, walk.topology.index, walk.marks.array
+    k, g, mask = index.kernels, walk.topology.arrays, walk.marks.array
     lo, hi = window or (OPEN_START, OPEN_END)
     kind = LABEL_CODE[walk.label]
     source, limit = walk.source, walk.limit
-    taken, reached, batches, level, whole = k.forward_scope(g, mask, source, kind, lo, hi, limit, WORK)
-    walk.add(taken, reached, whole)
+    taken, reached, batches, level, whole, found = k.forward_scope(g, mask, source, kind, lo, hi, limit, WORK)
+    walk.add(taken, reached, found if whole else None)
     checkpoint(walk.reached)
     if whole:
         return
@@ -125,19 +144,21 @@ def _forward(walk: Selection, window: tuple[int, int] | None, checkpoint: Checkp
 
 
 def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint, limit: int) -> Selection:
-    with topology.marks() as marks:
-        walk = Selection(topology, source, marks, limit)
+    walk = Selection(topology, source, topology.lend(), limit)
+    try:
         if walk.source is not None:
             _backward(walk, checkpoint)
-        return walk
+    finally:
+        topology.give_back(walk.marks)
+    return walk
 
 
 def _backward(walk: Selection, checkpoint: Checkpoint) -> None:
-    k, g, mask = index.kernels, walk.topology.index, walk.marks.array
+    k, g, mask = index.kernels, walk.topology.arrays, walk.marks.array
     kind = LABEL_CODE[walk.label]
     source, limit = walk.source, walk.limit
-    taken, reached, batches, lots, level, whole = k.backward_trace(g, mask, source, kind, limit, WORK)
-    walk.add(taken, reached, whole)
+    taken, reached, batches, lots, level, whole, found = k.backward_trace(g, mask, source, kind, limit, WORK)
+    walk.add(taken, reached, found if whole else None)
     checkpoint(walk.reached)
     if whole:
         return

@@ -62,9 +62,9 @@ def answered(store: Store, scope: Scope) -> dict[str, Any]:
     asked before anything else, then everything it holds; its exports must be the same streamed
     from the arrays and from the objects."""
     answers = {
+        "lots": scope.uids(Label.MATERIAL_LOT),  # first: one kind named alone, when the walk named none
         "counts": scope.counts(),
         "by_label": scope.uids_by_label(),
-        "lots": scope.uids(Label.MATERIAL_LOT),
         "exports": exported(store, scope),
     }
     answers["absent"] = scope.node(Label.CUSTOMER, "no such customer")
