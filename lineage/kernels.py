@@ -33,6 +33,8 @@ from lineage.topology import Index
 
 #: An :class:`Index` as a plain tuple of its arrays, as Python passes it.
 Arrays = tuple[np.ndarray, ...]
+#: What :func:`found` says of a whole scope's nodes.
+Found = tuple[int, np.ndarray, np.ndarray]
 
 # Positions in lineage.model's RelType and Label. Numba fixes a global's value when it compiles, and
 # checks its cache against this file only: so they are written out here, and tests/test_kernels.py
@@ -342,7 +344,7 @@ def forward_scope(
     hi: float,
     limit: int,
     work: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool, Found]:
     """A forward scope in one call while it stays small: :func:`forward_start`, then
     :func:`forward_levels` up to ``work`` relationships and, when no level is left and ``limit`` was
     not passed, :func:`forward_outflow`. Returns the relationships, the nodes reached, the batches,
@@ -364,7 +366,7 @@ def forward_scope(
 @njit(cache=True, nogil=True)
 def backward_trace(
     arrays: Arrays, mask: np.ndarray, source: int, kind: int, limit: int, work: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool, Found]:
     """A backward trace in one call while it stays small, as :func:`forward_scope` is: the
     relationships, the nodes reached, the batches, the lots met, the level left, whether the trace
     is whole, and if so, what :func:`found` says of its nodes."""
@@ -392,14 +394,14 @@ def unmarked(mask: np.ndarray, reached: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def found(g: Any, ids: np.ndarray, source: int) -> tuple[int, np.ndarray, np.ndarray]:
+def found(g: Any, ids: np.ndarray, source: int) -> Found:
     """Of a scope's nodes ``ids`` (sorted, the source among them): the source's position, where
     each kind's run of ids starts (and the last one ends), and their uids (:func:`named`)."""
     return np.searchsorted(ids, source), np.searchsorted(ids, g.bounds), named(g.names, g.name_ends, ids)
 
 
 @njit(cache=True, nogil=True)
-def _unfound(g: Any) -> tuple[int, np.ndarray, np.ndarray]:
+def _unfound(g: Any) -> Found:
     """:func:`found`'s answer's shape, for a walk that is not whole."""
     return 0, g.bounds[:0], g.names[:0]
 

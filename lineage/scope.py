@@ -575,6 +575,14 @@ class Walked:
                 self._uids = names.tobytes().decode().split("\0")
         return self._uids
 
+    def uids_at(self, positions: np.ndarray) -> list[str]:
+        """The uids of the nodes at ``positions`` in ids: from :meth:`uids` once they are decoded
+        (or the walk named them), else named alone (a page of customers out of a scope of 800,000)."""
+        if self._uids is None and self._found.names is None:
+            return self.topology.uids_of(self.ids[positions])
+        names = self.uids()
+        return [names[p] for p in positions.tolist()]
+
     def depths(self) -> np.ndarray:
         """Each node's distance from the source along the edges turned as :func:`oriented` turns
         them; -1 for a node no such path reaches (none, from a walk: each step goes from nodes it
@@ -642,8 +650,7 @@ class Walked:
         if kinds:
             keep &= np.isin(codes, [LABEL_CODE[label] for label in kinds])
         chosen = np.flatnonzero(keep)
-        names = self.uids()
-        uids = np.array([names[p] for p in chosen.tolist()], dtype=str)
+        uids = np.array(self.uids_at(chosen), dtype=str)
         order = np.lexsort((uids, codes[chosen], np.where(depth[chosen] > 0, depth[chosen], depth.size)))
         return chosen[order]
 
@@ -670,7 +677,7 @@ class Walked:
 
     def all_nodes(self) -> list[ScopeNode]:
         """Every node as an object, by depth (no path last), with the properties asked for. Kinds
-        and uids come from the arrays (:meth:`uids`), with no :class:`NodeRef` per node: a
+        and uids come from the arrays (:meth:`uids_at`), with no :class:`NodeRef` per node: a
         supplier's scope makes 15,000 nodes, and every object made here is one more for the garbage
         collector to scan once the burst is over."""
         topology = self.topology
@@ -678,8 +685,7 @@ class Walked:
         order = np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable")
         node_ids = self.ids[order]
         codes = (np.searchsorted(topology.offsets, node_ids, "right") - 1).tolist()
-        names = self.uids()
-        uids = [names[p] for p in order.tolist()]
+        uids = self.uids_at(order)
         unpack, shown = topology.properties, [label in self.shown for label in LABELS]
         nodes = []
         for node, code, uid, d in zip(node_ids.tolist(), codes, uids, depth[order].tolist(), strict=True):

@@ -63,17 +63,17 @@ class Selection:
         self.whole: Found | None = None
 
     def add(
-        self, taken: np.ndarray, reached: np.ndarray, whole: tuple[int, np.ndarray, np.ndarray] | None = None
+        self, taken: np.ndarray, reached: np.ndarray, found: tuple[int, np.ndarray, np.ndarray] | None = None
     ) -> None:
-        """``whole``: what :func:`lineage.kernels.found` said of ``reached``, when the call that
-        returned them walked the whole scope."""
+        """``found``: what :func:`lineage.kernels.found` said of ``reached``, when the call that
+        returned them walked the whole scope (and unmarked them)."""
         self.taken.append(taken)
         self.nodes.append(reached)
         self.reached += reached.size
-        if whole is None:
+        if found is None:
             self.marks.note(reached)
         else:
-            start, cuts, names = whole
+            start, cuts, names = found
             self.whole = Found(reached, taken, start, cuts.tolist(), names)
 
     def gathered(self) -> Found:
@@ -135,9 +135,9 @@ def _forward(walk: Selection, window: tuple[int, int] | None, checkpoint: Checkp
         return
     every = [batches]
     while level.size:
-        taken, reached, found, level = k.forward_levels(g, mask, level, walk.reached, walk.limit, WORK)
+        taken, reached, met, level = k.forward_levels(g, mask, level, walk.reached, walk.limit, WORK)
         walk.add(taken, reached)
-        every.append(found)
+        every.append(met)
         checkpoint(walk.reached)
     walk.add(*k.forward_outflow(g, mask, np.concatenate(every)))
     checkpoint(walk.reached)
@@ -164,10 +164,10 @@ def _backward(walk: Selection, checkpoint: Checkpoint) -> None:
         return
     every, inputs = [batches], [lots]
     while level.size:
-        taken, reached, found, met, level = k.backward_levels(g, mask, level, walk.reached, walk.limit, WORK)
+        taken, reached, met, lots, level = k.backward_levels(g, mask, level, walk.reached, walk.limit, WORK)
         walk.add(taken, reached)
-        every.append(found)
-        inputs.append(met)
+        every.append(met)
+        inputs.append(lots)
         checkpoint(walk.reached)
     walk.add(*k.backward_context(g, mask, np.concatenate(every), np.concatenate(inputs)))
     checkpoint(walk.reached)
