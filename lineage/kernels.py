@@ -67,14 +67,7 @@ def ranges(ptr: np.ndarray, base: int, nodes: np.ndarray) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def fresh(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Mark ``ids`` visited in ``mask``; those not visited before, sorted, each once."""
-    out = np.empty(ids.size, np.int64)
-    k = 0
-    for i in ids:
-        if not mask[i] & VISITED:
-            mask[i] |= VISITED
-            out[k] = i
-            k += 1
-    out = out[:k]
+    out = _marking(mask, VISITED, ids, np.arange(ids.size))
     out.sort()
     return out
 
@@ -83,12 +76,19 @@ def fresh(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:
 def marked(mask: np.ndarray, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Mark ``ids[positions]`` reached in ``mask``; those not reached before, each once, in the order
     met."""
+    return _marking(mask, REACHED, ids, positions)
+
+
+@njit(cache=True, nogil=True)
+def _marking(mask: np.ndarray, bit: np.uint8, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Set ``bit`` on ``ids[positions]`` in ``mask``; those it was not set on before, each once, in
+    the order met."""
     out = np.empty(positions.size, np.int64)
     k = 0
     for p in positions:
         i = ids[p]
-        if not mask[i] & REACHED:
-            mask[i] |= REACHED
+        if not mask[i] & bit:
+            mask[i] |= bit
             out[k] = i
             k += 1
     return out[:k]

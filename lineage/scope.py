@@ -615,11 +615,11 @@ class Walked:
         walk holds is reached (see :meth:`depths`), so the depths, a third of a lot's scope, wait
         for a caller who asks for them."""
         cuts = self._found.cuts
-        if only is not None and self._uids is None and self._found.names is None:
-            lo, hi = cuts[LABEL_CODE[only]], cuts[LABEL_CODE[only] + 1]  # name this kind alone
-            uids = self.topology.uids_of(self.ids[lo:hi])
-        else:
+        if only is None:
             lo, uids = 0, self.uids()
+        else:
+            lo, hi = cuts[LABEL_CODE[only]], cuts[LABEL_CODE[only] + 1]
+            uids = self.uids_at(np.arange(lo, hi))
         found = {}
         for code, label in enumerate(LABELS):
             first, last = cuts[code], cuts[code + 1]
