@@ -400,11 +400,16 @@ class WhyPath:
 
 
 class _Budget:
-    """The node limit and the time limit every scope runs under."""
+    """The node limit and the time limit every scope runs under. What it is the budget of (``what``,
+    and the source) is only put into words when a limit is passed: a customer's trace takes 0.3 ms,
+    and formatting a message no one reads was a few percent of that out of the processor's caches."""
 
-    def __init__(self, store: Store, what: str, max_nodes: int | None, timeout_s: float | None):
+    def __init__(
+        self, store: Store, what: str, source: NodeRef, max_nodes: int | None, timeout_s: float | None
+    ) -> None:
         self.store = store
         self.what = what
+        self.source = source
         self.max_nodes = max_nodes or store.settings.scope_max_nodes
         self.timeout_s = timeout_s or store.settings.scope_timeout_s
         self.started = time.perf_counter()
@@ -433,16 +438,16 @@ class _Budget:
         if nodes > self.max_nodes:
             raise ScopeTooLarge(
                 "max_nodes",
-                f"the {self.what} passed its limit of {self.max_nodes:,} nodes; narrow it (a time "
-                "window, a lot instead of a supplier), or export it: pages and summaries stop at "
+                f"the {self.what} of {self.source} passed its limit of {self.max_nodes:,} nodes; narrow it "
+                "(a time window, a lot instead of a supplier), or export it: pages and summaries stop at "
                 "LINEAGE_SCOPE_MAX_NODES, exports stream up to LINEAGE_SCOPE_STREAM_MAX_NODES",
             )
 
     def _timed_out(self) -> ScopeTooLarge:
         return ScopeTooLarge(
             "timeout",
-            f"the {self.what} passed its time limit of {self.timeout_s:g} s; narrow it (a time "
-            "window, a lot instead of a supplier) or raise LINEAGE_SCOPE_TIMEOUT_S",
+            f"the {self.what} of {self.source} passed its time limit of {self.timeout_s:g} s; narrow it "
+            "(a time window, a lot instead of a supplier) or raise LINEAGE_SCOPE_TIMEOUT_S",
         )
 
     @property
@@ -780,12 +785,21 @@ def _forward(
         raise InvalidRequest(
             f"a time window applies to Machine and Operator scopes, not to {source.label.value}"
         )
-    budget = _Budget(store, f"forward scope of {source}", max_nodes, timeout_s)
+    budget = _Budget(store, "forward scope", source, max_nodes, timeout_s)
     topology = store.topology.current()
     if topology is not None:
         span = (window.start, window.end) if window else None
         walk = walk_forward(topology, source, span, budget.check, budget.max_nodes)
         return _assemble(walk, budget, source, "forward", window, properties)
+    with gc_paused():
+        return _forward_in_cypher(budget, source, window, properties)
+
+
+def _forward_in_cypher(
+    budget: _Budget, source: NodeRef, window: Window | None, properties: Iterable[Label]
+) -> Scope:
+    """The forward scope walked in the database, level by level: a row and a few NodeRefs per
+    relationship, which is why the collector waits (an index walk makes next to no objects)."""
     scope = _Builder(budget, source, properties)
     L = Label
 
@@ -852,11 +866,17 @@ def _backward(
             f"a backward trace starts from {', '.join(BACKWARD_SOURCES)}, not {source.label.value}; "
             f"use a forward scope for a {source.label.value}"
         )
-    budget = _Budget(store, f"backward trace of {source}", max_nodes, timeout_s)
+    budget = _Budget(store, "backward trace", source, max_nodes, timeout_s)
     topology = store.topology.current()
     if topology is not None:
         walk = walk_backward(topology, source, budget.check, budget.max_nodes)
         return _assemble(walk, budget, source, "backward", None, properties)
+    with gc_paused():
+        return _backward_in_cypher(budget, source, properties)
+
+
+def _backward_in_cypher(budget: _Budget, source: NodeRef, properties: Iterable[Label]) -> Scope:
+    """The backward trace walked in the database, as :func:`_forward_in_cypher` walks a scope."""
     scope = _Builder(budget, source, properties)
     L = Label
 
@@ -976,8 +996,7 @@ def forward(
     them when no window is given). Stops with :class:`ScopeTooLarge` past ``max_nodes`` or
     ``timeout_s`` (defaults from settings).
     """
-    with gc_paused():
-        return _forward(store, source, window, max_nodes, timeout_s, properties)
+    return _forward(store, source, window, max_nodes, timeout_s, properties)
 
 
 def backward(
@@ -989,8 +1008,7 @@ def backward(
     properties: Iterable[Label] = SUMMARY_LABELS,
 ) -> Scope:
     """Everything upstream of ``source``: batches, lots, suppliers, machines, operators, inspections."""
-    with gc_paused():
-        return _backward(store, source, max_nodes, timeout_s, properties)
+    return _backward(store, source, max_nodes, timeout_s, properties)
 
 
 def why(

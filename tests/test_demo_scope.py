@@ -157,10 +157,13 @@ def test_wrong_kinds_are_refused_with_the_alternative(demo_store: Store) -> None
 
 def test_scope_limits_end_in_a_clear_error(demo_store: Store) -> None:
     with pytest.raises(
-        ScopeTooLarge, match=r"passed its limit of 3 nodes.*LINEAGE_SCOPE_MAX_NODES"
+        ScopeTooLarge,
+        match=rf"forward scope of {BAD_LOT} passed its limit of 3 nodes.*LINEAGE_SCOPE_MAX_NODES",
     ) as caught:
         forward(demo_store, BAD_LOT, max_nodes=3)
     assert caught.value.limit == "max_nodes"
-    with pytest.raises(ScopeTooLarge, match=r"passed its time limit of 1e-09 s") as caught:
+    with pytest.raises(
+        ScopeTooLarge, match=rf"forward scope of {BAD_LOT} passed its time limit of 1e-09 s"
+    ) as caught:
         forward(demo_store, BAD_LOT, timeout_s=1e-9)
     assert caught.value.limit == "timeout"
