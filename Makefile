@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# The investigation view's end-to-end tests drive Debian's Chromium with Playwright (whose own
-# browser download does not work on our machines).
+# The investigation view's end-to-end tests, and bench_ui.py, drive Debian's Chromium with Playwright
+# (whose own browser download does not work on our machines).
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) for the view's browser tests"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
@@ -33,5 +33,5 @@ test: $(STAMP) $(CHROMIUM)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_scale.py
 
-bench-all: $(STAMP)
+bench-all: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/python bench/bench_all.py
