@@ -33,7 +33,7 @@ import logging
 import marshal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -459,6 +459,7 @@ class TopologyCache:
         self._lock = threading.Lock()
         self._building: threading.Thread | None = None
         self._keep = False
+        self._then: Callable[[Topology], None] | None = None
         self._failed_at = -RETRY_AFTER_S
         self.last_error: str | None = None
 
@@ -491,9 +492,12 @@ class TopologyCache:
         self._keep = False
         self._current = None
 
-    def keep_current(self) -> None:
-        """From now on, rebuild in the background whenever the graph changes (long-lived processes)."""
+    def keep_current(self, then: Callable[[Topology], None] | None = None) -> None:
+        """From now on, rebuild in the background whenever the graph changes (long-lived processes).
+        ``then`` runs in the building thread once each new index is in place: a process that keeps
+        the garbage collector away from its long-lived objects (the API) has the build's to add."""
         self._keep = True
+        self._then = then
         self._rebuild_in_background()
 
     def state(self) -> IndexState:
@@ -530,3 +534,5 @@ class TopologyCache:
         if self._keep:
             self._current = topology
             self.last_error = None
+            if self._then is not None:
+                self._then(topology)

@@ -26,7 +26,7 @@ from lineage.paging import ScopeRequest, export
 from lineage.recalls import RecallRequest
 from lineage.scope import ALL_LABELS, BACKWARD_SOURCES, FORWARD_SOURCES, Scope, Window, backward, forward
 from lineage.store import Store
-from lineage.topology import LABEL_CODE
+from lineage.topology import LABEL_CODE, Topology
 
 BAD_LOT = NodeRef(Label.MATERIAL_LOT, "L-4471")
 
@@ -283,9 +283,11 @@ def test_a_watch_that_lost_its_connection_reads_the_revision_again(
 def test_a_process_that_keeps_the_index_rebuilds_it_in_the_background(store: Store) -> None:
     load(store, [demo_dir()])
     topology = store.topology
-    topology.keep_current()
+    built: list[Topology] = []  # what the building thread hands on, once each index is in place
+    topology.keep_current(then=built.append)
     assert _eventually(lambda: topology.current() is not None), topology.state()
     first = topology.current()
+    assert _eventually(lambda: built == [first]), built  # handed on just after it is put in place
     state = topology.state()
     assert state.state == "built" and state.relationships and state.nodes
 
@@ -293,6 +295,7 @@ def test_a_process_that_keeps_the_index_rebuilds_it_in_the_background(store: Sto
     assert topology.current() is None  # seen at once; a rebuild starts
     assert _eventually(lambda: topology.current() not in (None, first)), topology.state()
     assert topology.current().revision != first.revision
+    assert _eventually(lambda: built == [first, topology.current()]), built
     topology.drop()
     assert topology.state().state == "off"
 
