@@ -655,7 +655,7 @@ class Walked:
     def path(self, at: int) -> tuple[list[ScopeNode], list[ScopeEdge]]:
         """One shortest chain of relationships from the source to the node at ``at``, made from the
         arrays: asked why a customer is in a distributor's scope of 800,000 nodes, the objects of
-        the whole scope (and a walk over them in Python) took seconds for a chain of four. Walked back
+        the whole scope (and a walk over them in Python) took seconds for a chain of three. Walked back
         from the node: each step takes the first relationship, in the scope's order, that comes from
         a node one level nearer the source."""
         depth = self.depths()
