@@ -647,10 +647,7 @@ class Walked:
 
     def node_at(self, at: int) -> ScopeNode:
         """The node at position ``at`` in ids, as :meth:`all_nodes` makes it, without making the rest."""
-        node = int(self.ids[at])
-        label = LABELS[int(np.searchsorted(self.topology.offsets, node, "right")) - 1]
-        props = (self.topology.properties(node) or {}) if label in self.shown else {}
-        return ScopeNode(label, self.uids_at(np.array([at]))[0], int(self.depths()[at]), props)
+        return self._made(np.array([at]))[0]
 
     def path(self, at: int) -> tuple[list[ScopeNode], list[ScopeEdge]]:
         """One shortest chain of relationships from the source to the node at ``at``, made from the
@@ -669,7 +666,8 @@ class Walked:
             chain.append(int(tails[edge]))
         chain.reverse()
         taken.reverse()
-        refs = dict(zip(chain, self.topology.refs(self.ids[chain]), strict=True))
+        nodes = self._made(np.array(chain))
+        refs = {p: n.ref for p, n in zip(chain, nodes, strict=True)}
         edges = []
         for edge in taken:
             kind = int(np.searchsorted(firsts, edge, "right")) - 1
@@ -678,7 +676,7 @@ class Walked:
             one = slice(row, row + 1)
             local = {rel: (a[one], b[one])}
             edges += _edges(self.topology, rel, self.taken[rel][one], local, refs)
-        return [self.node_at(p) for p in chain], edges
+        return nodes, edges
 
     def _oriented(self) -> tuple[list[RelType], np.ndarray, np.ndarray, list[int]]:
         """Every relationship taken, in the scope's order (by type, then by position), turned as
@@ -735,19 +733,23 @@ class Walked:
                 yield list(_edges(self.topology, rel, taken[part], local, refs))
 
     def all_nodes(self) -> list[ScopeNode]:
-        """Every node as an object, by depth (no path last), with the properties asked for. Kinds
-        and uids come from the arrays (:meth:`uids_at`), with no :class:`NodeRef` per node: a
-        supplier's scope makes 15,000 nodes, and every object made here is one more for the garbage
-        collector to scan once the burst is over."""
-        topology = self.topology
+        """Every node as an object, by depth (no path last), with the properties asked for."""
         depth = self.depths()
-        order = np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable")
-        node_ids = self.ids[order]
+        return self._made(np.argsort(np.where(depth >= 0, depth, depth.size), kind="stable"))
+
+    def _made(self, positions: np.ndarray) -> list[ScopeNode]:
+        """The nodes at ``positions`` in ids as objects, with the properties asked for. Kinds and
+        uids come from the arrays (:meth:`uids_at`), with no :class:`NodeRef` per node: a supplier's
+        scope makes 15,000 nodes, and every object made here is one more for the garbage collector
+        to scan once the burst is over."""
+        topology = self.topology
+        node_ids = self.ids[positions]
         codes = (np.searchsorted(topology.offsets, node_ids, "right") - 1).tolist()
-        uids = self.uids_at(order)
+        uids = self.uids_at(positions)
         unpack, shown = topology.properties, [label in self.shown for label in LABELS]
         nodes = []
-        for node, code, uid, d in zip(node_ids.tolist(), codes, uids, depth[order].tolist(), strict=True):
+        depths = self.depths()[positions].tolist()
+        for node, code, uid, d in zip(node_ids.tolist(), codes, uids, depths, strict=True):
             props = (unpack(node) or {}) if shown[code] else {}
             nodes.append(ScopeNode(LABELS[code], uid, d, props))
         return nodes
