@@ -150,10 +150,11 @@ def targets(
                 how = "each asking again at once: at most the server can do"
                 ok = rate >= 300
                 # Little's law: each client waits for its answer, so the mean wait is clients / rate.
+                clients = busy["clients"]
                 measured += (
-                    f"; with 32 clients each waiting for its answer the mean wait is 32 / {rate:.0f} = "
-                    f"{32000 / rate:.0f} ms (a mean of 50 ms is 640 requests/s), so a p99 of 50 ms needs a "
-                    "server several times faster than that"
+                    f"; with {clients} clients each waiting for its answer the mean wait is {clients} / "
+                    f"{rate:.0f} = {1000 * clients / rate:.0f} ms (a mean of 50 ms is {clients * 20} "
+                    "requests/s), so a p99 of 50 ms needs a server several times faster than that"
                 )
             rows.append(
                 (
