@@ -37,7 +37,7 @@ from lineage.model import (
     to_epoch_ms,
 )
 from lineage.store import Store
-from lineage.topology import FLOW_TYPES, LABEL_CODE, LABELS, RUN_TYPES, Topology
+from lineage.topology import FLOW_TYPES, KIND_NAMES, LABEL_CODE, LABELS, RUN_TYPES, Topology
 from lineage.walk import BACKWARD_TYPES, FORWARD_TYPES, Ends, Found, Positions, Selection, by_type
 from lineage.walk import backward as walk_backward
 from lineage.walk import forward as walk_forward
@@ -203,8 +203,7 @@ class Scope:
     def counts(self) -> dict[str, int]:
         """Nodes by kind, the source excluded."""
         if self._nodes is None and self._walked is not None:
-            found = {label.value: len(uids) for label, uids in self._walked.uids_by_label().items()}
-            return {label.value: found[label.value] for label in Label if found.get(label.value)}
+            return self._walked.counts()
         counter = Counter(n.label.value for n in self.nodes if n.depth > 0)
         return {label.value: counter[label.value] for label in Label if counter[label.value]}
 
@@ -223,7 +222,7 @@ class Scope:
     def uids_by_label(self) -> dict[str, set[str]]:
         """Every node's uid by kind, the source excluded."""
         if self._nodes is None and self._walked is not None:
-            return {label.value: uids for label, uids in self._walked.uids_by_label().items() if uids}
+            return self._walked.uids_by_label()
         found: dict[str, set[str]] = {}
         for n in self.nodes:
             if n.depth > 0:
@@ -584,7 +583,7 @@ class Walked:
             if names is None:
                 self._uids = self.topology.uids_of(self.ids)
             else:
-                self._uids = names.tobytes().decode().split("\0")
+                self._uids = str(names, "utf-8").split("\0")  # decoded from the array, not a copy
         return self._uids
 
     def uids_at(self, positions: np.ndarray) -> list[str]:
@@ -615,27 +614,39 @@ class Walked:
                 self._depths = np.where(np.isinf(distance), -1, distance).astype(np.int64)
         return self._depths
 
-    def uids_by_label(self, only: Label | None = None) -> dict[Label, set[str]]:
-        """The uids of the nodes reached, by kind, the source excluded; kinds it reaches none of are
-        left out. Ids are sorted and numbered kind by kind, so each kind is one slice. Every node a
-        walk holds is reached (see :meth:`depths`), so the depths, a third of a lot's scope, wait
-        for a caller who asks for them."""
+    def uids_by_label(self, only: Label | None = None) -> dict[str, set[str]]:
+        """The uids of the nodes reached, by kind (its name as a plain string, which its
+        :class:`Label` equals), the source excluded; kinds it reaches none of are left out. Ids are
+        sorted and numbered kind by kind, so each kind is one slice. Every node a walk holds is
+        reached (see :meth:`depths`), so the depths, a third of a lot's scope, wait for a caller
+        who asks for them."""
         cuts = self._found.cuts
         if only is None:
-            lo, uids = 0, self.uids()
+            lo, uids, codes = 0, self.uids(), range(len(KIND_NAMES))
         else:
-            lo, hi = cuts[LABEL_CODE[only]], cuts[LABEL_CODE[only] + 1]
-            uids = self.uids_at(np.arange(lo, hi))
+            code = LABEL_CODE[only]
+            lo, codes = cuts[code], range(code, code + 1)
+            uids = self.uids_at(np.arange(lo, cuts[code + 1]))
         found = {}
-        for code, label in enumerate(LABELS):
+        for code in codes:
             first, last = cuts[code], cuts[code + 1]
-            if first < last and (only is None or label == only):
+            if first < last:
                 named = set(uids[first - lo : last - lo])
                 if first <= self.start < last:
                     named.discard(uids[self.start - lo])
                 if named:
-                    found[label] = named
+                    found[KIND_NAMES[code]] = named
         return found
+
+    def counts(self) -> dict[str, int]:
+        """Nodes by kind, the source excluded, in :class:`Label` order: the length of each kind's
+        run of ids, with no uid named (an affected summary asks for these first)."""
+        cuts, counts = self._found.cuts, {}
+        for code, name in enumerate(KIND_NAMES):
+            count = cuts[code + 1] - cuts[code] - (cuts[code] <= self.start < cuts[code + 1])
+            if count:
+                counts[name] = count
+        return counts
 
     def position(self, node: NodeRef) -> int | None:
         """Where ``node`` is in ids; None when the walk did not reach it."""

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LABELS = tuple(Label)
+#: Each kind's name as a plain string, in :data:`LABELS` order (``Label.value`` is a call into the enum).
+KIND_NAMES = tuple(label.value for label in LABELS)
 LABEL_CODE = {label: code for code, label in enumerate(LABELS)}
 #: Each relationship type's position in an :class:`Index` (and in lineage.kernels' numbering).
 REL_CODE = {rel: code for code, rel in enumerate(RelType)}
@@ -248,7 +250,7 @@ class Topology:
         pages numpy gives large arrays."""
         if not ids.size:
             return []
-        return kernels.named(self.names, self.name_ends, ids).tobytes().decode().split("\0")
+        return str(kernels.named(self.names, self.name_ends, ids), "utf-8").split("\0")
 
     def properties(self, node: int) -> dict[str, Any] | None:
         """The node's stored properties, a new dict for each call; None for a node deleted while the
