@@ -31,6 +31,7 @@ from __future__ import annotations
 import importlib
 import logging
 import marshal
+import mmap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -66,6 +67,42 @@ RETRY_AFTER_S = 10.0
 #: :mod:`lineage.kernels`, imported with the first index (:func:`_load_kernels`): importing numba takes
 #: 0.2-0.7 s, which a command that never walks (a load, a recall, ``--help``) should not pay.
 kernels: Any = None
+
+
+#: The size of a huge page (x86-64's and arm64's usual one), and the smallest array worth placing on
+#: them (each is rounded up to whole huge pages: at most 2 MB more an array, for a dozen arrays).
+HUGE_PAGE = 2 << 20
+_HUGE_ENOUGH = HUGE_PAGE // 4
+
+
+def huge_zeros(count: int, dtype: Any) -> np.ndarray:
+    """``count`` zeros of ``dtype`` in memory of their own that the kernel is asked to back with huge
+    pages (where it can: Linux with transparent huge pages, else ordinary pages).
+
+    A walk touches a few entries of each of several arrays per node, out of the processor's caches
+    whenever other work ran since the last scope, and each touch of a 4 KB page the TLB no longer
+    holds costs a walk of the page table too. numpy asks for huge pages itself for its own
+    allocations of 4 MB and more, but only where the pages are new: memory malloc hands out again
+    keeps its small pages, and smaller arrays (a 1 MB mask, the 5 MB pointers) get none. On the 1M
+    plant, out of cache, the pointers, masks and uids on huge pages took 25 us (6%) off a customer's
+    trace and 15-20 us (5%) off a lot's scope."""
+    nbytes = count * np.dtype(dtype).itemsize
+    if not nbytes or nbytes < _HUGE_ENOUGH or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return np.zeros(count, dtype)
+    # Private: shared anonymous memory is the kernel's shmem, whose huge pages are configured apart.
+    size, private = -(-nbytes // HUGE_PAGE) * HUGE_PAGE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+    memory = mmap.mmap(-1, size, flags=private)  # zeros, page-aligned
+    memory.madvise(mmap.MADV_HUGEPAGE)
+    return np.frombuffer(memory, dtype, count)  # writable, and keeps the mapping alive
+
+
+def on_huge_pages(array: np.ndarray) -> np.ndarray:
+    """``array`` copied into :func:`huge_zeros` memory (itself when too small to be worth it)."""
+    if array.nbytes < _HUGE_ENOUGH:
+        return array
+    out = huge_zeros(array.size, array.dtype)
+    out[...] = array
+    return out
 
 
 def topology_query_name(rel: RelType, src: Label, dst: Label) -> str:
@@ -221,7 +258,7 @@ class Topology:
         cost follows its scope. (Not a generator's context manager: that cost 15 us more a walk out
         of the processor's caches.)"""
         with self._marks_lock:
-            array = self._spare_marks.pop() if self._spare_marks else np.zeros(self.size, dtype=np.uint8)
+            array = self._spare_marks.pop() if self._spare_marks else huge_zeros(self.size, np.uint8)
         return Marks(array)
 
     def give_back(self, marks: Marks) -> None:
@@ -286,8 +323,8 @@ def _load_kernels(index: Index) -> None:
 def _names(ids: dict[Label, dict[str, int]], size: int) -> tuple[np.ndarray, np.ndarray]:
     """Every uid's UTF-8, in id order, each ended by a NUL; and where each one's NUL is."""
     joined = "\0".join(chain.from_iterable(ids[label] for label in LABELS))
-    names = np.frombuffer(bytearray(f"{joined}\0".encode() if size else b""), np.uint8)
-    ends = np.flatnonzero(names == 0)
+    names = on_huge_pages(np.frombuffer(bytearray(f"{joined}\0".encode() if size else b""), np.uint8))
+    ends = on_huge_pages(np.flatnonzero(names == 0))
     if ends.size != size:  # loading refuses such a uid; a graph written by hand might hold one
         raise ValueError("a uid in the graph holds a NUL character, which lineage's index cannot name")
     return names, ends
@@ -312,8 +349,7 @@ def _indexed(
     fields = {"src": at, "dst": at, "by_dst": at, "out_ptr": out_at, "in_ptr": in_at, "start": at, "end": at}
     for field, starts in fields.items():
         whole = np.concatenate([getattr(relations[rel], field) for rel in REL_CODE])
-        if field.endswith("_ptr"):
-            whole = whole.astype(width, copy=False)
+        whole = on_huge_pages(whole.astype(width, copy=False) if field.endswith("_ptr") else whole)
         for code, rel in enumerate(REL_CODE):
             lo, size = int(starts[code]), getattr(relations[rel], field).size
             relations[rel] = replace(relations[rel], **{field: whole[lo : lo + size]})

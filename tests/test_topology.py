@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import subprocess
 import sys
@@ -440,3 +441,62 @@ def test_a_big_scope_is_drawn_in_groups_by_region(store: Store, tmp_path: Path) 
     shipments = sum(a["count"] for _, a in drawn.nodes(data=True) if a["kind"] == "Shipment")
     assert shipments == scope.counts()["Shipment"]
     assert drawn.number_of_nodes() < len(scope.nodes) / 10
+
+
+def _huge_kb(array: np.ndarray) -> int:
+    """Kilobytes of transparent huge pages backing the mapping that holds ``array``."""
+    where, found, kb = array.__array_interface__["data"][0], False, 0
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            if line[0] in "0123456789abcdef" and "-" in line.split()[0]:
+                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+                found = lo <= where < hi
+            elif found and line.startswith("AnonHugePages:"):
+                kb = int(line.split()[1])
+    return kb
+
+
+def test_large_arrays_are_copied_to_memory_backed_by_huge_pages() -> None:
+    """The walk's arrays are placed where the kernel can back them with 2 MB pages: the same values,
+    writable (the compiled walk takes no read-only array), and on huge pages where the kernel
+    offers them for memory that asks; arrays too small to be worth a huge page stay as they are."""
+    from lineage.topology import HUGE_PAGE, huge_zeros, on_huge_pages
+
+    small = np.arange(10, dtype=np.int64)
+    assert on_huge_pages(small) is small
+    values = np.arange(HUGE_PAGE, dtype=np.int32)  # 8 MB
+    placed = on_huge_pages(values)
+    assert placed is not values and placed.dtype == np.int32 and np.array_equal(placed, values)
+    assert placed.flags.writeable and placed.flags.c_contiguous
+    zeros = huge_zeros(3 * HUGE_PAGE, np.uint8)
+    assert zeros.size == 3 * HUGE_PAGE and not zeros.any() and zeros.flags.writeable
+    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    if not thp.exists() or "[never]" in thp.read_text():
+        pytest.skip("this kernel offers no transparent huge pages")
+    assert _huge_kb(placed) >= HUGE_PAGE // 1024  # at least one huge page of its own
+
+
+def test_an_index_on_huge_pages_walks_the_same_scopes(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's arrays are too small for huge pages; placed there all the same, every array of the
+    index and every mask, the walk gives the same scopes."""
+    from lineage import topology
+
+    load(store, [demo_dir()])
+    complaint = NodeRef(Label.COMPLAINT, "CP-01")
+    store.topology.build()
+    expected = whole(forward(store, BAD_LOT)), whole(backward(store, complaint))
+    monkeypatch.setattr(topology, "_HUGE_ENOUGH", 0)
+    built = store.topology.build()
+    marks = built.lend()
+    built.give_back(marks)
+    placed = [
+        built.index.src,
+        built.index.by_dst,
+        built.index.in_ptr,
+        built.names,
+        built.name_ends,
+        marks.array,
+    ]
+    assert all(isinstance(a.base, memoryview) and isinstance(a.base.obj, mmap.mmap) for a in placed)
+    assert (whole(forward(store, BAD_LOT)), whole(backward(store, complaint))) == expected
+    store.topology.drop()
