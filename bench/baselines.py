@@ -201,7 +201,7 @@ def lineage_reach(store: Store, source: NodeRef, direction: str) -> set[str]:
     reached = {
         f"{kind}:{uid}"
         for kind, uids in scope.uids_by_label().items()
-        if direction == "forward" or kind in UPSTREAM_KINDS  # kinds are Labels, whose members are strs
+        if direction == "forward" or kind in UPSTREAM_KINDS  # a kind's name equals its Label
         for uid in uids
     }
     return reached | {key(source)}

@@ -283,8 +283,8 @@ class Topology:
     def uids_of(self, ids: np.ndarray) -> list[str]:
         """Each id's uid: their bytes copied out of :attr:`names` in one compiled call and decoded at
         once. A node's uid was an entry of a million-entry tuple of strings, two cache misses on
-        4 KB pages per node out of cache (a third of a customer's trace); this is one, on the huge
-        pages numpy gives large arrays."""
+        4 KB pages per node out of cache (a third of a customer's trace); this is one, on huge pages
+        (:func:`huge_zeros`)."""
         if not ids.size:
             return []
         return str(kernels.named(self.names, self.name_ends, ids), "utf-8").split("\0")
