@@ -201,8 +201,10 @@ class Scope:
         return self._walked if self._nodes is None else None
 
     def counts(self) -> dict[str, int]:
-        """Nodes by kind, the source excluded."""
-        if self._nodes is None and self._walked is not None:
+        """Nodes by kind, the source excluded: from the walk's arrays whenever there are some, even
+        once its objects are made (an affected answer makes them first, and counting them was 2%
+        of the API's busiest route)."""
+        if self._walked is not None:
             return self._walked.counts()
         counter = Counter(n.label.value for n in self.nodes if n.depth > 0)
         return {label.value: counter[label.value] for label in Label if counter[label.value]}

@@ -71,6 +71,7 @@ def answered(store: Store, scope: Scope) -> dict[str, Any]:
     answers["absent"] = scope.node(Label.CUSTOMER, "no such customer")
     everything = whole(scope)
     assert exported(store, scope) == answers["exports"]
+    assert scope.counts() == answers["counts"]  # its objects made now
     return {**answers, **everything}
 
 
