@@ -44,7 +44,23 @@ def machine() -> str:
         mem = int(Path("/proc/meminfo").read_text().split()[1]) // (1024 * 1024)
     except OSError:
         mem = 0
-    return f"{cpu}, {os.cpu_count()} cores, {mem} GiB, Python {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} cores, {mem} GiB, Python {platform.python_version()}; {speed()}"
+
+
+def speed(steps: int = 2_000_000) -> str:
+    """How fast this machine runs plain Python now, the best of three timings of one loop. Our
+    machines differ between sessions (the same code served the API's 32 clients 651 requests a
+    second on one and 353 on another), so each run says where it stood, and runs days apart can be
+    read against each other."""
+    best = min(_loop(steps) for _ in range(3))
+    return f"{steps:,} steps of a Python loop in {best:.2f} s"
+
+
+def _loop(steps: int) -> float:
+    started, total = time.perf_counter(), 0
+    for i in range(steps):
+        total += i
+    return time.perf_counter() - started
 
 
 def lineage_cli(data_dir: Path, graph: str, *args: str) -> str:
