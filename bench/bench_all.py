@@ -10,7 +10,8 @@ size the library scopes with properties (``bench_scale.py``) and the API under 1
 (``bench_api.py``), and the API streaming a distribution supplier's whole scope as an export; the
 investigation view opening a 10,000-node scope in Chromium (``bench_ui.py``); last, ``report.py``.
 Each step writes its own results in ``bench/out`` as it ends, so an interrupted run keeps what it
-finished. Hours at 3M; at 1M, about half an hour on our 2-core machine (26-28 minutes, 2026-11-23).
+finished. Hours at 3M; at 1M, about half an hour on our 2-core machines (26-28 minutes on 2026-11-23, 31 on
+2026-12-02).
 """
 
 from __future__ import annotations
