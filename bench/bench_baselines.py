@@ -116,7 +116,10 @@ def naive(store: Store, lots: list[str], cap_s: float) -> dict[str, Any]:
         expected = {f"{n.label.value}:{n.uid}" for n in scope.nodes if n.label.value in wanted}
         if got != expected:
             raise SystemExit(f"the naive pattern disagrees with lineage on {uid}")
-    return {"sources": len(lots), "capped": capped, "cap_s": cap_s, **_summary(times)}
+    # A query can take longer than the cap and not be stopped by it (the 3M distribution network's
+    # took 12-20 s under a 10 s cap, with a million rows to send): counted apart, not as answered in time.
+    past = sum(1 for ms in times if ms > cap_s * 1000) - capped
+    return {"sources": len(lots), "capped": capped, "past_cap": past, "cap_s": cap_s, **_summary(times)}
 
 
 #: Diamonds are 16 levels of nodes each consuming 4 of the level before; --nodes sets the width.
@@ -305,7 +308,8 @@ def report(r: dict[str, Any]) -> str:
     lines += [
         "",
         f"Naive Cypher `-[*]->` from {n['sources']} lots, capped at {n['cap_s']:g} s each: median "
-        f"{n['median_ms']:.1f} ms, max {n['max_ms']:.1f} ms, {n['capped']} hit the cap.",
+        f"{n['median_ms']:.1f} ms, max {n['max_ms']:.1f} ms, {n['capped']} stopped at the cap"
+        + (f", {n['past_cap']} took longer without being stopped." if n.get("past_cap") else "."),
     ]
     if "postgres" in r:
         lines.append(f"PostgreSQL: {r['postgres']}")
