@@ -203,14 +203,14 @@ class Scope:
     def counts(self) -> dict[str, int]:
         """Nodes by kind, the source excluded: from the walk's arrays whenever there are some, even
         once its objects are made (an affected answer makes them first, and counting them was 2%
-        of the API's busiest route)."""
+        of the API's busiest route); so are :meth:`uids` and :meth:`uids_by_label`."""
         if self._walked is not None:
             return self._walked.counts()
         counter = Counter(n.label.value for n in self.nodes if n.depth > 0)
         return {label.value: counter[label.value] for label in Label if counter[label.value]}
 
     def uids(self, label: Label) -> set[str]:
-        if self._nodes is None and self._walked is not None:
+        if self._walked is not None:
             return self._walked.uids_by_label(label).get(label, set())
         return {n.uid for n in self.nodes if n.label == label and n.depth > 0}
 
@@ -222,8 +222,8 @@ class Scope:
         return [n for n in found if n.depth == closest]
 
     def uids_by_label(self) -> dict[str, set[str]]:
-        """Every node's uid by kind, the source excluded."""
-        if self._nodes is None and self._walked is not None:
+        """Every node's uid by kind, the source excluded (from the walk's arrays, as :meth:`counts`)."""
+        if self._walked is not None:
             return self._walked.uids_by_label()
         found: dict[str, set[str]] = {}
         for n in self.nodes:

@@ -71,7 +71,9 @@ def answered(store: Store, scope: Scope) -> dict[str, Any]:
     answers["absent"] = scope.node(Label.CUSTOMER, "no such customer")
     everything = whole(scope)
     assert exported(store, scope) == answers["exports"]
-    assert scope.counts() == answers["counts"]  # its objects made now
+    # Its objects made now: the same answers again.
+    assert scope.counts() == answers["counts"] and scope.uids_by_label() == answers["by_label"]
+    assert scope.uids(Label.MATERIAL_LOT) == answers["lots"]
     return {**answers, **everything}
 
 
