@@ -102,7 +102,7 @@ def build_index(store: Store) -> dict[str, Any]:
     topology = store.topology.build()
     report = {
         "seconds": round(topology.built_s, 1),
-        "nodes": topology.size,
+        "nodes": topology.nodes(),
         "relationships": topology.relationships(),
         "index_mb": round(topology.nbytes() / 2**20, 1),
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

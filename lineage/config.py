@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # A long-lived process (`lineage serve`) keeps the lineage's shape in memory and walks scopes
     # there (lineage.topology); off, every scope walks the database in Cypher.
     topology_index: bool = True
+    # Writes are applied to the index as changes (lineage.live); off, every write has it built again.
+    index_deltas: bool = True
+    # Change log entries kept (older ones are trimmed): an index further behind is built again.
+    change_log_keep: int = Field(100_000, ge=1_000)
 
     # Complaint categories, each with whether it is a safety category (JSON: {"injury": true, ...}).
     complaint_categories: dict[str, bool] = Field(

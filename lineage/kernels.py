@@ -46,6 +46,8 @@ SUPPLIER, MATERIAL_LOT, MACHINE, OPERATOR, BATCH, INSPECTION, SHIPMENT, CUSTOMER
 #: to miss per node, where two masks were two): reached (the scope holds it), and, for a batch,
 #: visited (expanded or queued, the Cypher walk's ``seen``). Every node visited is reached.
 REACHED, VISITED = np.uint8(1), np.uint8(2)
+#: Positions in Index.changes: relationships added since the index was built, and removed.
+ADDED, REMOVED = 0, 1
 
 
 @njit(cache=True, nogil=True)
@@ -146,17 +148,67 @@ def joined(parts: Any) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def listed(head: np.ndarray, after: np.ndarray, lo: int, hi: int, nodes: np.ndarray) -> np.ndarray:
+    """Positions from ``lo`` up to ``hi`` on the lists of relationships added since the index was
+    built that start at ``head[n]`` for every node ``n`` of ``nodes``, each list ending at -1."""
+    total = 0
+    for n in nodes:
+        p = head[n]
+        while p >= 0:
+            if lo <= p < hi:
+                total += 1
+            p = after[p]
+    out = np.empty(total, np.int64)
+    k = 0
+    for n in nodes:
+        p = head[n]
+        while p >= 0:
+            if lo <= p < hi:
+                out[k] = p
+                k += 1
+            p = after[p]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _living(
+    g: Any, rel: int, positions: np.ndarray, head: np.ndarray, after: np.ndarray, nodes: np.ndarray
+) -> np.ndarray:
+    """``positions`` (the compacted arrays' relationships of type ``rel``), with those added since
+    the index was built, and without those removed; neither costs a look while there are none."""
+    if g.changes[ADDED]:
+        positions = joined([positions, listed(head, after, g.at[rel], g.at[rel + 1], nodes)])
+    if g.changes[REMOVED]:
+        positions = positions[g.alive[positions] != 0]
+    return positions
+
+
+@njit(cache=True, nogil=True)
 def out_of(g: Any, rel: int, nodes: np.ndarray) -> np.ndarray:
     """Positions of the relationships of type ``rel`` that leave any of ``nodes`` (of the kinds it
     starts from, as every step of a walk asks)."""
-    return ranges(g.out_ptr[g.out_at[rel] :], g.out_base[rel], nodes) + g.at[rel]
+    positions = ranges(g.out_ptr[g.out_at[rel] :], g.out_base[rel], nodes) + g.at[rel]
+    return _living(g, rel, positions, g.out_head, g.out_next, nodes)
 
 
 @njit(cache=True, nogil=True)
 def into(g: Any, rel: int, nodes: np.ndarray) -> np.ndarray:
     """Positions of the relationships of type ``rel`` that enter any of ``nodes``."""
     at = g.at[rel]
-    return g.by_dst[ranges(g.in_ptr[g.in_at[rel] :], g.in_base[rel], nodes) + at] + at
+    positions = g.by_dst[ranges(g.in_ptr[g.in_at[rel] :], g.in_base[rel], nodes) + at] + at
+    return _living(g, rel, positions, g.in_head, g.in_next, nodes)
+
+
+@njit(cache=True, nogil=True)
+def leaving(arrays: Arrays, rel: int, nodes: np.ndarray) -> np.ndarray:
+    """:func:`out_of` called from Python (a change applied to the index looks its relationships up)."""
+    return out_of(Index(*arrays), rel, nodes)
+
+
+@njit(cache=True, nogil=True)
+def entering(arrays: Arrays, rel: int, nodes: np.ndarray) -> np.ndarray:
+    """:func:`into` called from Python."""
+    return into(Index(*arrays), rel, nodes)
 
 
 @njit(cache=True, nogil=True)
@@ -397,7 +449,8 @@ def unmarked(mask: np.ndarray, reached: np.ndarray) -> np.ndarray:
 def found(g: Any, ids: np.ndarray, source: int) -> Found:
     """Of a scope's nodes ``ids`` (sorted, the source among them): the source's position, where
     each kind's run of ids starts (and the last one ends), and their uids (:func:`named`)."""
-    return np.searchsorted(ids, source), np.searchsorted(ids, g.bounds), named(g.names, g.name_ends, ids)
+    names = named(g.names, g.name_starts, g.name_ends, ids)
+    return np.searchsorted(ids, source), np.searchsorted(ids, g.bounds), names
 
 
 @njit(cache=True, nogil=True)
@@ -416,17 +469,17 @@ def gather(arrays: Arrays, taken: np.ndarray, ids: np.ndarray) -> tuple[np.ndarr
 
 
 @njit(cache=True, nogil=True)
-def named(names: np.ndarray, ends: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The uids of ``ids``, in their order, as UTF-8 with a NUL between two: their bytes in ``names``
-    run from the NUL before (``ends[i - 1]``) up to ``ends[i]``."""
+def named(names: np.ndarray, starts: np.ndarray, ends: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The uids of ``ids``, in their order, as UTF-8 with a NUL between two: the bytes of uid ``i``
+    in ``names`` run from ``starts[i]`` up to ``ends[i]``."""
     total = max(ids.size - 1, 0)
     for i in ids:
-        total += ends[i] - (ends[i - 1] + 1 if i else 0)
+        total += ends[i] - starts[i]
     out = np.empty(total, np.uint8)
     k = 0
     for j in range(ids.size):
         i = ids[j]
-        lo = ends[i - 1] + 1 if i else 0
+        lo = starts[i]
         n = ends[i] - lo
         out[k : k + n] = names[lo : lo + n]
         k += n
@@ -453,4 +506,6 @@ def warm(index: Any = None) -> None:
     backward_levels(arrays, mask, none, 0, 0, 0)
     backward_context(arrays, mask, none, none)
     gather(arrays, none, none)
-    named(index.names, index.name_ends, none)
+    leaving(arrays, 0, none)
+    entering(arrays, 0, none)
+    named(index.names, index.name_starts, index.name_ends, none)

@@ -52,8 +52,9 @@ class RelType(StrEnum):
 #: Labels of lineage's own records, kept in the same database but not part of the lineage: what a
 #: load did (``LoadRun``), what the signal rules raised (``Signal``), recalls with their holds and
 #: per-customer follow-up, the audit log with the head of its hash chain, the EPCIS events the
-#: lineage of imported documents rests on, with the objects each names, and the lineage's revision
-#: (the token topology indexes compare, see lineage.topology).
+#: lineage of imported documents rests on, with the objects each names, the lineage's revision
+#: (the token and sequence number topology indexes compare, see lineage.topology) and its change
+#: log (``LineageChange``, one entry per statement that changed the lineage, see lineage.live).
 RECORD_LABELS = (
     "LoadRun",
     "Signal",
@@ -65,12 +66,21 @@ RECORD_LABELS = (
     "EpcisEvent",
     "EpcisMention",
     "Revision",
+    "LineageChange",
 )
-#: Every label whose ``uid`` the engine keeps unique: the lineage's and lineage's own records.
-CONSTRAINED_LABELS: tuple[str, ...] = tuple(label.value for label in Label) + RECORD_LABELS
+#: Every label whose ``uid`` the engine keeps unique: the lineage's and lineage's own records (but
+#: the change log's entries, which have no uid: they are keyed by ``seq``, see LOOKUP_INDEXES).
+CONSTRAINED_LABELS: tuple[str, ...] = tuple(label.value for label in Label) + tuple(
+    label for label in RECORD_LABELS if label != "LineageChange"
+)
 #: Properties looked up by value besides ``uid``, indexed by both engines: a till's public lookup
-#: by serial number must not scan every sale, nor the evidence of a trace every EPCIS event.
-LOOKUP_INDEXES: tuple[tuple[str, str], ...] = (("Sale", "serial"), ("EpcisMention", "object"))
+#: by serial number must not scan every sale, nor the evidence of a trace every EPCIS event, nor an
+#: index catching up the whole change log (lineage.live).
+LOOKUP_INDEXES: tuple[tuple[str, str], ...] = (
+    ("Sale", "serial"),
+    ("EpcisMention", "object"),
+    ("LineageChange", "seq"),
+)
 
 L = Label
 #: Which labels each relationship type may join, as (from, to) pairs. Each pair has its own upsert

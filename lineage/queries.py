@@ -12,9 +12,10 @@ A query file starts with ``//`` header lines, then the statement::
 ``name`` must equal the file name, every ``$parameter`` in the body must be declared in ``params``
 (and every declared one used), and ``mode`` tells the adapters whether a read replica may serve it.
 A write also says what it ``changes``: ``lineage`` (the nodes, relationships and properties a scope
-walks: the store then moves the graph's revision, so every process's topology index sees it) or
-``records`` (lineage's own bookkeeping: loads, recalls, holds, the audit log, which no scope reads
-and which must not send a million-node index to be rebuilt).
+walks: such a statement also appends its entry to the change log and returns its ``seq``, and every
+process's topology index applies it, see :mod:`lineage.live`; one that returns no ``seq`` has every
+index built again) or ``records`` (lineage's own bookkeeping: loads, recalls, holds, the audit log,
+which no scope reads).
 A file that breaks any of this stops start-up with its path and the line at fault, instead of
 failing later on the one request that needs it.
 """

@@ -860,6 +860,7 @@ def _forward(
         span = (window.start, window.end) if window else None
         walk = walk_forward(topology, source, span, budget.check, budget.max_nodes)
         return _assemble(walk, budget, source, "forward", window, properties)
+    store.topology.fallbacks += 1
     with gc_paused():
         return _forward_in_cypher(budget, source, window, properties)
 
@@ -940,6 +941,7 @@ def _backward(
     if topology is not None:
         walk = walk_backward(topology, source, budget.check, budget.max_nodes)
         return _assemble(walk, budget, source, "backward", None, properties)
+    store.topology.fallbacks += 1
     with gc_paused():
         return _backward_in_cypher(budget, source, properties)
 

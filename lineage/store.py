@@ -1,7 +1,8 @@
 """The one place that holds the database session: queries are run by name, never by text.
 
 A :class:`Store` is made once per process (the CLI's entry, the API's lifespan) and passed down.
-It pairs an engine adapter with the query book, and creates the uid constraints on first use.
+It pairs an engine adapter with the query book, and creates the uid constraints on first use. After
+every statement that changes the lineage it keeps the topology index current (:mod:`lineage.live`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from typing import Any
 from lineage.config import Settings
 from lineage.engines import Engine, EngineInfo, NodeGroups, RelGroups, Row, open_engine
 from lineage.errors import LineageError
+from lineage.live import TopologyCache
 from lineage.model import CONSTRAINED_LABELS
 from lineage.queries import Query, QueryBook, default_book
-from lineage.topology import Revision, TopologyCache
+from lineage.topology import Revision
+
+#: Every this many entries, the writer trims the change log to the last ``change_log_keep``.
+TRIM_EVERY = 1_000
 
 
 class Store:
@@ -44,14 +49,33 @@ class Store:
     def run(self, name: str, timeout_s: float | None = None, **params: Any) -> list[Row]:
         query = self._query(name, params)
         try:
-            return self.engine.run(query, params, timeout_s)
-        finally:  # even after an error: a statement cut short may have written part of its rows
-            if query.changes_lineage:
+            rows = self.engine.run(query, params, timeout_s)
+        except BaseException:
+            if query.changes_lineage:  # a statement cut short may have written part of its rows
                 self.bump_revision()
+            raise
+        if query.changes_lineage:
+            self._changed(query, rows)
+        return rows
+
+    def _changed(self, query: Query, rows: list[Row]) -> None:
+        """After a statement that changed the lineage: one that logged its change (its query file
+        returns the entry's ``seq``) is applied to this process's index and signalled to the others;
+        any other moves the revision's token, so that every index is built again."""
+        if not (self.settings.index_deltas and "seq" in query.returns and rows):
+            self.bump_revision()
+            return
+        seq = int(rows[0]["seq"])
+        self.engine.signal_revision(str(seq))
+        keep = self.settings.change_log_keep
+        if seq % TRIM_EVERY == 0 and seq > keep:
+            while self.run("change_log_trim", before=seq - keep, limit=50_000)[0]["trimmed"]:
+                pass
+        self.topology.written(seq)
 
     def bump_revision(self) -> None:
-        """Give the lineage a new revision, after (never before) a write to it: every topology index,
-        in this process or another, then sees the change at its next scope (see :mod:`lineage.topology`)."""
+        """Give the lineage a new revision token, after (never before) a write to it: every topology
+        index, in this process or another, is then built again (see :mod:`lineage.live`)."""
         token = secrets.token_hex(8)
         self.engine.run(self.queries["revision_bump"], {"token": token})
         self.engine.signal_revision(token)
@@ -64,7 +88,7 @@ class Store:
         if epoch is not None and seen is not None and seen[0] == epoch:
             return seen[1]
         rows = self.run("topology_revision")
-        revision = rows[0]["token"] if rows else None
+        revision = Revision(rows[0]["token"], rows[0].get("seq") or 0) if rows else Revision(None, 0)
         if epoch is not None:
             self._revision_seen = (epoch, revision)
         return revision

@@ -38,10 +38,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import chain
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from lineage.gcpause import gc_paused
 from lineage.model import LABEL_SLUG, REL_ENDPOINTS, Label, NodeRef, RelType
@@ -62,8 +61,14 @@ EMPTY = np.empty(0, dtype=np.int64)
 #: the others carry neither (their topology queries say the same in their RETURN).
 FLOW_TYPES = frozenset({RelType.CONSUMED_BY, RelType.SHIPPED_IN, RelType.SOLD_IN})
 RUN_TYPES = frozenset({RelType.RAN_ON, RelType.HANDLED_BY})
-#: After a failed build, scopes walk the database for this long before another build is tried.
-RETRY_AFTER_S = 10.0
+#: Positions in Index.changes (lineage.kernels writes them out too): relationships added since the
+#: build, and removed.
+ADDED, REMOVED = 0, 1
+#: The room a build keeps past each kind's ids and each type's positions, for what is written later:
+#: an eighth of what it read, and at least this many.
+SPARE_SHARE, SPARE_LEAST = 8, 1024
+#: ... and at least this many bytes for the uids of the nodes written later.
+NAMES_LEAST = 64 << 10
 #: :mod:`lineage.kernels`, imported with the first index (:func:`_load_kernels`): importing numba takes
 #: 0.2-0.7 s, which a command that never walks (a load, a recall, ``--help``) should not pay.
 kernels: Any = None
@@ -109,8 +114,21 @@ def topology_query_name(rel: RelType, src: Label, dst: Label) -> str:
     return f"topology_rel_{rel.value.lower()}__{LABEL_SLUG[src]}__{LABEL_SLUG[dst]}"
 
 
-#: The lineage's revision: the token of its last change, None in a graph lineage never wrote.
-Revision = str | None
+class Revision(NamedTuple):
+    """Where the lineage stands: ``token`` is replaced whenever every index must be built again (a
+    bulk load, a reset, a program that wrote the database directly); ``seq`` is the number of the
+    last change in the database's change log, which an index catches up to (:mod:`lineage.live`)."""
+
+    token: str | None
+    seq: int
+
+
+T = TypeVar("T")
+
+
+def spare(count: int) -> int:
+    """The room kept past ``count`` ids of a kind, or positions of a type."""
+    return max(SPARE_LEAST, count // SPARE_SHARE)
 
 
 def properties_query_name(label: Label) -> str:
@@ -139,9 +157,15 @@ class Index(NamedTuple):
     ``p`` of type ``r`` (its position in its :class:`Relation`) is at ``at[r] + p`` in ``src``,
     ``dst``, ``start`` and ``end``; ``by_dst``, ``out_ptr`` and ``in_ptr`` hold positions within a
     relation, as the relation's own do, ``out_ptr``'s of type ``r`` from ``out_at[r]`` on (for ids
-    from ``out_base[r]``). ``bounds`` are :attr:`Topology.offsets`; ``names`` and ``name_ends``
-    :attr:`Topology.names` and ``name_ends``. Each :class:`Relation`'s arrays are views of these, so
-    the index holds them once."""
+    from ``out_base[r]``). ``bounds`` are :attr:`Topology.offsets`; ``names``, ``name_starts`` and
+    ``name_ends`` say where each node's uid is in :attr:`Topology.names`. Each :class:`Relation`'s
+    arrays are views of these, so the index holds them once.
+
+    Each kind's ids and each type's positions run on past what the build read, into room kept for
+    what is written later (:func:`spare`). A relationship written later takes the type's next free
+    position and is put at the head of a list per node, ``out_head[node]`` then ``out_next[p]``
+    (``in_head``, ``in_next`` by end node) until -1; ``alive[p]`` is 0 for one removed. The compiled
+    walk reads the lists and ``alive`` only while ``changes`` counts any added and removed."""
 
     src: np.ndarray
     dst: np.ndarray
@@ -157,7 +181,14 @@ class Index(NamedTuple):
     end: np.ndarray
     bounds: np.ndarray
     names: np.ndarray
+    name_starts: np.ndarray
     name_ends: np.ndarray
+    alive: np.ndarray
+    out_head: np.ndarray
+    out_next: np.ndarray
+    in_head: np.ndarray
+    in_next: np.ndarray
+    changes: np.ndarray
 
     @classmethod
     def empty(cls, width: type) -> Index:
@@ -179,7 +210,14 @@ class Index(NamedTuple):
             end=np.empty(0),
             bounds=np.zeros(len(LABELS) + 1, np.int64),
             names=np.empty(0, np.uint8),
+            name_starts=none,
             name_ends=none,
+            alive=np.empty(0, np.uint8),
+            out_head=np.full(1, -1, width),
+            out_next=np.empty(0, width),
+            in_head=np.full(1, -1, width),
+            in_next=np.empty(0, width),
+            changes=np.zeros(2, np.int64),
         )
 
 
@@ -200,6 +238,7 @@ class Relation:
     """
 
     type: RelType
+    count: int  # how many the build read; the arrays run on past them (see Index)
     src: np.ndarray
     dst: np.ndarray
     by_dst: np.ndarray
@@ -214,41 +253,59 @@ class Relation:
 
 
 class Topology:
-    """Nodes are numbered label by label: label k holds ids ``offsets[k]`` up to ``offsets[k + 1]``.
-    Only nodes with at least one relationship are here; a scope from any other is the node alone.
+    """Nodes are numbered label by label: label k holds ids ``offsets[k]`` up to ``offsets[k + 1]``,
+    those the build read first and then room for nodes written later. Only nodes with at least one
+    relationship are walked; a scope from any other is the node alone.
 
-    The packed properties are a tuple of bytes, which the garbage collector stops tracking after
-    one look; as a list, every collection of the oldest generation would walk it (80 ms each on the
-    1M plant), stalling whichever scope it fell in. Uids are looked up by a dict per kind (uid to
-    position in its kind, in order of position) and named from :attr:`names`, every uid's UTF-8
-    end to end, each ended by a NUL (which no uid holds: see :data:`lineage.model.UID_PATTERN`)."""
+    The packed properties the build read are a tuple of bytes, which the garbage collector stops
+    tracking after one look; as a list, every collection of the oldest generation would walk it
+    (80 ms each on the 1M plant), stalling whichever scope it fell in. Properties written later
+    are packed in a dict beside it. Uids are looked up by a dict per kind (uid to position in its
+    kind, in order of position) and named from :attr:`names`, every uid's UTF-8 end to end.
+
+    Changes are applied in place (:meth:`changing`), and a walk in flight in another thread must
+    not see half of one: :attr:`version` is odd while a change is being applied and moves by two
+    with each, so a walk that saw it move walks again (:meth:`walked`)."""
 
     def __init__(
         self,
         revision: Revision,
         ids: dict[Label, dict[str, int]],
+        room: list[int],
         relations: dict[RelType, Relation],
         units: list[str],
         built_s: float,
         packed: tuple[bytes | None, ...],
     ) -> None:
-        self.revision = revision
+        self.token, self.seq = revision
         self.units = units
+        self._unit_codes = {unit: code for code, unit in enumerate(units)}
         self.packed = packed
+        self._packed_since: dict[int, bytes | None] = {}
         self.built_s = built_s
-        sizes = [len(ids[label]) for label in LABELS]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(room)]).astype(np.int64)
         self.size = int(self.offsets[-1])
-        self.names, self.name_ends = _names(ids, self.size)
-        self.index = _indexed(relations, self.offsets, self.names, self.name_ends)
+        self.names, name_starts, name_ends, self._names_used = _names(ids, self.offsets)
+        self.index = _indexed(relations, self.offsets, self.names, name_starts, name_ends)
         self.relations = relations
         #: The index's arrays as a plain tuple, as the compiled walk takes them (see lineage.kernels).
         self.arrays = tuple(self.index)
         self._bounds = self.offsets.tolist()  # the same as ints, for lookups one id at a time
         self._ids = ids
+        at = self.index.at.tolist()
+        #: Each type's positions taken, the build's and those added since.
+        self._used = [at[code] + relations[rel].count for code, rel in enumerate(REL_CODE)]
+        self._ends = at[1:]
+        self.degree = _degrees(self.index, self._used, self.size)
+        self.version = 0
+        self._changing = threading.Lock()
         self._spare_marks: list[np.ndarray] = []
         self._marks_lock = threading.Lock()
         _load_kernels(self.index)
+
+    @property
+    def revision(self) -> Revision:
+        return Revision(self.token, self.seq)
 
     def lend(self) -> Marks:
         """A mask over every node, all unmarked, for one walk, to be given back (:meth:`give_back`)
@@ -267,9 +324,26 @@ class Topology:
         with self._marks_lock:
             self._spare_marks.append(marks.array)
 
+    def walked(self, walk: Callable[[], T]) -> T:
+        """``walk()`` over a state no change was applied in the middle of: walked again when the
+        version moved meanwhile, and after two tries with changes held off (a long walk would
+        otherwise never see the index still)."""
+        for _ in range(2):
+            version = self.version
+            if not version & 1:
+                result = walk()
+                if self.version == version:
+                    return result
+        with self._changing:
+            return walk()
+
     def id(self, node: NodeRef) -> int | None:
+        """The node's id while it has a relationship; None for one it has none (or never had)."""
         local = self._ids[node.label].get(node.uid)
-        return None if local is None else self._bounds[LABEL_CODE[node.label]] + local
+        if local is None:
+            return None
+        found = self._bounds[LABEL_CODE[node.label]] + local
+        return found if self.degree[found] else None
 
     def refs(self, ids: np.ndarray) -> list[NodeRef]:
         codes, uids = self.kinds_and_uids(ids)
@@ -287,27 +361,172 @@ class Topology:
         (:func:`huge_zeros`)."""
         if not ids.size:
             return []
-        return str(kernels.named(self.names, self.name_ends, ids), "utf-8").split("\0")
+        index = self.index
+        return str(kernels.named(self.names, index.name_starts, index.name_ends, ids), "utf-8").split("\0")
 
     def properties(self, node: int) -> dict[str, Any] | None:
         """The node's stored properties, a new dict for each call; None for a node deleted while the
-        index was read (its relationships read, its properties gone)."""
-        packed = self.packed[node]
+        index was read (its relationships read, its properties gone) or since."""
+        packed = self._packed_since.get(node, self.packed[node]) if self._packed_since else self.packed[node]
         return None if packed is None else marshal.loads(packed)
 
+    def taken(self, label: Label) -> int:
+        """How many of the kind's ids are taken (from its first on): the build's, and those added."""
+        return len(self._ids[label])
+
+    def nodes(self) -> int:
+        """Nodes with at least one relationship."""
+        return int(np.count_nonzero(self.degree))
+
     def relationships(self) -> int:
-        return sum(len(r.src) for r in self.relations.values())
+        at = self.index.at.tolist()
+        return sum(used - at[code] for code, used in enumerate(self._used)) - self.removed()
+
+    def added(self) -> int:
+        """Relationships added since the build."""
+        return int(self.index.changes[ADDED])
+
+    def removed(self) -> int:
+        """Relationships removed since the build."""
+        return int(self.index.changes[REMOVED])
 
     def nbytes(self) -> int:
         """Memory held by the arrays, the uids' bytes and the packed properties (the lookup of uids
         comes on top)."""
-        arrays = sum(
-            sum(a.nbytes for a in (r.src, r.dst, r.by_dst, r.out_ptr, r.in_ptr))
-            + sum(a.nbytes for a in (r.quantity, r.unit, r.start, r.end))
-            for r in self.relations.values()
-        )
-        named = self.names.nbytes + self.name_ends.nbytes
-        return arrays + named + 8 * len(self.packed) + sum(len(p) for p in self.packed if p is not None)
+        index = self.index
+        arrays = sum(a.nbytes for a in index if isinstance(a, np.ndarray))
+        arrays += sum(r.quantity.nbytes + r.unit.nbytes for r in self.relations.values())
+        packed = chain(self.packed, self._packed_since.values())
+        return arrays + self.degree.nbytes + 8 * len(self.packed) + sum(len(p) for p in packed if p)
+
+    # Changes, applied by lineage.live under changing(): each says whether there was room for it.
+
+    def changing(self) -> _Changing:
+        """Hold off other changes and tell walks that one is being applied (:meth:`walked`)."""
+        return _Changing(self)
+
+    def room_for(self, nodes: dict[Label, int], rels: dict[RelType, int], name_bytes: int) -> bool:
+        """Whether ``nodes`` new nodes of each kind, ``rels`` new relationships of each type and
+        ``name_bytes`` bytes of new uids fit in the room the build kept."""
+        for label, count in nodes.items():
+            code = LABEL_CODE[label]
+            if len(self._ids[label]) + count > self._bounds[code + 1] - self._bounds[code]:
+                return False
+        for rel, count in rels.items():
+            code = REL_CODE[rel]
+            if self._used[code] + count > self._ends[code]:
+                return False
+        return self._names_used + name_bytes <= self.names.size
+
+    def add_node(self, label: Label, uid: str) -> int:
+        """A new id for ``uid`` (checked with :meth:`room_for` first), with no relationship yet."""
+        ids = self._ids[label]
+        local = ids.get(uid)
+        if local is not None:
+            return self._bounds[LABEL_CODE[label]] + local
+        node = self._bounds[LABEL_CODE[label]] + len(ids)
+        data = uid.encode()
+        lo = self._names_used
+        self.names[lo : lo + len(data)] = np.frombuffer(data, np.uint8)
+        self.index.name_starts[node], self.index.name_ends[node] = lo, lo + len(data)
+        self._names_used = lo + len(data) + 1
+        ids[uid] = len(ids)  # after its name: a reader that finds the uid can name it
+        return node
+
+    def node_of(self, label: Label, uid: str) -> int | None:
+        """The node's id, with or without relationships; None for one the index never had."""
+        local = self._ids[label].get(uid)
+        return None if local is None else self._bounds[LABEL_CODE[label]] + local
+
+    def set_properties(self, node: int, props: dict[str, Any] | None) -> None:
+        """The node's properties as stored now (its uid left out); None for a node deleted."""
+        if props is not None:
+            props = {k: v for k, v in props.items() if k != "uid"}
+        self._packed_since[node] = None if props is None else marshal.dumps(props)
+
+    def add_relationship(self, rel: RelType, src: int, dst: int, values: dict[str, Any]) -> int:
+        """A new relationship of ``rel`` from ``src`` to ``dst`` (room checked first); its position."""
+        code = REL_CODE[rel]
+        index = self.index
+        p = self._used[code]
+        self._used[code] = p + 1
+        index.src[p], index.dst[p] = src, dst
+        self._set_values(rel, p, values)
+        index.alive[p] = 1
+        index.out_next[p], index.in_next[p] = index.out_head[src], index.in_head[dst]
+        index.out_head[src], index.in_head[dst] = p, p  # last: a walk finds it whole
+        self.degree[src] += 1
+        self.degree[dst] += 1
+        index.changes[ADDED] += 1
+        return p
+
+    def set_relationship(self, rel: RelType, p: int, values: dict[str, Any]) -> None:
+        """The values a scope reports of relationship ``p`` (index-wide) as stored now."""
+        self._set_values(rel, p, values)
+
+    def remove_relationship(self, p: int) -> None:
+        index = self.index
+        if index.alive[p]:
+            index.alive[p] = 0
+            self.degree[index.src[p]] -= 1
+            self.degree[index.dst[p]] -= 1
+            index.changes[REMOVED] += 1
+
+    def positions(self, rel: RelType, src: int, dst: int) -> list[int]:
+        """The index-wide positions of the relationships of ``rel`` from ``src`` to ``dst``."""
+        leaving = kernels.leaving(self.arrays, REL_CODE[rel], np.array([src], np.int64))
+        return leaving[self.index.dst[leaving] == dst].tolist()
+
+    def incident(self, label: Label, node: int) -> list[int]:
+        """The index-wide positions of every relationship of ``node`` (of kind ``label``)."""
+        found: list[int] = []
+        here = np.array([node], np.int64)
+        for rel, pairs in REL_ENDPOINTS.items():
+            if any(src == label for src, _ in pairs):
+                found += kernels.leaving(self.arrays, REL_CODE[rel], here).tolist()
+            if any(dst == label for _, dst in pairs):
+                found += kernels.entering(self.arrays, REL_CODE[rel], here).tolist()
+        return found
+
+    def _set_values(self, rel: RelType, p: int, values: dict[str, Any]) -> None:
+        relation, local = self.relations[rel], p - int(self.index.at[REL_CODE[rel]])
+        if rel in FLOW_TYPES:
+            quantity, unit = values.get("quantity"), values.get("unit")
+            relation.quantity[local] = np.nan if quantity is None else quantity
+            if unit is not None and unit not in self._unit_codes:
+                self._unit_codes[unit] = len(self.units)
+                self.units.append(unit)
+            relation.unit[local] = -1 if unit is None else self._unit_codes[unit]
+        if rel in RUN_TYPES:
+            start, end = values.get("start"), values.get("end")
+            relation.start[local] = np.nan if start is None else start
+            relation.end[local] = np.nan if end is None else end
+
+
+class _Changing:
+    """:meth:`Topology.changing`'s context: the lock held and the version odd while inside."""
+
+    __slots__ = ("_topology",)
+
+    def __init__(self, topology: Topology) -> None:
+        self._topology = topology
+
+    def __enter__(self) -> Topology:
+        self._topology._changing.acquire()
+        self._topology.version += 1
+        return self._topology
+
+    def __exit__(self, *exc: object) -> None:
+        self._topology.version += 1
+        self._topology._changing.release()
+
+
+def _degrees(index: Index, used: list[int], size: int) -> np.ndarray:
+    """How many relationships each node has, from the build's positions of each type."""
+    at = index.at.tolist()
+    taken = np.concatenate([np.arange(at[code], used[code]) for code in range(len(used))])
+    ends = np.concatenate([index.src[taken], index.dst[taken]])
+    return np.bincount(ends, minlength=size).astype(np.int32)
 
 
 def _load_kernels(index: Index) -> None:
@@ -320,18 +539,37 @@ def _load_kernels(index: Index) -> None:
         kernels = module
 
 
-def _names(ids: dict[Label, dict[str, int]], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every uid's UTF-8, in id order, each ended by a NUL; and where each one's NUL is."""
-    joined = "\0".join(chain.from_iterable(ids[label] for label in LABELS))
-    names = on_huge_pages(np.frombuffer(bytearray(f"{joined}\0".encode() if size else b""), np.uint8))
-    ends = on_huge_pages(np.flatnonzero(names == 0))
-    if ends.size != size:  # loading refuses such a uid; a graph written by hand might hold one
-        raise ValueError("a uid in the graph holds a NUL character, which lineage's index cannot name")
-    return names, ends
+def _names(
+    ids: dict[Label, dict[str, int]], offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Every uid's UTF-8, kind by kind in id order, each ended by a NUL, with room for the uids of
+    nodes written later; where each id's uid starts and ends in it; and how many bytes are used."""
+    total = int(offsets[-1])
+    starts, ends = np.zeros(total, np.int64), np.zeros(total, np.int64)
+    parts, used = [], 0
+    for code, label in enumerate(LABELS):
+        if not ids[label]:
+            continue
+        data = ("\0".join(ids[label]) + "\0").encode()
+        nuls = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
+        if nuls.size != len(ids[label]):  # loading refuses such a uid; a graph written by hand might hold one
+            raise ValueError("a uid in the graph holds a NUL character, which lineage's index cannot name")
+        lo = int(offsets[code])
+        ends[lo : lo + nuls.size] = nuls + used
+        starts[lo : lo + nuls.size] = np.concatenate([[0], nuls[:-1] + 1]) + used
+        parts.append(data)
+        used += len(data)
+    names = huge_zeros(used + max(NAMES_LEAST, used // SPARE_SHARE), np.uint8)
+    names[:used] = np.frombuffer(b"".join(parts), np.uint8)
+    return names, on_huge_pages(starts), on_huge_pages(ends), used
 
 
 def _indexed(
-    relations: dict[RelType, Relation], offsets: np.ndarray, names: np.ndarray, name_ends: np.ndarray
+    relations: dict[RelType, Relation],
+    offsets: np.ndarray,
+    names: np.ndarray,
+    name_starts: np.ndarray,
+    name_ends: np.ndarray,
 ) -> Index:
     """The relations' arrays end to end (:class:`Index`); each relation in ``relations`` is replaced
     by one holding views of them. Joined a field at a time, each relation's own array let go as soon
@@ -354,6 +592,10 @@ def _indexed(
             lo, size = int(starts[code]), getattr(relations[rel], field).size
             relations[rel] = replace(relations[rel], **{field: whole[lo : lo + size]})
         joined[field] = whole
+    alive = huge_zeros(int(at[-1]), np.uint8)
+    for code, rel in enumerate(REL_CODE):
+        alive[int(at[code]) : int(at[code]) + relations[rel].count] = 1
+    size = int(offsets[-1])
     return Index(
         **joined,
         at=at,
@@ -363,8 +605,22 @@ def _indexed(
         in_base=in_base,
         bounds=offsets,
         names=names,
+        name_starts=name_starts,
         name_ends=name_ends,
+        alive=alive,
+        out_head=_unlinked(size, width),
+        out_next=_unlinked(int(at[-1]), width),
+        in_head=_unlinked(size, width),
+        in_next=_unlinked(int(at[-1]), width),
+        changes=np.zeros(2, np.int64),
     )
+
+
+def _unlinked(count: int, width: type) -> np.ndarray:
+    """``count`` ends of list (-1), for the lists of relationships added later."""
+    out = huge_zeros(count, width)
+    out[...] = -1
+    return out
 
 
 def build(store: Store) -> Topology:
@@ -387,13 +643,15 @@ def build(store: Store) -> Topology:
             rows = next(replies)
             parts.setdefault(rel, []).append((src, dst, _columns(rows, names[src], names[dst], units)))
             del rows
-        offsets = dict(zip(LABELS, np.cumsum([0] + [len(names[lb]) for lb in LABELS]).tolist(), strict=False))
-        packed: list[bytes | None] = [None] * sum(len(u) for u in names.values())
+        room = [len(names[label]) + spare(len(names[label])) for label in LABELS]
+        offsets = dict(zip(LABELS, np.cumsum([0, *room]).tolist(), strict=False))
+        packed: list[bytes | None] = [None] * sum(room)
         for label in LABELS:
             _pack(next(replies), names[label], offsets[label], packed)
-    spans = {label: (offsets[label], offsets[label] + len(names[label])) for label in LABELS}
+    spans = {label: (offsets[label], offsets[label] + size) for label, size in zip(LABELS, room, strict=True)}
     relations = {rel: _relation(rel, parts.pop(rel), spans) for rel in list(parts)}  # each read let go
-    return Topology(revision, names, relations, list(units), time.perf_counter() - started, tuple(packed))
+    elapsed = time.perf_counter() - started
+    return Topology(revision, names, room, relations, list(units), elapsed, tuple(packed))
 
 
 def _pipelined(store: Store, pool: ThreadPoolExecutor, names: list[str]) -> Iterator[list[dict[str, Any]]]:
@@ -456,15 +714,23 @@ def _relation(
             arrays.append(columns[name] + shift if shift else columns[name])
         cols[name] = np.concatenate(arrays)
     order = np.argsort(cols["src"], kind="stable")
-    cols = {name: values[order] for name, values in cols.items()}
-    by_dst = np.argsort(cols["dst"], kind="stable")
+    count = order.size
+    cols = {name: _padded(values[order], count) for name, values in cols.items()}
+    by_dst = _padded(np.argsort(cols["dst"][:count], kind="stable"), count)
     src_kinds = {src for src, _ in REL_ENDPOINTS[rel]}
     dst_kinds = {dst for _, dst in REL_ENDPOINTS[rel]}
-    out_base, out_ptr = _pointers(cols["src"], [spans[label] for label in src_kinds])
-    in_base, in_ptr = _pointers(cols["dst"], [spans[label] for label in dst_kinds])
+    out_base, out_ptr = _pointers(cols["src"][:count], [spans[label] for label in src_kinds])
+    in_base, in_ptr = _pointers(cols["dst"][:count], [spans[label] for label in dst_kinds])
     return Relation(
-        rel, by_dst=by_dst, out_base=out_base, out_ptr=out_ptr, in_base=in_base, in_ptr=in_ptr, **cols
+        rel, count, by_dst=by_dst, out_base=out_base, out_ptr=out_ptr, in_base=in_base, in_ptr=in_ptr, **cols
     )
+
+
+def _padded(values: np.ndarray, count: int) -> np.ndarray:
+    """``values`` (``count`` of them) with room after them for relationships written later: no
+    value (NaN) for floats, no unit (-1), node 0 for ends (never read: no list leads there)."""
+    none = np.nan if values.dtype.kind == "f" else -1 if values.dtype == np.int32 else 0
+    return np.concatenate([values, np.full(spare(count), none, values.dtype)])
 
 
 def _pointers(ends: np.ndarray, spans: list[Span]) -> tuple[int, np.ndarray]:
@@ -474,103 +740,3 @@ def _pointers(ends: np.ndarray, spans: list[Span]) -> tuple[int, np.ndarray]:
     pointers = np.zeros(top - base + 1, dtype=np.int32 if ends.size < 2**31 else np.int64)  # half the bytes
     pointers[1:] = np.cumsum(np.bincount(ends - base, minlength=top - base))
     return base, pointers
-
-
-class IndexState(BaseModel):
-    state: str = Field(
-        description="'off' (scopes walk the database), 'building' (they do until it is built), 'built', "
-        "or 'rebuilding' (the graph changed: scopes walk the database until the new one is in place)"
-    )
-    nodes: int | None = Field(None, description="nodes with at least one relationship")
-    relationships: int | None = None
-    built_s: float | None = Field(None, description="seconds the last build took")
-    error: str | None = Field(None, description="why the last build failed, if it did")
-
-
-class TopologyCache:
-    """The index a Store keeps current: built on request or in the background, swapped whole when
-    a newer one is ready, so a scope in flight keeps walking the one it started with."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._current: Topology | None = None
-        self._lock = threading.Lock()
-        self._building: threading.Thread | None = None
-        self._keep = False
-        self._then: Callable[[Topology], None] | None = None
-        self._failed_at = -RETRY_AFTER_S
-        self.last_error: str | None = None
-
-    def current(self) -> Topology | None:
-        """The index if it matches the graph as it is now; None (and a rebuild under way, when this
-        process keeps one) otherwise."""
-        topology = self._current
-        if topology is None and not self._keep:
-            return None
-        if topology is not None and self._store.revision() == topology.revision:
-            return topology
-        if self._keep:
-            self._rebuild_in_background()
-        return None
-
-    def ready(self) -> bool:
-        """Whether a scope would walk the index now without waiting on the database: it is built,
-        and the engine vouches (with no round trip) that the lineage has not changed since."""
-        topology = self._current
-        return topology is not None and self._store.revision_vouched(topology.revision)
-
-    def build(self) -> Topology:
-        """Build now and keep the result: benchmarks and tests, which want the index in place."""
-        topology = build(self._store)
-        self._current = topology
-        return topology
-
-    def drop(self) -> None:
-        """Forget the index and stop keeping one: scopes walk the database again."""
-        self._keep = False
-        self._current = None
-
-    def keep_current(self, then: Callable[[Topology], None] | None = None) -> None:
-        """From now on, rebuild in the background whenever the graph changes (long-lived processes).
-        ``then`` runs in the building thread once each new index is in place: a process that keeps
-        the garbage collector away from its long-lived objects (the API) has the build's to add."""
-        self._keep = True
-        self._then = then
-        self._rebuild_in_background()
-
-    def state(self) -> IndexState:
-        topology = self._current
-        building = self._building is not None and self._building.is_alive()
-        if topology is None:
-            return IndexState(state="building" if building else "off", error=self.last_error)
-        return IndexState(
-            state="rebuilding" if building else "built",
-            nodes=topology.size,
-            relationships=topology.relationships(),
-            built_s=round(topology.built_s, 3),
-            error=self.last_error,
-        )
-
-    def _rebuild_in_background(self) -> None:
-        with self._lock:
-            if self._building is not None and self._building.is_alive():
-                return
-            if time.monotonic() - self._failed_at < RETRY_AFTER_S:
-                return
-            self._building = threading.Thread(target=self._rebuild, name="lineage-topology", daemon=True)
-            self._building.start()
-
-    def _rebuild(self) -> None:
-        try:
-            topology = build(self._store)
-        except Exception as e:  # the scope falls back to Cypher; the error shows in /health
-            if self._keep:  # not dropped (the store closing) while it ran
-                self._failed_at = time.monotonic()
-                self.last_error = f"{type(e).__name__}: {e}"
-                log.exception("building the topology index failed; scopes walk the database meanwhile")
-            return
-        if self._keep:
-            self._current = topology
-            self.last_error = None
-            if self._then is not None:
-                self._then(topology)

@@ -6,6 +6,7 @@ so both give the same scope; the tests hold them to that on generated graphs. A 
 frontier at once: each node's pointers in the index give the relationships leaving (or entering) it,
 and a mask marks each node reached, and each batch visited, once. A small walk is one compiled call;
 a long one returns to Python every :data:`WORK` relationships, and its limits are checked there.
+A walk sees no change half applied (:meth:`Topology.walked <lineage.topology.Topology.walked>`).
 """
 
 from __future__ import annotations
@@ -114,10 +115,15 @@ def by_type(
 def forward(
     topology: Topology, source: NodeRef, window: tuple[int, int] | None, checkpoint: Checkpoint, limit: int
 ) -> Selection:
+    steps: Callable[[Selection], None] = lambda w: _forward(w, window, checkpoint)  # noqa: E731
+    return topology.walked(lambda: _walked(topology, source, limit, steps))
+
+
+def _walked(topology: Topology, source: NodeRef, limit: int, steps: Callable[[Selection], None]) -> Selection:
     walk = Selection(topology, source, topology.lend(), limit)
     try:
         if walk.source is not None:
-            _forward(walk, window, checkpoint)
+            steps(walk)
     finally:
         topology.give_back(walk.marks)
     return walk
@@ -144,13 +150,7 @@ def _forward(walk: Selection, window: tuple[int, int] | None, checkpoint: Checkp
 
 
 def backward(topology: Topology, source: NodeRef, checkpoint: Checkpoint, limit: int) -> Selection:
-    walk = Selection(topology, source, topology.lend(), limit)
-    try:
-        if walk.source is not None:
-            _backward(walk, checkpoint)
-    finally:
-        topology.give_back(walk.marks)
-    return walk
+    return topology.walked(lambda: _walked(topology, source, limit, lambda w: _backward(w, checkpoint)))
 
 
 def _backward(walk: Selection, checkpoint: Checkpoint) -> None:

@@ -109,18 +109,24 @@ uid_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1,
 
 @given(uids=st.lists(uid_text, min_size=1, max_size=30, unique=True), data=st.data())
 def test_uids_are_named_from_their_bytes_end_to_end(uids: list[str], data: st.DataObject) -> None:
-    """The index names nodes from every uid's UTF-8 end to end (any script, any length); a uid
-    holding a NUL, which loading refuses, is refused there too rather than misnamed."""
-    from lineage.topology import _names
+    """The index names nodes from every uid's UTF-8 end to end (any script, any length), each kind's
+    ids followed by room for nodes written later; a uid holding a NUL, which loading refuses, is
+    refused there too rather than misnamed."""
+    from lineage.topology import LABELS, _names
 
     half = len(uids) // 2
     by_kind = {label: {} for label in Label}
     by_kind[Label.BATCH] = {uid: i for i, uid in enumerate(uids[:half])}
     by_kind[Label.CUSTOMER] = {uid: i for i, uid in enumerate(uids[half:])}
-    ordered = uids[:half] + uids[half:]  # batches are numbered before customers
-    names, ends = _names(by_kind, len(uids))
-    ids = data.draw(st.lists(st.integers(0, len(uids) - 1), min_size=1, max_size=40))
-    got = kernels.named(names, ends, np.array(ids, dtype=np.int64)).tobytes().decode().split("\0")
-    assert got == [ordered[i] for i in ids]
+    room = [len(by_kind[label]) + 3 for label in LABELS]
+    offsets = np.cumsum([0, *room])
+    names, starts, ends, used = _names(by_kind, offsets)
+    assert used == sum(len(u.encode()) + 1 for u in uids) and names.size > used
+    named = {
+        int(offsets[LABELS.index(label)]) + i: uid for label in LABELS for uid, i in by_kind[label].items()
+    }
+    ids = data.draw(st.lists(st.sampled_from(sorted(named)), min_size=1, max_size=40))
+    got = kernels.named(names, starts, ends, np.array(ids, dtype=np.int64)).tobytes().decode().split("\0")
+    assert got == [named[i] for i in ids]
     with pytest.raises(ValueError, match="NUL"):
-        _names({**by_kind, Label.SUPPLIER: {"bad\0uid": 0}}, len(uids) + 1)
+        _names({**by_kind, Label.SUPPLIER: {"bad\0uid": 0}}, offsets)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lineage.errors import QueryFileError
+from lineage.live import nodes_query_name, pairs_query_name
 from lineage.model import REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
 from lineage.queries import QueryBook, parse_query_file
 from lineage.topology import LABELS, properties_query_name, topology_query_name
@@ -55,6 +56,68 @@ def test_the_index_reads_the_properties_of_every_kind() -> None:
         assert f"MATCH (n:{label.value})" in query.text and query.returns == ("uid", "props")
     read = {q.name for q in book if q.name.startswith("topology_props_")}
     assert read == {properties_query_name(label) for label in LABELS}
+
+
+def test_every_relationship_variant_is_read_again_by_its_ends() -> None:
+    """What an index catching up reads of the relationships a change log entry names: the same
+    columns as the variant's full read, by the pairs of uids."""
+    book = QueryBook.load()
+    for rel, pairs in REL_ENDPOINTS.items():
+        for src, dst in pairs:
+            query = book[pairs_query_name(rel, src, dst)]
+            assert query.read_only and query.params == ("pairs",)
+            assert query.text.startswith("UNWIND $pairs AS p\n")
+            assert (
+                f"(a:{src.value} {{uid: p.src}})-[r:{rel.value}]->(b:{dst.value} {{uid: p.dst}})"
+                in query.text
+            )
+            assert query.returns == book[topology_query_name(rel, src, dst)].returns
+    read = {q.name for q in book if q.name.startswith("topology_pairs_")}
+    assert read == {
+        pairs_query_name(rel, src, dst) for rel, pairs in REL_ENDPOINTS.items() for src, dst in pairs
+    }
+
+
+def test_every_kind_is_read_again_by_its_uids() -> None:
+    book = QueryBook.load()
+    for label in LABELS:
+        query = book[nodes_query_name(label)]
+        assert query.read_only and query.params == ("uids",)
+        assert f"MATCH (n:{label.value} {{uid: u}})" in query.text
+        assert query.returns == book[properties_query_name(label)].returns == ("uid", "props")
+    read = {q.name for q in book if q.name.startswith("topology_nodes_")}
+    assert read == {nodes_query_name(label) for label in LABELS}
+
+
+LOG_KEYS = ("node_labels", "node_uids", "rel_types", "rel_src_labels", "rel_src", "rel_dst_labels", "rel_dst")
+
+
+def test_every_write_to_the_lineage_logs_its_change_in_the_same_statement() -> None:
+    """Each statement that changes the lineage (but the reset, after which every index is built
+    again) ends by numbering its change and appending it to the log, and returns the number."""
+    logged = [q for q in QueryBook.load() if q.changes_lineage and q.name != "admin_delete_some"]
+    assert len(logged) == len(Label) + sum(map(len, REL_ENDPOINTS.values())) + 6
+    for query in logged:
+        text = query.text
+        assert query.returns[-1] == "seq", query.name
+        assert text.endswith(", clock.seq AS seq"), query.name
+        tail = text[text.index("MERGE (clock:Revision {uid: 'lineage'})") :]
+        locked, counted = "SET clock.locked = true", "SET clock.seq = coalesce(clock.seq, 0) + 1"
+        assert tail.index(locked) < tail.index(counted), query.name  # the write lock before the read
+        assert "CREATE (:LineageChange {seq: clock.seq, at: timestamp(), " in tail, query.name
+        named = set(re.findall(r"\b([a-z_]+): ", tail[tail.index("CREATE") :])) & set(LOG_KEYS)
+        assert named in ({"node_labels", "node_uids"}, set(LOG_KEYS[2:])), query.name
+        why = re.sub(r"\s*\n//\s*", " ", query.path.read_text().split(text)[0])  # the header, unwrapped
+        assert "the change log's next entry naming" in why, query.name
+    book = QueryBook.load()
+    assert "LineageChange" not in book["admin_delete_some"].text  # a reset deletes the log too
+    assert book["topology_revision"].returns == ("token", "seq")
+    assert book["revision_bump"].returns == ("token", "seq")
+    assert book["change_log_after"].returns == ("seq", *LOG_KEYS)
+    assert book["change_log_after"].params == ("after", "limit")
+    assert book["change_log_first"].returns == ("seq",) and book["change_log_first"].read_only
+    trim = book["change_log_trim"]
+    assert trim.params == ("before", "limit") and trim.returns == ("trimmed",) and trim.changes == "records"
 
 
 def test_headers_describe_the_queries() -> None:

@@ -1,10 +1,19 @@
 // name: load_node_sale
 // params: rows
-// returns: written
+// returns: written, seq
 // mode: write
 // changes: lineage
-// why: one UNWIND per batch of rows (uid, props); MERGE on uid makes loading the same data twice a no-op.
+// why: one UNWIND per batch of rows (uid, props); MERGE on uid makes loading the same data twice a
+//      no-op. Its tail appends, in the same statement, the change log's next entry naming the Sale
+//      nodes written (lineage.live); `locked` is set before seq is read so that on Neo4j the revision's
+//      write lock is held first and two writers never take the same number.
 UNWIND $rows AS row
 MERGE (n:Sale {uid: row.uid})
 SET n += row.props
-RETURN count(n) AS written
+WITH count(n) AS written, collect(n.uid) AS uids
+WITH written, CASE WHEN written > 0 THEN uids END AS uids
+MERGE (clock:Revision {uid: 'lineage'})
+SET clock.locked = true
+SET clock.seq = coalesce(clock.seq, 0) + 1
+CREATE (:LineageChange {seq: clock.seq, at: timestamp(), node_labels: [u IN uids | 'Sale'], node_uids: uids})
+RETURN written, clock.seq AS seq

@@ -1,12 +1,23 @@
 // name: load_rel_handled_by__batch__operator
 // params: rows
-// returns: written
+// returns: written, seq
 // mode: write
 // changes: lineage
-// why: endpoints are matched by indexed uid; MERGE keeps one HANDLED_BY per pair, so reloads change nothing.
+// why: endpoints are matched by indexed uid; MERGE keeps one HANDLED_BY per pair, so reloads change
+//      nothing. Its tail appends, in the same statement, the change log's next entry naming the
+//      HANDLED_BY relationships written (lineage.live); `locked` is set before seq is read so that on
+//      Neo4j the revision's write lock is held first and two writers never take the same number.
 UNWIND $rows AS row
 MATCH (a:Batch {uid: row.src})
 MATCH (b:Operator {uid: row.dst})
 MERGE (a)-[r:HANDLED_BY]->(b)
 SET r += row.props
-RETURN count(r) AS written
+WITH count(r) AS written, collect([a.uid, b.uid]) AS keys
+WITH written, CASE WHEN written > 0 THEN keys END AS keys
+MERGE (clock:Revision {uid: 'lineage'})
+SET clock.locked = true
+SET clock.seq = coalesce(clock.seq, 0) + 1
+CREATE (:LineageChange {seq: clock.seq, at: timestamp(), rel_types: [k IN keys | 'HANDLED_BY'],
+                        rel_src_labels: [k IN keys | 'Batch'], rel_src: [k IN keys | k[0]],
+                        rel_dst_labels: [k IN keys | 'Operator'], rel_dst: [k IN keys | k[1]]})
+RETURN written, clock.seq AS seq

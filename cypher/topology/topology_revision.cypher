@@ -1,10 +1,10 @@
 // name: topology_revision
 // params: none
-// returns: token
+// returns: token, seq
 // mode: read
-// why: what every scope asks before it walks the index: one lookup by a unique key, constant time, where
-//      counting nodes and relationships and the load records took three statements. The token is
-//      replaced after every statement that changes the lineage (revision_bump), so a token an index was
-//      stamped with never comes back; no row (a graph never written by lineage) reads as none.
+// why: what every scope asks before it walks the index: one lookup by a unique key. seq is the last
+//      change log entry's number (an index behind it catches up, lineage.live); token is replaced only
+//      when every index must be built again (revision_bump). No row (a graph never written by
+//      lineage) reads as no token and no entry.
 MATCH (r:Revision {uid: 'lineage'})
-RETURN r.token AS token
+RETURN r.token AS token, r.seq AS seq

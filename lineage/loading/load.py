@@ -128,6 +128,13 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
             _finish(store, data)
             return "bulk"
     store.run("load_run_begin", **marker)
+    with store.topology.deferred():  # the index takes the whole load at its end, each record read once
+        _upsert(store, data, size, total, progress)
+    _finish(store, data)
+    return "upsert"
+
+
+def _upsert(store: Store, data: Input, size: int, total: int, progress: Progress) -> None:
     done = 0
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         for phase in (
@@ -150,8 +157,6 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
                     future.cancel()
                 raise
     retract(store, data)
-    _finish(store, data)
-    return "upsert"
 
 
 def retract(store: Store, data: Input) -> None:

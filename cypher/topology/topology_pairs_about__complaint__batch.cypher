@@ -1,0 +1,10 @@
+// name: topology_pairs_about__complaint__batch
+// params: pairs
+// returns: src, dst
+// mode: read
+// why: the ABOUT relationships from a Complaint to a Batch that a change log entry names,
+//      as stored now, for an index catching up (lineage.live); the same columns as
+//      topology_rel_about__complaint__batch. A pair that no longer exists returns no row.
+UNWIND $pairs AS p
+MATCH (a:Complaint {uid: p.src})-[r:ABOUT]->(b:Batch {uid: p.dst})
+RETURN a.uid AS src, b.uid AS dst
