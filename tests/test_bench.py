@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from apiserver import free_port
+from conftest import short_tmpdir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,3 +145,59 @@ def test_the_report_gathers_the_runs_and_judges_the_targets(baseline_runs: Path)
     for plot in ("scope-time-by-size.png", "scope-time-by-graph.png"):
         assert (to / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({plot})" in page
+
+
+def test_the_live_benchmark_reads_while_writing_with_and_without_deltas(tmp_path: Path) -> None:
+    """Every workload, both columns of --compare, two workers (so both kinds of visibility): the
+    structure and the counts, never a time."""
+    plant = tmp_path / "plant"
+    generated = subprocess.run([sys.executable, "-m", "lineage.cli", "generate", str(plant), "--nodes", "2000"],
+                               capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    work = short_tmpdir("lin-live-")
+    try:
+        command = [sys.executable, str(ROOT / "bench" / "bench_live.py"), "--data", str(plant),
+                   "--work", str(work), "--workers", "2", "--seconds", "3", "--write-rate", "3",
+                   "--clients", "8", "--bulk-records", "2000", "--memory-writes", "10", "--compare",
+                   "--port", str(free_port()), "--out", str(tmp_path / "out")]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "out" / "live-plant-w2.json").read_text())
+    assert results["nodes"] >= 2000 and results["relationships"] > results["nodes"]
+    assert set(results["modes"]) == {"deltas", "rebuild"}
+    reads_asked = {"affected", "forward", "backward: customer", "backward: complaint"}
+    assert results["modes"]["rebuild"]["env"] == {"LINEAGE_INDEX_DELTAS": "false"}
+    for mode, run in results["modes"].items():
+        workloads = run["workloads"]
+        extra = {"bulk", "memory"} if mode == "deltas" else set()
+        assert set(workloads) == {"baseline", "writes", "visibility", "mixed"} | extra
+        assert len(run["worker_pids"]) == 2
+        for name in ("baseline", "writes", "bulk") if mode == "deltas" else ("baseline", "writes"):
+            reads = workloads[name]["reads"]
+            assert reads["requests"] > 0 and reads["errors"] == 0
+            assert set(reads["endpoints"]) == reads_asked
+            assert workloads[name]["health"]["samples"] > 0
+        writes = workloads["writes"]
+        assert writes["writes"]["requests"] > 0 and writes["writes"]["errors"] == 0
+        assert writes["read_back"]["lost"] == 0 and writes["read_back"]["workers_checked"] == 2
+        seen = workloads["visibility"]
+        assert seen["writes"] > 0 and seen["write_errors"] == 0 and seen["unattributed_asks"] == 0
+        assert seen["writer"]["asked"] > 0 and seen["other"] is not None
+        assert seen["other"]["shown"]["count"] == seen["other"]["stale_until"]["count"] > 0
+        assert seen["every_worker"]["share"] == 1.0  # every process showed every write, in time
+        mixed = workloads["mixed"]
+        assert mixed["requests"] > 0 and mixed["errors"] == 0 and mixed["writes_acknowledged"] > 0
+        assert {"ingest", "node", "search"} <= set(mixed["endpoints"])
+        assert mixed["read_back"]["lost"] == 0
+        assert sum(mixed["read_back"]["missing_from_scope"].values()) == 0
+    deltas = results["modes"]["deltas"]["workloads"]
+    assert deltas["bulk"]["bulk"]["status"] == "200" and deltas["bulk"]["bulk"]["records"] == 2000
+    assert deltas["bulk"]["timeline"] and deltas["bulk"]["writes"]["errors"] == 0
+    memory = deltas["memory"]
+    assert memory["statuses"] == {"200": 10} and all(memory["index_matches_fresh"])
+    assert all(mb > 0 for mb in memory["live"]["rss_mb"] + memory["fresh"]["rss_mb"])
+    report = (tmp_path / "out" / "live-plant-w2.md").read_text()
+    assert "| measure | deltas (LINEAGE_INDEX_DELTAS=true) | rebuild (LINEAGE_INDEX_DELTAS=false) |" in report
+    assert "**Visibility (3).**" in report and "## deltas: a bulk ingest during reads and writes" in report
