@@ -1347,35 +1347,20 @@ def summary_rows(modes: dict[str, Any]) -> list[str]:
     row("2 /health index", lambda w: _health(w["writes"]["health"]))
     row("2 settled after the last write, s", lambda w: _n(w["writes"]["settled_s"], 2))
     row("3 first ask after the write showed it", lambda w: _share(w["visibility"]["first_ask_seen_share"]))
-    row(
-        "3a writer's process: first ask showed it",
-        lambda w: _share(w["visibility"]["writer"]["first_ask_seen_share"]),
-    )
-    row(
-        "3a writer's process: shown after p50 / p99 / max ms",
-        lambda w: _pp(w["visibility"]["writer"]["shown"]),
-    )
-    row(
-        "3a writer's process: still stale at p50 / p99 / max ms",
-        lambda w: _pp(w["visibility"]["writer"]["stale_until"]),
-    )
-    row(
-        "3a writer's process: first ask's latency ms",
-        lambda w: _pp(w["visibility"]["writer"]["first_ask_latency"]),
-    )
-    row(
-        "3b other process: first ask showed it",
-        lambda w: _share(w["visibility"]["other"]["first_ask_seen_share"]),
-    )
-    row("3b other process: shown after p50 / p99 / max ms", lambda w: _pp(w["visibility"]["other"]["shown"]))
-    row(
-        "3b other process: still stale at p50 / p99 / max ms",
-        lambda w: _pp(w["visibility"]["other"]["stale_until"]),
-    )
-    row(
-        "3b other process: first ask's latency ms",
-        lambda w: _pp(w["visibility"]["other"]["first_ask_latency"]),
-    )
+    for mark, who, name in (("3a", "writer", "writer's process"), ("3b", "other", "other process")):
+        row(
+            f"{mark} {name}: first ask showed it",
+            lambda w, who=who: _share(w["visibility"][who]["first_ask_seen_share"]),
+        )
+        for key, what in (
+            ("shown", "shown after p50 / p99 / max ms"),
+            ("stale_until", "still stale at p50 / p99 / max ms"),
+            ("first_ask_latency", "first ask's latency ms"),
+        ):
+            row(
+                f"{mark} {name}: {what}",
+                lambda w, who=who, key=key: _pp(w["visibility"][who][key]),
+            )
     row("3 every process shown after p50 / p99 / max ms", lambda w: _pp(w["visibility"]["every_worker"]))
     row("3 stale answers / asks", lambda w: f"{w['visibility']['stale_answers']} / {w['visibility']['asks']}")
     row("5 mixed: requests/s", lambda w: _n(w["mixed"]["per_s"]))

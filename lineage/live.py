@@ -100,13 +100,15 @@ class Stored:
     rels: dict[Variant, dict[Pair, list[dict[str, Any]]]]
     #: Properties of touched nodes, and of the new ends of touched relationships; None: deleted.
     nodes: dict[tuple[Label, str], dict[str, Any] | None]
+    #: The ends of touched relationships that the index did not hold when they were read.
+    new_ends: dict[Label, set[str]]
 
 
 def read(store: Store, topology: Topology, delta: Delta) -> Stored:
     """Read what ``delta`` touched as stored now; the ends of its relationships the index does not
     hold yet are read too, as their properties go into the index with them."""
     rels: dict[Variant, dict[Pair, list[dict[str, Any]]]] = {}
-    wanted: dict[Label, set[str]] = {label: set(uids) for label, uids in delta.nodes.items()}
+    new_ends: dict[Label, set[str]] = defaultdict(set)
     for variant, pairs in delta.rels.items():
         rows = store.run_over(
             pairs_query_name(*variant), "pairs", [{"src": s, "dst": d} for s, d in pairs], CHUNK
@@ -117,30 +119,28 @@ def read(store: Store, topology: Topology, delta: Delta) -> Stored:
             found[(row["src"], row["dst"])].append(row)
             for label, uid in ((src_label, row["src"]), (dst_label, row["dst"])):
                 if topology.node_of(label, uid) is None:
-                    wanted.setdefault(label, set()).add(uid)
+                    new_ends[label].add(uid)
         rels[variant] = found
+    wanted: dict[Label, set[str]] = {label: set(uids) for label, uids in new_ends.items()}
+    for label, uids in delta.nodes.items():
+        wanted.setdefault(label, set()).update(uids)
     nodes: dict[tuple[Label, str], dict[str, Any] | None] = {}
     for label, uids in wanted.items():
         for uid in uids:
             nodes[(label, uid)] = None
         for row in store.run_over(nodes_query_name(label), "uids", sorted(uids), CHUNK):
             nodes[(label, row["uid"])] = dict(row["props"])
-    return Stored(rels, nodes)
+    return Stored(rels, nodes, new_ends)
 
 
 def apply(topology: Topology, delta: Delta, stored: Stored, seq: int) -> bool:
     """Make the index hold what ``delta`` touched as ``stored``, and stamp it ``seq``; False, with
     nothing changed, when the room its build kept cannot take it."""
-    new_nodes: dict[Label, set[str]] = defaultdict(set)
     new_rels: Counter[RelType] = Counter()
-    for (rel, src_label, dst_label), found in stored.rels.items():
-        for (src, dst), rows in found.items():
-            new_rels[rel] += len(rows)  # at most: some may be there already
-            for label, uid in ((src_label, src), (dst_label, dst)):
-                if topology.node_of(label, uid) is None:
-                    new_nodes[label].add(uid)
-    name_bytes = sum(len(uid.encode()) + 1 for uids in new_nodes.values() for uid in uids)
-    counts = {label: len(uids) for label, uids in new_nodes.items()}
+    for (rel, _, _), found in stored.rels.items():
+        new_rels[rel] += sum(len(rows) for rows in found.values())  # at most: some may be there already
+    name_bytes = sum(len(uid.encode()) + 1 for uids in stored.new_ends.values() for uid in uids)
+    counts = {label: len(uids) for label, uids in stored.new_ends.items()}
     if not topology.room_for(counts, dict(new_rels), name_bytes):
         return False
     with topology.changing():

@@ -451,7 +451,7 @@ class Topology:
         p = self._used[code]
         self._used[code] = p + 1
         index.src[p], index.dst[p] = src, dst
-        self._set_values(rel, p, values)
+        self.set_relationship(rel, p, values)
         index.alive[p] = 1
         index.out_next[p], index.in_next[p] = index.out_head[src], index.in_head[dst]
         index.out_head[src], index.in_head[dst] = p, p  # last: a walk finds it whole
@@ -459,10 +459,6 @@ class Topology:
         self.degree[dst] += 1
         index.changes[ADDED] += 1
         return p
-
-    def set_relationship(self, rel: RelType, p: int, values: dict[str, Any]) -> None:
-        """The values a scope reports of relationship ``p`` (index-wide) as stored now."""
-        self._set_values(rel, p, values)
 
     def remove_relationship(self, p: int) -> None:
         index = self.index
@@ -488,7 +484,8 @@ class Topology:
                 found += kernels.entering(self.arrays, REL_CODE[rel], here).tolist()
         return found
 
-    def _set_values(self, rel: RelType, p: int, values: dict[str, Any]) -> None:
+    def set_relationship(self, rel: RelType, p: int, values: dict[str, Any]) -> None:
+        """The values a scope reports of relationship ``p`` (index-wide) as stored now."""
         relation, local = self.relations[rel], p - int(self.index.at[REL_CODE[rel]])
         if rel in FLOW_TYPES:
             quantity, unit = values.get("quantity"), values.get("unit")
