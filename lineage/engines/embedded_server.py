@@ -161,10 +161,15 @@ class EmbeddedServer:
             self.keepfile.unlink(missing_ok=True)
             return self._shutdown()
 
-    def compact(self, min_growth: int = 0, timeout_s: float = 600.0) -> bool:
+    def compact(
+        self, min_growth: int = 0, timeout_s: float = 600.0, client: redis.Redis | None = None
+    ) -> bool:
         """Rewrite the append-only file into a snapshot (``BGREWRITEAOF``) and wait until it is done,
-        if at least ``min_growth`` bytes were appended since the last snapshot. True if it did."""
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=30, retry=no_retry())
+        if at least ``min_growth`` bytes were appended since the last snapshot. True if it did.
+        ``client``: a connection of the caller's to ask on (else one of its own, closed after)."""
+        own = client is None
+        if client is None:
+            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=30, retry=no_retry())
         try:
             state = client.info("persistence")
             if state.get("aof_current_size", 0) - state.get("aof_base_size", 0) < min_growth:
@@ -189,7 +194,8 @@ class EmbeddedServer:
         except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
             raise EngineUnavailable(f"the embedded FalkorDB server cannot be reached: {e}") from e
         finally:
-            client.close()
+            if own:
+                client.close()
 
     # --- inside the lock --------------------------------------------------------------------------
 

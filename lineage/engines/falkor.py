@@ -204,7 +204,7 @@ class FalkorEngine:
         slower than it ran them (minutes for a graph loaded in seconds); from a snapshot it loads
         the graph, indexes included, in seconds. Small growth is left alone: it replays quickly.
         """
-        self.server.compact(min_growth=COMPACT_AFTER_BYTES)
+        self.server.compact(min_growth=COMPACT_AFTER_BYTES, client=self._db.connection)
 
     def signal_revision(self, token: str) -> None:
         """Set the signal key; then PING, so that this returns only after the server has written

@@ -9,6 +9,7 @@ and is completed by loading the same input again.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -135,13 +136,19 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
 
 
 def _upsert(store: Store, data: Input, size: int, total: int, progress: Progress) -> None:
+    """Each phase's statements in order. A load of fewer rows than one statement holds (every small
+    ingest) is sent from this thread: a pool's threads would cost more to start than it takes."""
     done = 0
+    phases = (_node_statements(data, size), _rel_statements(data, size), _event_statements(data, size))
+    if total <= size:
+        for name, chunk in itertools.chain(*phases):
+            store.run(name, rows=chunk)
+            done += len(chunk)
+            progress("write", done, total)
+        retract(store, data)
+        return
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-        for phase in (
-            _node_statements(data, size),
-            _rel_statements(data, size),
-            _event_statements(data, size),
-        ):
+        for phase in phases:
             pending: deque[tuple[Future[object], int]] = deque()
             try:
                 for name, chunk in phase:
