@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/report.py              # reads bench/out/*.json
 
-Reads what ``bench_baselines.py``, ``bench_api.py`` and ``bench_scale.py`` wrote in ``bench/out``
+Reads what ``bench_baselines.py``, ``bench_api.py``, ``bench_scale.py``, ``bench_growth.py``,
+``bench_ui.py`` and ``bench_live.py`` wrote in ``bench/out``
 and writes, next to this file, ``RESULTS.md`` (the tables, and every target of the benchmark issue
 with the figure it was judged on, the run it came from, and met or missed) and the plots
 ``scope-time-by-size.png`` (scope time against scope size, every method) and
@@ -269,7 +270,7 @@ def main() -> None:
     parser.add_argument("--to", type=Path, default=HERE, help="where RESULTS.md and the plots go")
     args = parser.parse_args()
     baselines, api, scale = runs(args.out, "baselines"), runs(args.out, "api"), runs(args.out, "scale")
-    ui, growth = runs(args.out, "ui"), runs(args.out, "growth")
+    ui, growth, live = runs(args.out, "ui"), runs(args.out, "growth"), runs(args.out, "live")
     if not baselines:
         sys.exit(f"no baselines-*.json in {args.out}: run bench/bench_baselines.py first")
     args.to.mkdir(parents=True, exist_ok=True)
@@ -315,6 +316,10 @@ def main() -> None:
     for name in ui:
         md = (args.out / f"ui-{name}.md").read_text()
         parts += [f"## The investigation view: {name}", "", re.sub(r"^# .*\n+", "", md).strip(), ""]
+    for name in live:
+        md = (args.out / f"live-{name}.md").read_text()
+        body = re.sub(r"^## ", "### ", re.sub(r"^# .*\n+", "", md), flags=re.M).strip()
+        parts += [f"## Reads while the plant keeps writing: {name}", "", body, ""]
     (args.to / "RESULTS.md").write_text("\n".join(parts))
     print(f"wrote {args.to / 'RESULTS.md'} and two plots")
 
