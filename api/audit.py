@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ADMIN, StoreDep
+from api.deps import AUDIT, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
 from lineage import audit
 
-router = APIRouter(dependencies=ADMIN, responses=documented(401, 403, 422, 500, 503), tags=["admin"])
+router = APIRouter(dependencies=AUDIT, responses=documented(401, 403, 422, 500, 503), tags=["admin"])
 
 
 @router.get("/audit", response_model=audit.AuditPage)

@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import VIEWER, ActorDep, StoreDep, named
+from api.deps import REGULATED, ActorDep, StoreDep, named
 from api.problems import documented
 from api.scopes import SCOPE_PROBLEMS, FromQ, MaxNodesQ, ToQ, attachment, node_cap
 from lineage import fsma
 from lineage.model import UID_PATTERN, parse_ref
 from lineage.scope import window_between
 
-router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 422, 500, 503), tags=["export"])
+router = APIRouter(dependencies=REGULATED, responses=documented(401, 403, 422, 500, 503), tags=["export"])
 
 SourceQ = Annotated[
     str,

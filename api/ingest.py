@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from api.deps import ADMIN, EDITOR, ActorDep
+from api.deps import ADMIN, INGEST, ActorDep, CallerDep
 from api.problems import documented
 from lineage.loading.uploads import load_uploads
 from lineage.model import KINDS
@@ -68,6 +68,15 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, if it names one."""
+    for part in (content_type or "").split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"'):
+            return value.strip().strip('"')
+    return None
+
+
 async def _uploads(request: Request, kind: str | None, limit: int) -> list[tuple[str, bytes]]:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media in JSONL_TYPES:
@@ -98,6 +107,7 @@ async def _files(request: Request, limit: int) -> list[tuple[str, bytes]]:
                 if size > limit:
                     raise HTTPException(413, f"the files are over the {limit:,}-byte limit")
                 uploads.append((value.filename or "upload", content))
+                request.state.charset = getattr(request.state, "charset", None) or charset(value.content_type)
     except HTTPException as e:
         if e.status_code != 400:
             raise
@@ -108,11 +118,12 @@ async def _files(request: Request, limit: int) -> list[tuple[str, bytes]]:
 
 
 @router.post(
-    "/ingest", response_model=IngestReport, dependencies=EDITOR, openapi_extra=BODY_DOC, tags=["ingest"]
+    "/ingest", response_model=IngestReport, dependencies=INGEST, openapi_extra=BODY_DOC, tags=["ingest"]
 )
 async def ingest(
     request: Request,
     who: ActorDep,
+    caller: CallerDep,
     kind: Annotated[
         str | None,
         Query(
@@ -125,7 +136,8 @@ async def ingest(
     every problem (source, line, field, message)."""
     store = request.app.state.store
     uploads = await _uploads(request, kind, store.settings.ingest_max_bytes)
-    report = await run_in_threadpool(load_uploads, store, uploads, who)
+    encoding = getattr(request.state, "charset", None) or charset(request.headers.get("content-type"))
+    report = await run_in_threadpool(load_uploads, store, uploads, who, caller.supplier, encoding or "utf-8")
     return IngestReport(
         files=report.files,
         records=report.records,

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -30,7 +30,9 @@ from api import (
     signals,
 )
 from api.deps import StoreDep
+from api.guard import Guard
 from api.schemas import Health
+from api.security import Keyring, keyring
 from lineage import __version__
 from lineage.config import Settings
 from lineage.errors import EngineError
@@ -50,7 +52,9 @@ def _settle() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.store = Store.open(Settings())
+    settings = Settings()
+    app.state.keyring = Keyring(settings)  # a keys file that cannot be read stops the start
+    app.state.store = Store.open(settings)
     # Routes run in worker threads (but scopes the index answers: on the loop, see api/scopes.py),
     # and a scope's work is Python holding the GIL: past a few threads they only take turns at it,
     # and the turns cost. Forty threads (the default) spent 10 ms of CPU per request under 8
@@ -73,6 +77,7 @@ app = FastAPI(
     "`X-API-Key`; `/health` is public. The investigation view, a page over these routes, is at `/ui/`.",
 )
 problems.install(app)
+app.add_middleware(Guard)
 app.include_router(scopes.router)
 app.include_router(nodes.router)
 app.include_router(ingest.router)
@@ -93,9 +98,9 @@ def home() -> RedirectResponse:
 
 
 @app.get("/health", response_model=Health, responses=problems.documented(503), tags=["health"])
-def health(store: StoreDep) -> JSONResponse | Health:
+def health(request: Request, store: StoreDep) -> JSONResponse | Health:
     """Whether the engine answers, which one it is, and whether API keys are required."""
-    auth = "keys" if store.settings.api_keys else "open"
+    auth = "keys" if keyring(request).configured() else "open"
     try:
         info = store.info()
     except EngineError as e:

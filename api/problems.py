@@ -23,7 +23,9 @@ from lineage.errors import (
     InvalidRequest,
     LineageError,
     NotFound,
+    NotPermitted,
     QueryTimeout,
+    RecordsNotPermitted,
     ScopeTooLarge,
 )
 
@@ -74,11 +76,15 @@ def _lineage_error(request: Request, error: Exception) -> JSONResponse:
         return problem(request, 404, "not-found", "Not found", detail, label=error.label, uid=error.uid)
     if isinstance(error, ScopeTooLarge):
         return problem(request, 413, "scope-too-large", "Scope too large", detail, limit=error.limit)
+    if isinstance(error, NotPermitted):
+        return problem(request, 403, "forbidden", "Forbidden", detail)
     if isinstance(error, InputRejected):
         problems = [
             {"source": p.source, "line": p.line, "field": p.field, "message": p.message}
             for p in error.problems
         ]
+        if isinstance(error, RecordsNotPermitted):
+            return problem(request, 403, "forbidden", "Forbidden", detail, problems=problems)
         return problem(request, 422, "input-rejected", "Input rejected", detail, problems=problems)
     if isinstance(error, Conflict):
         return problem(request, 409, "conflict", "Conflict", detail)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import EDITOR, VIEWER, ActorDep, StoreDep, named
+from api.deps import EDITOR, REGULATED, VIEWER, ActorDep, StoreDep, named
 from api.problems import documented
 from api.responses import ModelJSON
 from lineage import completion, drill, holds, notices, recalls
@@ -56,12 +56,12 @@ def create_recall(store: StoreDep, body: RecallCreate, who: ActorDep) -> ModelJS
     return ModelJSON(recalls.create(store, request, named(body.by, who)), status_code=201)
 
 
-@router.get("/recalls", response_model=list[recalls.RecallBrief], dependencies=VIEWER)
+@router.get("/recalls", response_model=list[recalls.RecallBrief], dependencies=REGULATED)
 def list_recalls(store: StoreDep) -> ModelJSON:
     return ModelJSON(recalls.listing(store))
 
 
-@router.get("/recalls/{uid}", response_model=recalls.Recall, dependencies=VIEWER)
+@router.get("/recalls/{uid}", response_model=recalls.Recall, dependencies=REGULATED)
 def get_recall(store: StoreDep, uid: UidP) -> ModelJSON:
     """A recall with its history and scope (live in a draft, frozen once active), and for an active
     one what data loaded since adds to or takes from its scope (`pending`)."""
@@ -93,7 +93,7 @@ def close_recall(store: StoreDep, uid: UidP, body: Closing, who: ActorDep) -> Mo
     return ModelJSON(recalls.close(store, uid, named(body.by, who), body.note))
 
 
-@router.get("/recalls/{uid}/holds", response_model=list[holds.Hold], dependencies=VIEWER)
+@router.get("/recalls/{uid}/holds", response_model=list[holds.Hold], dependencies=REGULATED)
 def recall_holds(store: StoreDep, uid: UidP) -> ModelJSON:
     recalls.get(store, uid, with_pending=False)  # 404 for an unknown recall, not an empty list
     return ModelJSON(holds.holds(store, uid))
@@ -112,7 +112,7 @@ def release_hold(store: StoreDep, uid: UidP, body: Release, who: ActorDep) -> Mo
     return ModelJSON(holds.release(store, uid, named(body.by, who), body.reason))
 
 
-@router.get("/recalls/{uid}/notices", response_model=list[notices.Notice], dependencies=VIEWER)
+@router.get("/recalls/{uid}/notices", response_model=list[notices.Notice], dependencies=REGULATED)
 def recall_notices(store: StoreDep, uid: UidP) -> ModelJSON:
     """One notice for every customer of the recall (what, why, how, by when), in Markdown and HTML."""
     recall, scope = recalls.scope(store, uid)
@@ -121,7 +121,7 @@ def recall_notices(store: StoreDep, uid: UidP) -> ModelJSON:
 
 @router.get(
     "/recalls/{uid}/notices/{customer}",
-    dependencies=VIEWER,
+    dependencies=REGULATED,
     response_class=Response,
     responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
 )
@@ -144,7 +144,7 @@ def recall_notice(
 
 @router.get(
     "/recalls/{uid}/notifications.csv",
-    dependencies=VIEWER,
+    dependencies=REGULATED,
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/csv": {}}}},
 )
@@ -171,14 +171,14 @@ def record_followup(store: StoreDep, uid: UidP, customer: UidP, body: Followup, 
     return ModelJSON(action, status_code=201)
 
 
-@router.get("/recalls/{uid}/effectiveness", response_model=completion.Effectiveness, dependencies=VIEWER)
+@router.get("/recalls/{uid}/effectiveness", response_model=completion.Effectiveness, dependencies=REGULATED)
 def recall_effectiveness(store: StoreDep, uid: UidP) -> ModelJSON:
     """Notification coverage and completion (accounted for against affected), overall, by region
     and by level of the chain, with every customer's progress."""
     return ModelJSON(completion.effectiveness(store, uid))
 
 
-@router.get("/recalls/{uid}/report", response_model=completion.ClosingReport, dependencies=VIEWER)
+@router.get("/recalls/{uid}/report", response_model=completion.ClosingReport, dependencies=REGULATED)
 def recall_report(store: StoreDep, uid: UidP) -> ModelJSON:
     """The closing report: scope, holds, actions, completion figures and open items."""
     return ModelJSON(completion.closing_report(store, uid))

@@ -11,10 +11,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import VIEWER, StoreDep
+from api.deps import REGULATED, SCOPES, CallerDep, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
 from api.schemas import Why
+from api.security import Caller
+from lineage import parties
 from lineage.affected import Affected, affected_rows
 from lineage.evidence import Evidence, evidence_of
 from lineage.graphs import MEDIA_TYPES as GRAPH_MEDIA_TYPES
@@ -34,7 +36,7 @@ from lineage.scope import (
 )
 from lineage.store import Store
 
-router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 422, 500, 503))
+router = APIRouter(responses=documented(401, 403, 422, 500, 503))
 SCOPE_PROBLEMS = documented(404, 413)
 
 #: Source kinds per direction, as their own enums so the OpenAPI schema offers only what works.
@@ -87,7 +89,9 @@ def _scope(store: Store, request: ScopeRequest, max_nodes: int | None, stream: b
     return backward(store, request.source, max_nodes=cap, properties=())
 
 
-def _request(
+async def _request(
+    store: Store,
+    who: CallerDep,
     direction: Direction,
     label: StrEnum,
     uid: str,
@@ -96,16 +100,24 @@ def _request(
     kinds: list[Label] | None,
     depth: int | None,
 ) -> ScopeRequest:
+    """The request; a supplier's key only from its own lots, and only the kinds it may see."""
+    source = NodeRef(Label(label.value), node_key(uid))
+    asked = frozenset(kinds or ())
+    if who.supplier is not None:
+        await run_in_threadpool(parties.check_source, store, who.supplier, source)
+        asked = parties.visible_kinds(who.supplier, asked)
     return ScopeRequest(
         direction=direction,
-        source=NodeRef(Label(label.value), node_key(uid)),
+        source=source,
         window=window_between(start, end),
-        kinds=frozenset(kinds or ()),
+        kinds=asked,
         max_depth=depth,
     )
 
 
 async def forward_request(
+    store: StoreDep,
+    who: CallerDep,
     label: ForwardQ,
     uid: UidQ,
     start: FromQ = None,
@@ -114,14 +126,19 @@ async def forward_request(
     depth: DepthQ = None,
 ) -> ScopeRequest:
     """The parameters every forward route shares, as one request (a dependency, so declared once;
-    ``async``, as it only parses: see api/deps.py)."""
-    return _request("forward", label, uid, start, end, kinds, depth)
+    ``async``, as it only parses but for a supplier's key: see api/deps.py)."""
+    return await _request(store, who, "forward", label, uid, start, end, kinds, depth)
 
 
 async def backward_request(
-    label: BackwardQ, uid: UidQ, kinds: KindsQ = None, depth: DepthQ = None
+    store: StoreDep,
+    who: CallerDep,
+    label: BackwardQ,
+    uid: UidQ,
+    kinds: KindsQ = None,
+    depth: DepthQ = None,
 ) -> ScopeRequest:
-    return _request("backward", label, uid, None, None, kinds, depth)
+    return await _request(store, who, "backward", label, uid, None, None, kinds, depth)
 
 
 ForwardRequest = Annotated[ScopeRequest, Depends(forward_request)]
@@ -166,16 +183,35 @@ async def _answered(store: Store, work: Callable[[], ModelJSON]) -> ModelJSON:
     return await run_in_threadpool(work)
 
 
-@router.get("/lots/{uid}/affected", response_model=Affected, responses=SCOPE_PROBLEMS, tags=["scope"])
+def _page(
+    store: Store, who: Caller, request: ScopeRequest, limit: int, cursor: str | None, max_nodes: int | None
+) -> ModelJSON:
+    """A page of the scope; a supplier's counts leave out the kinds it does not see."""
+    found = page(store, _scope(store, request, max_nodes), request, limit, cursor)
+    if who.supplier is not None:
+        found["counts"] = {k: n for k, n in found["counts"].items() if Label(k) in request.kinds}
+    return ModelJSON(found)
+
+
+@router.get(
+    "/lots/{uid}/affected",
+    response_model=Affected,
+    responses=SCOPE_PROBLEMS,
+    dependencies=REGULATED,
+    tags=["scope"],
+)
 async def lot_affected(store: StoreDep, uid: LotUid) -> ModelJSON:
     """Who and what the lot reached: batches, shipments, customers by region with contacts, what was
     sold, stock still on hand by location, and a suggested response level."""
     return await _answered(store, lambda: ModelJSON(affected_rows(store, NodeRef(Label.MATERIAL_LOT, uid))))
 
 
-@router.get("/scope/forward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
+@router.get(
+    "/scope/forward", response_model=ScopePage, responses=SCOPE_PROBLEMS, dependencies=SCOPES, tags=["scope"]
+)
 async def scope_forward(
     store: StoreDep,
+    who: CallerDep,
     request: ForwardRequest,
     limit: LimitQ = 500,
     cursor: CursorQ = None,
@@ -183,27 +219,30 @@ async def scope_forward(
 ) -> ModelJSON:
     """Everything downstream of a lot, batch, supplier, or a machine or operator over a window, a page
     at a time (nodes by depth, kind, uid; each with the relationships that lead to it)."""
-    return await _answered(
-        store, lambda: ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
-    )
+    return await _answered(store, lambda: _page(store, who, request, limit, cursor, max_nodes))
 
 
-@router.get("/scope/backward", response_model=ScopePage, responses=SCOPE_PROBLEMS, tags=["scope"])
+@router.get(
+    "/scope/backward", response_model=ScopePage, responses=SCOPE_PROBLEMS, dependencies=SCOPES, tags=["scope"]
+)
 async def scope_backward(
     store: StoreDep,
+    who: CallerDep,
     request: BackwardRequest,
     limit: LimitQ = 500,
     cursor: CursorQ = None,
     max_nodes: MaxNodesQ = None,
 ) -> ModelJSON:
     """Everything upstream of a complaint, sale, shipment, customer, batch or lot, a page at a time."""
-    return await _answered(
-        store, lambda: ModelJSON(page(store, _scope(store, request, max_nodes), request, limit, cursor))
-    )
+    return await _answered(store, lambda: _page(store, who, request, limit, cursor, max_nodes))
 
 
 @router.get(
-    "/scope/forward/evidence", response_model=list[Evidence], responses=SCOPE_PROBLEMS, tags=["scope"]
+    "/scope/forward/evidence",
+    response_model=list[Evidence],
+    responses=SCOPE_PROBLEMS,
+    dependencies=REGULATED,
+    tags=["scope"],
 )
 def scope_forward_evidence(
     store: StoreDep, request: ForwardRequest, max_nodes: MaxNodesQ = None
@@ -214,7 +253,11 @@ def scope_forward_evidence(
 
 
 @router.get(
-    "/scope/backward/evidence", response_model=list[Evidence], responses=SCOPE_PROBLEMS, tags=["scope"]
+    "/scope/backward/evidence",
+    response_model=list[Evidence],
+    responses=SCOPE_PROBLEMS,
+    dependencies=REGULATED,
+    tags=["scope"],
 )
 def scope_backward_evidence(
     store: StoreDep, request: BackwardRequest, max_nodes: MaxNodesQ = None
@@ -237,6 +280,7 @@ EXPORTED = {
     "/scope/forward/export",
     responses=SCOPE_PROBLEMS | EXPORTED,
     response_class=Response,
+    dependencies=SCOPES,
     tags=["scope"],
 )
 def scope_forward_export(
@@ -255,6 +299,7 @@ def scope_forward_export(
     "/scope/backward/export",
     responses=SCOPE_PROBLEMS | EXPORTED,
     response_class=Response,
+    dependencies=SCOPES,
     tags=["scope"],
 )
 def scope_backward_export(
@@ -276,7 +321,7 @@ RefQ = Annotated[
 ]
 
 
-@router.get("/why", response_model=Why, responses=SCOPE_PROBLEMS, tags=["scope"])
+@router.get("/why", response_model=Why, responses=SCOPE_PROBLEMS, dependencies=REGULATED, tags=["scope"])
 def why_path(
     store: StoreDep,
     source: RefQ,

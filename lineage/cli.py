@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lineage.config import Settings
+from lineage.config import Settings, is_loopback, key_digest
 from lineage.errors import InvalidRequest, LineageError
 from lineage.model import Label, iso, node_ref, parse_ref
 from lineage.store import Store
@@ -181,6 +182,9 @@ def load(
     complaints: Annotated[
         bool, typer.Option("--complaints", help="The files are complaint forms (JSON Lines).")
     ] = False,
+    encoding: Annotated[
+        str, typer.Option(help="CSV files' text encoding (JSON is always UTF-8), e.g. latin-1, cp1252")
+    ] = "utf-8",
 ) -> None:
     """Validate and load data; a file with errors writes nothing."""
     from lineage.loading.load import load as do_load
@@ -208,7 +212,7 @@ def load(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            report = do_load(store, paths, progress)
+            report = do_load(store, paths, progress, encoding=encoding)
         if as_json:
             emit_json(report.__dict__ | {"items_per_second": round(report.items_per_second)})
             return
@@ -701,24 +705,51 @@ def reset(yes: Annotated[bool, typer.Option("--yes", help="Confirm.")] = False) 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="the address to bind; loopback unless keys are set")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[
         int, typer.Option(help="API processes; each keeps its own topology index (memory x workers).")
     ] = 1,
+    insecure_open: Annotated[
+        bool, typer.Option("--insecure-open", help="serve a non-loopback address with no API keys")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (embedded engine by default, Neo4j by settings)."""
     import uvicorn
 
-    if not Settings().api_keys:
-        err.print(
-            "[yellow]No API keys configured (LINEAGE_API_KEYS): every route is open to whoever can "
-            f"reach {host}:{port}.[/]"
-        )
-
+    settings = Settings()
     if workers < 1:
         raise typer.BadParameter("--workers must be at least 1")
+    if not (settings.api_keys or settings.api_keys_file):
+        if not is_loopback(host) and not insecure_open:
+            err.print(
+                f"[red]Refusing to serve {host}: with no API keys configured every route would be open "
+                "to anyone on the network.[/] Set LINEAGE_API_KEYS (or LINEAGE_API_KEYS_FILE), e.g. "
+                """'{"<a long random key>": "admin"}' (see the README's security section), """
+                "or bind to 127.0.0.1."
+            )
+            raise typer.Exit(2)
+        if insecure_open:
+            err.print(
+                f"[bold red]--insecure-open: NO API KEYS, every route, writes included, is open to "
+                f"whoever can reach {host}:{port}.[/]"
+            )
+        else:
+            err.print(f"[yellow]No API keys configured: every route is open on {host}:{port} (loopback).[/]")
+    os.environ["LINEAGE_SERVE_HOST"] = host  # the workers answer the Host it names (api.guard)
     uvicorn.run("api.main:app", host=host, port=port, workers=workers)
+
+
+@app.command("key-digest")
+def key_digest_command() -> None:
+    """Read an API key on standard input and print what settings may hold in its place
+    (``sha256:...``), so that a settings file does not hold the secret."""
+    key = sys.stdin.readline().rstrip("\r\n")
+    if not key:
+        raise typer.BadParameter("give the key on standard input")
+    print(key_digest(key))
 
 
 # The recall, drill, audit and export commands live in their own modules; importing them adds them

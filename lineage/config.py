@@ -6,14 +6,37 @@ data is touched, not in the middle of a load.
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED = "embedded"
-Role = Literal["viewer", "editor", "admin"]
+#: A key given in settings as the hex SHA-256 digest of the key, after this prefix.
+DIGEST_PREFIX = "sha256:"
+#: viewer reads; editor also writes; admin also administers; supplier sends and reads only what is
+#: about its own lots; regulator reads recalls, scopes, notices, the FSMA 204 export and the audit log.
+Role = Literal["viewer", "editor", "admin", "supplier", "regulator"]
+
+
+class KeyGrant(BaseModel):
+    """What one API key may do, and the name the audit log gives it (never the key itself)."""
+
+    model_config = {"extra": "forbid"}
+
+    role: Role
+    label: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+    #: The supplier's uid, for (and only for) the supplier role.
+    supplier: str | None = Field(None, min_length=1, max_length=256)
+
+    @model_validator(mode="after")
+    def _supplier_named(self) -> KeyGrant:
+        if (self.role == "supplier") != (self.supplier is not None):
+            raise ValueError("a key has a supplier (its uid) exactly when its role is supplier")
+        return self
 
 
 class Settings(BaseSettings):
@@ -79,9 +102,20 @@ class Settings(BaseSettings):
     response_national_regions: int = Field(3, ge=1)
     response_regional_regions: int = Field(2, ge=1)
 
-    # The API: keys and their roles, as JSON ({"key": "viewer" | "editor" | "admin"}). With no keys
-    # the API is open to whoever can reach it, and `lineage serve` says so.
-    api_keys: dict[SecretStr, Role] = Field(default_factory=dict)
+    # The API: keys and what each may do, as JSON: {"<key>": "viewer"} or {"<key>": {"role":
+    # "supplier", "supplier": "S-1", "label": "Acme uploads"}}; "<key>" may be "sha256:<hex digest of
+    # the key>" so that the settings do not hold the secret (docs/security.md). With no keys the API
+    # is open to whoever reaches it, and `lineage serve` binds only to loopback.
+    api_keys: dict[SecretStr, Role | KeyGrant] = Field(default_factory=dict)
+    # More keys, in a JSON file of the same shape, read again whenever it changes (key rotation
+    # without a restart).
+    api_keys_file: Path | None = None
+    # Host names the API answers besides loopback's and the address it is bound to ("*": any).
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Origins (scheme://host[:port]) whose pages may write through the API and read it with CORS.
+    allowed_origins: list[str] = Field(default_factory=list)
+    # The address `lineage serve` bound to (it sets this for its workers).
+    serve_host: str | None = None
     ingest_max_bytes: int = Field(256 * 1024 * 1024, ge=1)
     # The public lookup (GET /lookup): requests per client address per minute, in each API process.
     lookup_per_minute: int = Field(60, ge=1)
@@ -116,3 +150,18 @@ class Settings(BaseSettings):
     @property
     def engine(self) -> Literal["falkordb", "neo4j"]:
         return "falkordb" if self.db_uri == EMBEDDED else "neo4j"
+
+
+def key_digest(key: str) -> str:
+    """What settings may hold in place of an API key: ``sha256:<hex digest>``."""
+    return DIGEST_PREFIX + hashlib.sha256(key.encode()).hexdigest()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -12,8 +12,10 @@
     ├── InvalidRequest         a request that cannot be answered as asked (bad window, wrong kind)
     ├── Conflict               a change the record's state does not allow (activate a closed recall)
     ├── ScopeTooLarge          a scope passed its node limit or time limit
+    ├── NotPermitted           a request outside what the caller's key may see (a supplier's)
     └── InputRejected          input that must not be written
         ├── ValidationFailed   records that break the format (file, line, field)
+        ├── RecordsNotPermitted records about parties the caller's key may not write for
         ├── MissingReferences  relationships naming nodes that exist nowhere
         ├── CycleDetected      material that would consume itself
         ├── HeldBatchShipped   a shipment of a batch that a recall holds
@@ -76,6 +78,10 @@ class ScopeTooLarge(LineageError):
         super().__init__(message)
 
 
+class NotPermitted(LineageError):
+    pass
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input, placed as precisely as the input allows."""
@@ -125,6 +131,10 @@ class ValidationFailed(InputRejected):
 
 
 class MissingReferences(InputRejected):
+    pass
+
+
+class RecordsNotPermitted(InputRejected):
     pass
 
 

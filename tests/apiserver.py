@@ -20,7 +20,21 @@ from conftest import short_tmpdir
 from lineage.demo import demo_dir
 from lineage.engines.embedded_server import EmbeddedServer
 
-KEYS = {"viewer": "viewer-key-1", "editor": "editor-key-2", "admin": "admin-key-3"}
+KEYS = {
+    "viewer": "viewer-key-1",
+    "editor": "editor-key-2",
+    "admin": "admin-key-3",
+    "supplier": "supplier-key-4",
+    "regulator": "regulator-key-5",
+}
+#: What each test key may do: the supplier's key is Northfield Milk Co-op's, which supplied L-4471.
+GRANTS: dict[str, object] = {
+    "viewer": "viewer",
+    "editor": "editor",
+    "admin": "admin",
+    "supplier": {"role": "supplier", "supplier": "SUP-MILKCO", "label": "Northfield uploads"},
+    "regulator": {"role": "regulator", "label": "food authority"},
+}
 
 
 @dataclass
@@ -40,14 +54,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(demo: bool = True, keys: bool = True, data: Path | None = None, **settings: str) -> Iterator[Api]:
-    """Start the API (with ``data``, or else the demo if asked, loaded first), yield it, stop it and
-    check that it stopped the embedded server it started."""
+def serve(
+    demo: bool = True,
+    keys: bool = True,
+    data: Path | None = None,
+    args: tuple[str, ...] = (),
+    **settings: str,
+) -> Iterator[Api]:
+    """Start the API (with ``data``, or else the demo if asked, loaded first; ``args`` added to
+    ``lineage serve``), yield it, stop it and check that it stopped the embedded server it started."""
     data_dir = short_tmpdir("lin-api-")
     env = {**os.environ, "LINEAGE_DATA_DIR": str(data_dir)}
     env |= {f"LINEAGE_{k.upper()}": v for k, v in settings.items()}
     if keys:
-        env["LINEAGE_API_KEYS"] = json.dumps({key: role for role, key in KEYS.items()})
+        env["LINEAGE_API_KEYS"] = json.dumps({key: GRANTS[role] for role, key in KEYS.items()})
     if data or demo:
         subprocess.run(
             [sys.executable, "-m", "lineage.cli", "load", str(data or demo_dir())],
@@ -61,7 +81,7 @@ def serve(demo: bool = True, keys: bool = True, data: Path | None = None, **sett
     log_path = data_dir / "api.log"
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "lineage.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "lineage.cli", "serve", "--port", str(port), *args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

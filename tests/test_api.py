@@ -580,7 +580,9 @@ def test_exports_as_graph_documents(viewer: httpx.Client) -> None:
 
 
 def wait_for_index(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 60
+    """Until the server's index is built: on a new clone its first build compiles the walk's loops
+    too (a minute or more on a busy 2-core machine)."""
+    deadline = time.monotonic() + 300
     while (index := client.get("/health").json()["index"])["state"] != "built":
         assert time.monotonic() < deadline, index
         time.sleep(0.05)

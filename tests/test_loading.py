@@ -15,6 +15,7 @@ from lineage.demo import demo_dir
 from lineage.engines import falkor_bulk
 from lineage.loading.load import load
 from lineage.model import CONSTRAINED_LABELS, LOOKUP_INDEXES, RECORD_LABELS, Label, NodeRef, iso, to_epoch_ms
+from lineage.nodes import node_detail
 from lineage.scope import ALL_LABELS, backward, fetch_properties, forward
 from lineage.status import collect
 from lineage.store import Store
@@ -56,6 +57,14 @@ BATCH = {"kind": "Batch", "uid": "B1", "product": "bread"}
         ),
         ({**BATCH, "uid": ""}, r"bad\.jsonl:2: uid: String should have at least 1 character"),
         (
+            '{"kind": "Batch", "uid": "B2", "product": "bread", "quantity": 1e999}',
+            r"bad\.jsonl:2: quantity: Input should be a finite number",
+        ),
+        (
+            {**BATCH, "uid": "B2", "quantity": 1e16},
+            r"bad\.jsonl:2: quantity: Input should be less than or equal to 1000000000000000",
+        ),
+        (
             {**BATCH, "uid": "B2", "started_at": "2026-03-02T10:00:00Z", "ended_at": "2026-03-02T09:00:00Z"},
             r"bad\.jsonl:2: ended_at \(2026-03-02T09:00:00Z\) is before started_at \(2026-03-02T10:00:00Z\)",
         ),
@@ -90,6 +99,39 @@ def test_each_validation_rule_names_file_line_and_field(
     with pytest.raises(ValidationFailed, match=expected):
         load(store, [bad])
     assert snapshot(store) == (0, 0)
+
+
+def test_csv_in_another_encoding_or_with_missing_cells_is_refused_naming_line(
+    store: Store, tmp_path: Path
+) -> None:
+    latin = tmp_path / "Customer.csv"
+    latin.write_bytes("uid,name,region\nC-1,Shop,North\nC-2,Caf\u00e9 du Nord,North\n".encode("latin-1"))
+    with pytest.raises(ValidationFailed) as caught:
+        load(store, [latin])
+    [problem] = caught.value.problems
+    assert (problem.source, problem.line) == (str(latin), 3)
+    assert "not UTF-8 text: byte 0xe9" in problem.message and "--encoding" in problem.message
+    assert snapshot(store) == (0, 0)
+
+    load(store, [latin], encoding="latin-1")
+    shop = node_detail(store, NodeRef(Label.CUSTOMER, "C-2"))
+    assert shop.properties["name"] == "Caf\u00e9 du Nord"
+
+    with pytest.raises(ValidationFailed, match="unknown encoding 'klingon'"):
+        load(store, [latin], encoding="klingon")
+
+    bom = tmp_path / "bom" / "Customer.csv"
+    bom.parent.mkdir()
+    bom.write_bytes(b"\xef\xbb\xbfuid,name,region\nC-3,Shop,West\n")
+    load(store, [bom])  # a UTF-8 byte-order mark is UTF-8
+    short = tmp_path / "short" / "Customer.csv"
+    short.parent.mkdir()
+    short.write_text("uid,name,region,customer_type\nC-4,Shop\n")
+    with pytest.raises(
+        ValidationFailed, match=r"Customer\.csv:2: fewer cells than header columns \(2 of 4\)"
+    ):
+        load(store, [short])
+    assert node_count(store) == 3
 
 
 def test_a_relationship_given_twice_must_say_the_same_both_times(store: Store, tmp_path: Path) -> None:

@@ -5,9 +5,12 @@ or if the page raises a script error."""
 from __future__ import annotations
 
 import csv
+import functools
+import http.server
 import io
 import json
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -409,3 +412,45 @@ def test_a_recall_opened_activated_and_followed_in_the_view(
         assert drawn == affected_customers(viewer, "L-4471")
     finally:
         view.close()
+
+
+def test_with_no_keys_the_view_writes_from_its_own_origin_and_a_foreign_page_cannot(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Chromium sends the Origin itself: the view's own write passes, a form posted by a page of
+    another origin (a "simple" request, no preflight) is refused and leaves nothing behind."""
+    record = '{"kind":"Supplier","uid":"%s","name":"from a page"}\n'
+    post = """async ([url, body]) => {
+        const form = new FormData();
+        form.append('files', new Blob([body], {type: 'application/x-ndjson'}), 'a.jsonl');
+        const answer = await fetch(url + '/ingest', {method: 'POST', body: form, mode: 'no-cors'});
+        return answer.type === 'opaque' ? 'opaque' : answer.status;
+    }"""
+    with serve(keys=False) as open_api:
+        view = View(browser, open_api, key=None)
+        try:
+            assert view.page.evaluate(post, [open_api.url, record % "SUP-FROM-VIEW"]) == 200
+        finally:
+            view.close()
+
+        # Another site on this machine (a dev server, a local app), served for real: Chromium does
+        # not block its requests to loopback as it does a public site's, so the API's check is what
+        # stops it.
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+        (tmp_path / "index.html").write_text("<p>cats</p>")
+        site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        attacker = browser.new_context()
+        try:
+            page = attacker.new_page()
+            page.goto(f"http://localhost:{site.server_address[1]}/")
+            assert page.evaluate(post, [open_api.url, record % "SUP-FROM-EVIL"]) == "opaque"
+        finally:
+            attacker.close()
+            site.shutdown()
+            site.server_close()
+        with httpx.Client(base_url=open_api.url, timeout=30) as client:
+            assert client.get("/nodes/Supplier/SUP-FROM-VIEW").status_code == 200
+            assert client.get("/nodes/Supplier/SUP-FROM-EVIL").status_code == 404
+            log = (open_api.data_dir / "api.log").read_text()
+        assert re.search(r'"POST /ingest HTTP/1.1" 403', log), log[-2000:]

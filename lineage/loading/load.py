@@ -24,6 +24,7 @@ from lineage.gcpause import gc_paused
 from lineage.loading.checks import check_cycles, check_holds, check_references, chunked
 from lineage.loading.validate import Input, validate
 from lineage.model import node_query_name, now_ms, rel_query_name
+from lineage.parties import check_records
 from lineage.store import Store
 
 #: ``progress(stage, done, total)``; total is None while it is not known yet.
@@ -54,29 +55,40 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 
 
 def load(
-    store: Store, paths: Iterable[Path], progress: Progress = _quiet, who: str | None = None
+    store: Store,
+    paths: Iterable[Path],
+    progress: Progress = _quiet,
+    who: str | None = None,
+    supplier: str | None = None,
+    encoding: str = "utf-8",
 ) -> LoadReport:
     """Load ``paths`` all or nothing; the audit log records it as done by ``who`` (this machine's
-    account when not given)."""
+    account when not given). With ``supplier``, only records that supplier may write are taken
+    (lineage.parties), else none. CSV files are read as ``encoding``."""
     # The input is millions of small objects with no cycles among them: any collection while the
     # load allocates would walk them all again (5 s of a 1M-node load), so the collector waits.
     with gc_paused():
-        return _load(store, paths, progress, who or local_actor())
+        return _load(store, paths, progress, who or local_actor(), supplier, encoding)
 
 
-def _load(store: Store, paths: Iterable[Path], progress: Progress, who: str) -> LoadReport:
+def _load(
+    store: Store, paths: Iterable[Path], progress: Progress, who: str, supplier: str | None, encoding: str
+) -> LoadReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     data = validate(
         paths,
         on_record=lambda n: progress("validate", n, None),
         helper_min_bytes=store.settings.load_helper_min_bytes,
+        encoding=encoding,
     )
     timings["validate"] = time.perf_counter() - started
 
     with _WRITING:  # checks and writes of two loads in one process (API requests) never interleave
         started = time.perf_counter()
         progress("check", 0, 2)
+        if supplier is not None:
+            check_records(store, data, supplier)
         graph_empty = store.run("admin_graph_empty")[0]["empty"]
         check_references(store, data, graph_empty)
         progress("check", 1, 2)

@@ -69,11 +69,14 @@ def _csv_kind(path: Path) -> str | None:
     return None
 
 
-def read_file(index: int, path: Path, digests: dict[int, str]) -> Iterator[tuple[int, Raw]]:
-    """The records of one file with their lines; its SHA-256 goes in ``digests`` under ``index``."""
+def read_file(
+    index: int, path: Path, digests: dict[int, str], encoding: str = "utf-8"
+) -> Iterator[tuple[int, Raw]]:
+    """The records of one file with their lines; its SHA-256 goes in ``digests`` under ``index``.
+    ``encoding``: a CSV file's (JSON is UTF-8 by its standard)."""
     if path.suffix == ".csv":
         digest = hashlib.sha256()
-        yield from _read_csv(path, digest)
+        yield from _read_csv(path, digest, encoding)
         digests[index] = digest.hexdigest()
     elif path.suffix == ".json":
         digests[index] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -82,6 +85,28 @@ def read_file(index: int, path: Path, digests: dict[int, str]) -> Iterator[tuple
         content = path.read_bytes()
         digests[index] = hashlib.sha256(content).hexdigest()
         yield from json_lines(content)
+
+
+def decoded(path: Path, content: bytes, encoding: str) -> str:
+    """``content`` as text in ``encoding`` (a UTF-8 byte-order mark dropped); text in another
+    encoding is refused with the line and byte where it stops being ``encoding``."""
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"
+    try:
+        return content.decode(encoding)
+    except LookupError:
+        raise ValidationFailed(
+            "cannot read the input", [Problem(str(path), None, None, f"unknown encoding {encoding!r}")]
+        ) from None
+    except UnicodeDecodeError as e:
+        line = content.count(b"\n", 0, e.start) + 1
+        name = "UTF-8" if encoding == "utf-8-sig" else encoding
+        message = (
+            f"not {name} text: byte 0x{content[e.start]:02x} at offset {e.start}; the file is read as "
+            f"{name}; name its encoding (lineage load --encoding latin-1, or charset=... in the "
+            "upload's Content-Type)"
+        )
+        raise ValidationFailed("cannot read the input", [Problem(str(path), line, None, message)]) from None
 
 
 def is_json_lines(path: Path) -> bool:
@@ -109,9 +134,8 @@ def _read_epcis(path: Path) -> Iterator[tuple[int, Raw]]:
         yield number, event
 
 
-def _read_csv(path: Path, digest: hashlib._Hash) -> Iterator[tuple[int, Raw]]:
-    with path.open("r", encoding="utf-8", newline="") as handle:
-        text = handle.read()
+def _read_csv(path: Path, digest: hashlib._Hash, encoding: str) -> Iterator[tuple[int, Raw]]:
+    text = decoded(path, path.read_bytes(), encoding)
     digest.update(text.encode())
     reader = csv.DictReader(text.splitlines())
     if reader.fieldnames is None:
@@ -134,6 +158,9 @@ def _read_csv(path: Path, digest: hashlib._Hash) -> Iterator[tuple[int, Raw]]:
         values = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
         if None in row:
             values["__extra_cells__"] = str(row[None])  # type: ignore[index]
+        elif None in row.values():  # the row ended before the header's last column
+            given = sum(v is not None for v in row.values())
+            values["__missing_cells__"] = f"{given} of {len(reader.fieldnames)}"
         if "kind" not in values and file_kind is not None:
             values["kind"] = file_kind
         yield number, values

@@ -35,6 +35,8 @@ def check(raw: bytes | dict[str, str]) -> Outcome:
             return _validate_json(raw)  # type: ignore[no-any-return]
         if "__extra_cells__" in raw:
             return [(None, "more cells than header columns")]
+        if "__missing_cells__" in raw:
+            return [(None, f"fewer cells than header columns ({raw['__missing_cells__']})")]
         return _validate_python(raw)  # type: ignore[no-any-return]
     except ValidationError as e:
         return [_describe(detail) for detail in _tag_error(e)]

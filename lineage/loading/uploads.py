@@ -25,8 +25,15 @@ def safe_name(name: str) -> str:
     return base[:120] or "upload"
 
 
-def load_uploads(store: Store, uploads: list[tuple[str, bytes]], who: str | None = None) -> LoadReport:
-    """Load ``(name, content)`` pairs; a name's suffix gives its format, as for files."""
+def load_uploads(
+    store: Store,
+    uploads: list[tuple[str, bytes]],
+    who: str | None = None,
+    supplier: str | None = None,
+    encoding: str = "utf-8",
+) -> LoadReport:
+    """Load ``(name, content)`` pairs; a name's suffix gives its format, as for files. ``supplier``
+    and ``encoding``: as for :func:`lineage.loading.load.load`."""
     with tempfile.TemporaryDirectory(prefix="lineage-upload-") as folder:
         paths: list[Path] = []
         for index, (name, content) in enumerate(uploads):
@@ -37,7 +44,7 @@ def load_uploads(store: Store, uploads: list[tuple[str, bytes]], who: str | None
             paths.append(path)
         names = {str(path): name for path, (name, _) in zip(paths, uploads, strict=True)}
         try:
-            report = load(store, paths, who=who)
+            report = load(store, paths, who=who, supplier=supplier, encoding=encoding)
         except InputRejected as e:
             raise e.renamed(lambda source: names.get(source, source)) from None
     return dataclasses.replace(report, files=[names.get(f, f) for f in report.files])

@@ -64,15 +64,17 @@ def validate(
     paths: Iterable[Path],
     on_record: Callable[[int], None] | None = None,
     helper_min_bytes: int | None = None,
+    encoding: str = "utf-8",
 ) -> Input:
-    """Read and validate every record; raise :class:`ValidationFailed` naming each fault.
+    """Read and validate every record; raise :class:`ValidationFailed` naming each fault. CSV files
+    are read as ``encoding`` (UTF-8 by default, a byte-order mark allowed); JSON is always UTF-8.
 
     When the JSON Lines files hold ``helper_min_bytes`` or more (never when it is None), a helper
     process checks their records (:mod:`lineage.loading.helper`) while this one files them.
     """
     files = expand_paths(list(paths))
     with gc_paused():
-        data, problems, digests = _validate_files(files, on_record, helper_min_bytes)
+        data, problems, digests = _validate_files(files, on_record, helper_min_bytes, encoding)
     if problems:  # before the digest: stopped at the cap, the files after were never read
         raise ValidationFailed("the input has errors", problems)
     if data.records == 0:
@@ -88,7 +90,7 @@ def validate(
 
 
 def _validate_files(
-    files: list[Path], on_record: Callable[[int], None] | None, helper_min_bytes: int | None
+    files: list[Path], on_record: Callable[[int], None] | None, helper_min_bytes: int | None, encoding: str
 ) -> tuple[Input, list[Problem], dict[int, str]]:
     digests: dict[int, str] = {}
     data = Input(files=files)
@@ -98,7 +100,7 @@ def _validate_files(
     node_tables: dict[Label, dict[str, tuple[dict[str, Any], Position]]] = {}
     rel_tables: dict[tuple[str, str | None, str | None], dict[tuple[str, str], Any]] = {}
 
-    with closing(_checked(files, digests, helper_min_bytes)) as chunks:
+    with closing(_checked(files, digests, helper_min_bytes, encoding)) as chunks:
         for index, numbers, outcomes in chunks:
             for number, record in zip(numbers, outcomes, strict=True):
                 if len(problems) >= MAX_PROBLEMS:  # one check for every way a record can add problems
@@ -164,7 +166,9 @@ def _validate_files(
 Chunk = tuple[int, list[int], list["Outcome | StoredEvent"]]
 
 
-def _checked(files: list[Path], digests: dict[int, str], helper_min_bytes: int | None) -> Iterator[Chunk]:
+def _checked(
+    files: list[Path], digests: dict[int, str], helper_min_bytes: int | None, encoding: str
+) -> Iterator[Chunk]:
     """Every record checked, in file and line order; each file's SHA-256 goes in ``digests``."""
     lines = [(index, path) for index, path in enumerate(files) if is_json_lines(path)]
     size = sum(path.stat().st_size for _, path in lines)
@@ -175,7 +179,7 @@ def _checked(files: list[Path], digests: dict[int, str], helper_min_bytes: int |
                 for numbers, outcomes in helper.chunks(index, digests):
                     yield index, numbers, outcomes
                 continue
-            for numbers, outcomes in checked(read_file(index, path, digests)):
+            for numbers, outcomes in checked(read_file(index, path, digests, encoding)):
                 yield index, numbers, outcomes
     finally:
         if helper is not None:

@@ -1,0 +1,155 @@
+"""What a web page must not do through the API, refused before any route runs.
+
+- **A foreign Host** (DNS rebinding: a page on a name of the attacker's that resolves to 127.0.0.1
+  reads the API as its own origin): only the names the API serves are answered, loopback's, the
+  address ``lineage serve`` bound to and ``LINEAGE_ALLOWED_HOSTS``; others get 421.
+- **A cross-site write** (a form on any site posting to ``/ingest``: a "simple" request, sent with
+  no preflight): a POST, PUT, PATCH or DELETE whose ``Origin`` is neither the API's own nor one of
+  ``LINEAGE_ALLOWED_ORIGINS``, or whose ``Sec-Fetch-Site`` is ``cross-site``, gets 403. Requests with
+  no ``Origin`` (curl, the CLI, scripts: no browser sends a cross-site write without one) pass.
+
+Both hold with and without keys. Answers are problem+json, as every error of the API's.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Awaitable, Callable, MutableMapping
+from functools import cache
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+
+from lineage.config import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@cache
+def _machine_names() -> frozenset[str]:
+    """This machine's names and addresses, for an API bound to every interface."""
+    names = {socket.gethostname().lower(), socket.getfqdn().lower()}
+    for name in list(names):
+        try:
+            names |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+        except OSError:
+            continue
+    return frozenset(names)
+
+
+def served_hosts(settings: Settings) -> frozenset[str] | None:
+    """The host names answered, lower case, without port or brackets; None: any."""
+    if "*" in settings.allowed_hosts:
+        return None
+    hosts = set(LOOPBACK_NAMES) | {h.lower().strip("[]") for h in settings.allowed_hosts}
+    bound = (settings.serve_host or "").lower().strip("[]")
+    if bound in ("0.0.0.0", "::"):
+        hosts |= _machine_names()
+    elif bound:
+        hosts.add(bound)
+    return frozenset(hosts)
+
+
+def host_name(header: str) -> str:
+    """``Host`` without its port: ``[::1]:8000`` is ``::1``, ``localhost:8000`` is ``localhost``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class Guard:
+    """ASGI middleware: the Host check on every request, the cross-site check on every write, then
+    CORS for the origins listed in settings (none listed: no CORS header is ever sent)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._inner: App | None = None
+
+    def _next(self, settings: Settings) -> App:
+        if self._inner is None:
+            self._inner = self.app
+            if settings.allowed_origins:
+                self._inner = CORSMiddleware(
+                    self.app,
+                    allow_origins=settings.allowed_origins,
+                    allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                    allow_headers=["X-API-Key", "Content-Type"],
+                )
+        return self._inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        settings: Settings = scope["app"].state.store.settings
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        served = served_hosts(settings)
+        if not host:
+            await _refuse(send, scope, 400, "bad-request", "Bad request", "the request has no Host header")
+            return
+        if served is not None and host_name(host) not in served:
+            detail = (
+                f"this API does not serve the host {host_name(host)!r}; it answers "
+                f"{', '.join(sorted(served))} (add names to LINEAGE_ALLOWED_HOSTS)"
+            )
+            await _refuse(send, scope, 421, "misdirected-request", "Misdirected request", detail)
+            return
+        if scope["type"] == "http" and scope["method"] in WRITES:
+            refusal = _cross_site(headers, f"{scope.get('scheme', 'http')}://{host.lower()}", settings)
+            if refusal:
+                await _refuse(send, scope, 403, "cross-site", "Forbidden", refusal)
+                return
+        await self._next(settings)(scope, receive, send)
+
+
+def _cross_site(headers: dict[str, str], own: str, settings: Settings) -> str | None:
+    """Why a write is refused as coming from another site, or None."""
+    origin = headers.get("origin")
+    if origin is not None:
+        origin = origin.strip().lower().rstrip("/")
+        allowed = {own} | {o.lower().rstrip("/") for o in settings.allowed_origins}
+        if origin not in allowed:
+            return (
+                f"a write from the page at {origin!r} is refused: only the API's own origin ({own})"
+                " and LINEAGE_ALLOWED_ORIGINS may write"
+            )
+        return None
+    if headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return "a write from another site is refused (Sec-Fetch-Site: cross-site)"
+    return None
+
+
+async def _refuse(send: Send, scope: Scope, status: int, kind: str, title: str, detail: str) -> None:
+    body = json.dumps(
+        {
+            "type": f"urn:lineage:problem:{kind}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
