@@ -25,10 +25,17 @@ $(CHROMIUM):
 demo: $(STAMP)
 	$(VENV)/bin/lineage demo
 
+# The tests and the linter are separate steps and both always run: an unformatted line does not
+# hide the tests' results, and either failing fails the target.
 test: $(STAMP) $(CHROMIUM)
+	@status=0; \
+	$(VENV)/bin/python -m pytest || status=1; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	exit $$status
+
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_scale.py

@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -18,8 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lineage.config import Settings, is_loopback, key_digest
-from lineage.errors import InvalidRequest, LineageError
-from lineage.model import Label, iso, node_ref, parse_ref
+from lineage.errors import InvalidRequest, LineageError, NotFound
+from lineage.model import Label, iso, node_ref, parse_ref, readable
 from lineage.store import Store
 
 app = typer.Typer(
@@ -47,6 +46,24 @@ EvidenceOpt = Annotated[
 ]
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from lineage import __version__
+
+        print(f"lineage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Graph lineage for product recalls: who is affected, and where it came from."""
+
+
 def acting(by: str | None) -> str:
     """Who the audit log names for a command: the person given with ``--by``, with this machine's
     account beside it (or the account alone)."""
@@ -71,9 +88,28 @@ def opened() -> Iterator[Store]:
 def run_safely(fn: Callable[[], None]) -> None:
     try:
         fn()
+    except NotFound as e:
+        err.print(f"[bold red]error:[/] {e}{_empty_hint()}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
     except LineageError as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+def _empty_hint() -> str:
+    """After a miss: if the database holds nothing at all, where it is and what to do."""
+    try:
+        with opened() as store:
+            if not store.run("admin_graph_empty")[0]["empty"]:
+                return ""
+    except LineageError:
+        return ""
+    current = settings()
+    where = current.data_dir if current.engine == "falkordb" else current.db_uri
+    return (
+        f"\nthe database ({where}) is empty: load data with `lineage load FILES...`, or point "
+        "LINEAGE_DATA_DIR (or LINEAGE_DB_URI) at the one that holds your lineage"
+    )
 
 
 # --- printing -----------------------------------------------------------------------------------
@@ -161,6 +197,14 @@ def emit_json(data: Any) -> None:
 
 
 def scope_json(scope: Any) -> dict[str, Any]:
+    """The scope as the API shows it: times as ISO 8601 in UTC, not the stored epoch milliseconds."""
+    data = scope.to_dict()
+    if data["window"]:
+        data["window"] = {name: iso(value) for name, value in data["window"].items()}
+    for node in data["nodes"]:
+        node["properties"] = readable(node["properties"])
+    for edge in data["edges"]:
+        edge.update({name: iso(edge[name]) for name in ("start", "end") if name in edge})
     return {
         "summary": {
             "counts": scope.counts(),
@@ -168,7 +212,7 @@ def scope_json(scope: Any) -> dict[str, Any]:
             "quantities": scope.quantities(),
             "elapsed_ms": round(scope.elapsed_ms, 3),
         },
-        "scope": scope.to_dict(),
+        "scope": data,
     }
 
 
@@ -547,7 +591,7 @@ def status(as_json: JsonOpt = False) -> None:
         if report["signals"]:
             out.print(f"signals: {report['signals']:,} (lineage signals list)")
         for run in report["interrupted_loads"]:
-            started = datetime.fromtimestamp(run["started_at"] / 1000).isoformat(timespec="seconds")
+            started = run["started_at"]
             out.print(
                 f"[bold yellow]interrupted load[/] started {started}: "
                 f"{', '.join(run['files'])} ({run['records']:,} records); load the same "
@@ -607,13 +651,15 @@ def signals_evaluate(as_json: JsonOpt = False) -> None:
     run_safely(go)
 
 
-ByOpt = Annotated[str, typer.Option("--by", help="Who (recorded on the signal).")]
+SignalByOpt = Annotated[
+    str, typer.Option("--by", help="Who acknowledges or closes it (recorded on the signal).")
+]
 
 
 @signals_app.command("ack")
 def signals_ack(
     uid: Annotated[str, typer.Argument(help="The signal's uid.")],
-    by: ByOpt,
+    by: SignalByOpt,
     note: Annotated[str | None, typer.Option(help="What is being done.")] = None,
 ) -> None:
     """Acknowledge a signal: it stays live, gathering complaints, until it is closed."""
@@ -630,7 +676,7 @@ def signals_ack(
 @signals_app.command("close")
 def signals_close(
     uid: Annotated[str, typer.Argument(help="The signal's uid.")],
-    by: ByOpt,
+    by: SignalByOpt,
     reason: Annotated[str, typer.Option(help="Why it is closed (required).")],
 ) -> None:
     """Close a signal with a reason: its complaints no longer count towards its rule."""

@@ -11,12 +11,22 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
+import platformdirs
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED = "embedded"
 #: A key given in settings as the hex SHA-256 digest of the key, after this prefix.
 DIGEST_PREFIX = "sha256:"
+
+
+def default_data_dir() -> Path:
+    """The user's data directory for lineage, as the platform places it (``~/.local/share/lineage``
+    on Linux, ``~/Library/Application Support/lineage`` on macOS, ``%LOCALAPPDATA%\\lineage`` on
+    Windows)."""
+    return Path(platformdirs.user_data_dir("lineage", appauthor=False))
+
+
 #: viewer reads; editor also writes; admin also administers; supplier sends and reads only what is
 #: about its own lots; regulator reads recalls, scopes, notices, the FSMA 204 export and the audit log.
 Role = Literal["viewer", "editor", "admin", "supplier", "regulator"]
@@ -52,7 +62,8 @@ class Settings(BaseSettings):
     db_user: str = "neo4j"
     db_password: SecretStr | None = None
     db_database: str = "neo4j"
-    data_dir: Path = Path(".lineage")
+    # The embedded engine's folder: one per user by default, wherever the command is run from.
+    data_dir: Path = Field(default_factory=default_data_dir)
     graph: str = Field("lineage", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 
     scope_max_nodes: int = Field(200_000, ge=1)

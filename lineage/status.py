@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lineage.config import Settings
-from lineage.model import RECORD_LABELS
+from lineage.model import RECORD_LABELS, readable
 from lineage.store import Store
 
 
@@ -41,5 +41,5 @@ def data_report(store: Store) -> dict[str, Any]:
         "nodes": dict(sorted(nodes.items())),
         "relationships": store.run("admin_relationship_count")[0]["relationships"],
         "signals": signals,
-        "interrupted_loads": store.run("load_runs_interrupted"),
+        "interrupted_loads": [readable(run) for run in store.run("load_runs_interrupted")],
     }

@@ -43,6 +43,8 @@ def test_trace_forward_json(demo_dir_loaded: Path) -> None:
     assert data["summary"]["counts"] == {"Batch": 4, "Shipment": 4, "Customer": 4, "Sale": 3}
     assert data["summary"]["customers_by_region"]["North"] == ["C-DIST-NORTH", "C-RET-N1"]
     assert data["scope"]["source"] == {"label": "MaterialLot", "uid": "L-4471"}
+    started = {n["uid"]: n["properties"].get("started_at") for n in data["scope"]["nodes"]}
+    assert started["B-2001"] == "2026-03-02T10:00:00Z"  # ISO 8601 in UTC, as the API prints it
 
 
 def test_trace_forward_with_a_window(demo_dir_loaded: Path) -> None:
@@ -51,7 +53,11 @@ def test_trace_forward_with_a_window(demo_dir_loaded: Path) -> None:
         "--from", "2026-03-02T11:00:00Z", "--to", "2026-03-02T12:00:00Z", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["summary"]["counts"]["Batch"] == 2
+    windowed = json.loads(done.stdout)
+    assert windowed["summary"]["counts"]["Batch"] == 2
+    assert windowed["scope"]["window"] == {"start": "2026-03-02T11:00:00Z", "end": "2026-03-02T12:00:00Z"}
+    runs = [e for e in windowed["scope"]["edges"] if e["type"] == "RAN_ON"]
+    assert runs and all(e["start"].endswith("Z") and e["end"].endswith("Z") for e in runs)
     bad = cli(
         demo_dir_loaded,
         "trace",
@@ -134,3 +140,55 @@ def test_render_draws_the_scope_as_svg_and_png(demo_dir_loaded: Path, tmp_path: 
     wrong = cli(demo_dir_loaded, "render", "MaterialLot:L-4471", "--out", str(tmp_path / "scope.txt"))
     assert wrong.returncode == 1 and "write the picture as .svg or .png" in wrong.stderr
     assert not (tmp_path / "scope.txt").exists()
+
+
+def test_the_database_does_not_follow_the_current_folder_and_an_empty_one_says_so(tmp_path: Path) -> None:
+    """With no LINEAGE_DATA_DIR, every folder uses the user's one data directory; a miss in an
+    empty database says where it looked and how to load or point elsewhere."""
+    import os
+    import subprocess
+    import sys
+
+    home = short_tmpdir("lin-home-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINEAGE_", "XDG_"))} | {
+        "HOME": str(home)
+    }
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "lineage.cli", *args]
+        return subprocess.run(
+            command, cwd=cwd, env=env | {"COLUMNS": "200"}, capture_output=True, text=True, timeout=120
+        )
+
+    try:
+        missed = run("trace", "forward", "MaterialLot", "L-4471", cwd=elsewhere)
+        assert missed.returncode == 1
+        message = " ".join(missed.stderr.split())
+        data = home / ".local" / "share" / "lineage"
+        assert "no MaterialLot with uid 'L-4471'" in message
+        assert f"the database ({data}) is empty" in message and "lineage load" in message
+        assert not (elsewhere / ".lineage").exists()
+        loaded = run("demo", cwd=tmp_path)
+        assert loaded.returncode == 0, loaded.stderr
+        found = run("trace", "forward", "MaterialLot", "L-4471", "--json", cwd=elsewhere)
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["summary"]["counts"]["Batch"] == 4
+        status = run("status", cwd=elsewhere)
+        assert str(data) in " ".join(status.stdout.split())
+    finally:
+        EmbeddedServer(home / ".local" / "share" / "lineage").stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_version_and_the_help_of_by(tmp_path: Path) -> None:
+    from lineage import __version__
+
+    version = cli(tmp_path, "--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"lineage {__version__}"
+    for command in (("recall", "create"), ("export", "fsma204")):
+        shown = " ".join(cli(tmp_path, *command, "--help").stdout.split())
+        assert "Who (default: this machine's account)" in shown and "signal" not in shown, command
+    shown = " ".join(cli(tmp_path, "signals", "close", "--help").stdout.split())
+    assert "recorded on the signal" in shown

@@ -85,36 +85,64 @@ def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
 
 
 def test_two_processes_share_one_server(data_dir: Path) -> None:
-    """Started at the same moment, two processes end up on one server; the last one out stops it."""
+    """Started at the same moment, two processes end up on one server; the last one out stops it.
+    Each step waits on a condition (a file, a line, an exit), never on a time."""
     script = textwrap.dedent(
         f"""
         import sys, time
         from pathlib import Path
         from lineage.config import Settings
         from lineage.store import Store
-        go = Path({str(data_dir)!r}) / "go"
-        while not go.exists():
+        folder = Path({str(data_dir)!r})
+        while not (folder / "go").exists():
             time.sleep(0.001)
-        store = Store.open(Settings(data_dir=Path({str(data_dir)!r})))
+        store = Store.open(Settings(data_dir=folder))
         print(store.engine.server.pid(), flush=True)
-        time.sleep(float(sys.argv[1]))
+        while not (folder / ("leave-" + sys.argv[1])).exists():
+            time.sleep(0.01)
         store.close()
         """
     )
     children = [
-        subprocess.Popen([sys.executable, "-c", script, hold], stdout=subprocess.PIPE, text=True)
-        for hold in ("1.0", "2.0")
+        subprocess.Popen([sys.executable, "-c", script, name], stdout=subprocess.PIPE, text=True)
+        for name in ("0", "1")
     ]
-    time.sleep(0.5)
-    (data_dir / "go").touch()
-    time.sleep(1.5)
+    try:
+        (data_dir / "go").touch()
+        assert children[0].stdout is not None and children[1].stdout is not None
+        pids = [child.stdout.readline().strip() for child in children]  # both are on a server now
+        assert pids[0] == pids[1] and pids[0].isdigit()
+        server = EmbeddedServer(data_dir)
+        assert len(redis_processes(server.socket)) == 1
+        (data_dir / "leave-0").touch()
+        assert children[0].wait(timeout=60) == 0
+        assert server.answers(), "the first process to leave must not stop a server still in use"
+        (data_dir / "leave-1").touch()
+        assert children[1].wait(timeout=60) == 0
+        assert server.pid() is None and redis_processes(server.socket) == []
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+            child.wait(timeout=30)
+            if child.stdout is not None:
+                child.stdout.close()
+
+
+def test_the_server_stops_on_sigterm(data_dir: Path) -> None:
+    """A server left behind (by a test or a process that failed) is stopped by a plain SIGTERM."""
     server = EmbeddedServer(data_dir)
-    assert len(redis_processes(server.socket)) == 1
-    assert server.answers(), "the first process to leave must not stop a server still in use"
-    pids = [child.communicate(timeout=60)[0].strip() for child in children]
-    assert [child.returncode for child in children] == [0, 0]
-    assert pids[0] == pids[1] and pids[0].isdigit()
-    assert server.pid() is None and redis_processes(server.socket) == []
+    server.acquire()
+    server.keep()
+    server.release()
+    pid = server.pid()
+    assert pid is not None and server.answers()
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while redis_processes(server.socket):
+        assert time.monotonic() < deadline, "the server ignored SIGTERM"
+        time.sleep(0.05)
+    assert server.pid() is None
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
