@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from lineage.balance import plant_stock
 from lineage.config import Settings
 from lineage.gcpause import gc_paused
 from lineage.model import Label, NodeRef, RelType, iso, readable
@@ -88,6 +89,12 @@ class StockOnHand(BatchLine):
     location: str = Field(description="the plant site, or the customer holding it")
     holder: Literal["plant", "customer"]
     region: str | None = None
+    scrapped: float | None = Field(
+        None, description="at the plant: what the batch's record says was scrapped, apart from the stock"
+    )
+    counted_at: str | None = Field(
+        None, description="at the plant: when the stock was counted; null: what the records leave"
+    )
 
 
 class Response(BaseModel):
@@ -195,10 +202,12 @@ def summarise(scope: Scope, settings: Settings) -> Row:
     source = scope.source
     source_props: dict[str, Any] = {}
     batch_nodes, customer_nodes, shipment_props = [], [], {}
+    batch_props: dict[str, Row] = {}
     for n in scope.nodes:  # by depth
         label = n.label
         if label == L.BATCH:
             batch_nodes.append(n)
+            batch_props[n.uid] = n.properties
         elif label == L.SHIPMENT:
             shipment_props[n.uid] = n.properties
         elif label == L.CUSTOMER and n.depth:
@@ -289,12 +298,14 @@ def summarise(scope: Scope, settings: Settings) -> Row:
 
     stock: list[Row] = []
     for b in batches:
-        quantity = b["quantity"]
-        if quantity is None:
-            continue
+        props = batch_props[b["uid"]]
         unit = b["unit"] or ""
-        left = quantity - out_of_batch.get((b["uid"], unit), 0.0)
-        if left:
+        out = out_of_batch.get((b["uid"], unit), 0.0)
+        left = plant_stock(b["quantity"], out, props.get("on_hand"), props.get("scrapped"))
+        if left is None:
+            continue
+        scrapped = props.get("scrapped")
+        if left or scrapped:
             stock.append(
                 {
                     "quantity": left,
@@ -303,6 +314,8 @@ def summarise(scope: Scope, settings: Settings) -> Row:
                     "location": b["site"] or "plant",
                     "holder": "plant",
                     "region": None,
+                    "scrapped": float(scrapped) if scrapped is not None else None,
+                    "counted_at": iso(props.get("counted_at")) if props.get("on_hand") is not None else None,
                 }
             )
     region_of = {c["uid"]: group["region"] for group in regions for c in group["customers"]}
@@ -317,6 +330,8 @@ def summarise(scope: Scope, settings: Settings) -> Row:
                         "location": customer,
                         "holder": "customer",
                         "region": region_of.get(customer),
+                        "scrapped": None,
+                        "counted_at": None,
                     }
                 )
 

@@ -26,6 +26,20 @@ from lineage.store import Store
 TOLERANCE = 1e-6
 
 
+def plant_stock(
+    produced: float | None, out: float, on_hand: float | None, scrapped: float | None
+) -> float | None:
+    """A batch's stock still at the plant, as every answer shows it (affected, holds, recalls): the
+    count on its record (``on_hand``) when there is one, as the mass balance's "in stock" term; else
+    what its records leave, produced less what went out (shipped from the plant, consumed) and less
+    what was scrapped, which is the balance's unaccounted remainder. None: nothing to count from."""
+    if on_hand is not None:
+        return float(on_hand)
+    if produced is None:
+        return None
+    return max(float(produced) - out - float(scrapped or 0.0), 0.0)
+
+
 class Entry(BaseModel):
     """One record behind a term of a balance."""
 

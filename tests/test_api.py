@@ -167,7 +167,15 @@ def shipment(
     return {k: v for k, v in found.items() if v is not None}
 
 
-def stock(batch: str, quantity: float, unit: str, location: str, region: str | None = None) -> dict:
+def stock(
+    batch: str,
+    quantity: float,
+    unit: str,
+    location: str,
+    region: str | None = None,
+    scrapped: float | None = None,
+    counted_at: str | None = None,
+) -> dict:
     found = {
         "quantity": quantity,
         "unit": unit,
@@ -175,6 +183,8 @@ def stock(batch: str, quantity: float, unit: str, location: str, region: str | N
         "location": location,
         "holder": "customer" if region else "plant",
         "region": region,
+        "scrapped": scrapped,
+        "counted_at": counted_at,
     }
     return {k: v for k, v in found.items() if v is not None}
 
@@ -354,7 +364,8 @@ AFFECTED_L4471 = {
     "sold": amount(12.0 + 30.0 + 5.0),
     "stock_on_hand": [
         stock("B-1001", 200.0, "kg", "Hamar"),
-        stock("B-2001", 500.0, "cups", "Hamar"),
+        # the count on B-2001's record, as the drill's mass balance has it; its scrap apart
+        stock("B-2001", 480.0, "cups", "Hamar", scrapped=20.0, counted_at="2026-03-07T16:00:00Z"),
         stock("B-2002", 800.0, "cups", "Hamar"),
         stock("B-2001", 300.0, "cups", "C-DIST-NORTH", "North"),
         stock("B-3001", 95.0, "cups", "C-RET-E1", "East"),
@@ -799,3 +810,22 @@ def test_the_server_keeps_its_index_and_an_ingest_is_in_the_next_scope(scratch: 
         affected = editor.get("/lots/L-4471/affected").json()  # at once: no waiting for the index
         regions = {r["region"]: [c["uid"] for c in r["customers"]] for r in affected["regions"]}
         assert regions["West"] == ["C-RET-W9"]
+
+
+def test_plant_stock_is_one_number_in_the_affected_answer_and_the_drill(viewer: httpx.Client) -> None:
+    """The drill's mass balance and the affected answer say the same stock and scrap for every batch
+    at the plant: the count on record where there is one, else what the records leave."""
+    affected = viewer.get("/lots/L-4471/affected").json()
+    drill = viewer.get("/lots/L-4471/drill").json()
+    shown = {s["batch"]: s for s in affected["stock_on_hand"] if s["holder"] == "plant"}
+    for balance in drill["mass_balance"]["batches"]:
+        terms = {t["name"]: t["quantity"] for t in balance["terms"]}
+        in_stock = terms.get("in stock", balance["unaccounted"])
+        if not in_stock and not terms["scrapped"]:
+            assert balance["uid"] not in shown
+            continue
+        stock = shown[balance["uid"]]
+        assert (stock["quantity"], stock.get("scrapped") or 0.0) == (in_stock, terms["scrapped"]), balance[
+            "uid"
+        ]
+    assert shown["B-2001"]["quantity"] == 480 and shown["B-2001"]["scrapped"] == 20

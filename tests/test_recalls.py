@@ -48,12 +48,16 @@ def rels(kind: str) -> list[dict[str, Any]]:
 
 
 def plant_unshipped(batch: str) -> float:
-    """Produced, less what left the plant (shipments no distributor dispatched), less what went into
-    other batches."""
+    """The count on the batch's record where there is one (B-2001: 480 cups, 20 scrapped apart);
+    else produced, less what left the plant (shipments no distributor dispatched), less what went
+    into other batches, less what was scrapped."""
+    record = BY_UID[batch]
+    if "on_hand" in record:
+        return float(record["on_hand"])
     dispatched = {r["to"] for r in rels("DISPATCHED")}
     out = sum(r["quantity"] for r in rels("SHIPPED_IN") if r["from"] == batch and r["to"] not in dispatched)
     out += sum(r["quantity"] for r in rels("CONSUMED_BY") if r["from"] == batch)
-    return float(BY_UID[batch]["quantity"]) - out
+    return float(record["quantity"]) - out - record.get("scrapped", 0)
 
 
 def customer_net(customer: str) -> float:
