@@ -236,18 +236,26 @@ def recall_notices(
 def recall_followup(
     uid: UidArg,
     customer: Annotated[str, typer.Argument(help="The customer's uid.")],
-    action: Annotated[str, typer.Argument(help="notified, acknowledged, returned, destroyed, corrected.")],
+    action: Annotated[
+        str, typer.Argument(help="notified, acknowledged, returned, destroyed, corrected, withdrawn.")
+    ],
     quantity: Annotated[float | None, typer.Option(help="For returned, destroyed, corrected.")] = None,
     unit: Annotated[str | None, typer.Option(help="Default: the unit the customer received.")] = None,
     at: Annotated[str | None, typer.Option(help="When it happened (ISO-8601; default now).")] = None,
     channel: Annotated[str | None, typer.Option(help="For notified: email, phone, post.")] = None,
     note: Annotated[str | None, typer.Option()] = None,
+    replaces: Annotated[
+        str | None,
+        typer.Option(help="The uid of an earlier follow-up this one corrects (withdrawn: takes it back)."),
+    ] = None,
     by: ByOpt = None,
 ) -> None:
-    """Record what happened with one customer of an active recall."""
+    """Record what happened with one customer of an active recall, or correct an earlier record."""
 
     def go() -> None:
-        given = dict(action=action, quantity=quantity, unit=unit, at=at, channel=channel, note=note)
+        given = dict(
+            action=action, quantity=quantity, unit=unit, at=at, channel=channel, note=note, replaces=replaces
+        )
         request = _validated(completion.FollowupRequest, given)
         with opened() as store:
             done = completion.record_action(store, uid, customer, request, acting(by))

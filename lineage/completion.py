@@ -27,7 +27,7 @@ from lineage.model import EpochMs, Quantity, Text, Unit, iso, now_ms
 from lineage.recalls import Recall, RecallCustomer, scope
 from lineage.store import Store
 
-Action = Literal["notified", "acknowledged", "returned", "destroyed", "corrected"]
+Action = Literal["notified", "acknowledged", "returned", "destroyed", "corrected", "withdrawn"]
 QUANTITY_ACTIONS = ("returned", "destroyed", "corrected")
 _TOLERANCE = 1e-9
 
@@ -39,6 +39,12 @@ class FollowupRequest(BaseModel):
     at: EpochMs | None = Field(None, description="when it happened; default now")
     channel: Text | None = Field(None, description="for notified: email, phone, post, visit")
     note: Text | None = None
+    replaces: str | None = Field(
+        None,
+        max_length=64,
+        description="the uid of an earlier follow-up of this customer that this one corrects (withdrawn: "
+        "takes it back); both stay on record",
+    )
 
 
 class FollowupAction(BaseModel):
@@ -51,6 +57,7 @@ class FollowupAction(BaseModel):
     at: str
     channel: str | None = None
     note: str | None = None
+    replaces: str | None = None
     by: str
 
 
@@ -113,16 +120,37 @@ def _actions(store: Store, recall: str) -> list[FollowupAction]:
     return found
 
 
+def standing(actions: list[FollowupAction]) -> list[FollowupAction]:
+    """The actions that count: none that a later one corrected or withdrew, nor the withdrawals."""
+    replaced = {a.replaces for a in actions if a.replaces}
+    return [a for a in actions if a.uid not in replaced and a.action != "withdrawn"]
+
+
 def record_action(
     store: Store, recall_uid: str, customer: str, request: FollowupRequest, by: str
 ) -> FollowupAction:
-    """Record what happened with one customer of an active recall."""
+    """Record what happened with one customer of an active recall, or correct (``replaces``) or
+    withdraw an earlier record: nothing is changed, the correction is appended and names the
+    original. A quantity beyond what the customer holds of the recalled batches is refused."""
     recall, frozen = scope(store, recall_uid)
     if recall.state != "active":
         raise Conflict(f"recall {recall_uid} is {recall.state}; follow-up is recorded while it is active")
     member = next((c for c in frozen.customers if c.uid == customer), None)
     if member is None:
         raise InvalidRequest(f"customer {customer!r} is not in recall {recall_uid}")
+    earlier = [a for a in _actions(store, recall_uid) if a.customer == customer]
+    counting = standing(earlier)
+    if request.replaces is not None:
+        if request.replaces not in {a.uid for a in counting}:
+            known = {a.uid for a in earlier}
+            why = "was corrected or withdrawn already" if request.replaces in known else "is not one"
+            raise InvalidRequest(
+                f"follow-up {request.replaces!r} of {customer} in recall {recall_uid} {why}; "
+                "give the uid of one that stands"
+            )
+        counting = [a for a in counting if a.uid != request.replaces]
+    elif request.action == "withdrawn":
+        raise InvalidRequest("withdrawn needs replaces: the uid of the follow-up taken back")
     unit = request.unit
     if request.action in QUANTITY_ACTIONS:
         if request.quantity is None:
@@ -132,6 +160,7 @@ def record_action(
             if len(units) != 1:
                 raise InvalidRequest(f"{customer} received {' and '.join(units) or 'no unit'}: give the unit")
             unit = units[0]
+        _check_quantity(customer, _affected(member).get(unit, 0.0), unit, counting, request.quantity)
     elif request.quantity is not None:
         raise InvalidRequest(f"{request.action} takes no quantity")
     now = now_ms()
@@ -143,17 +172,31 @@ def record_action(
         "by": by,
         "recorded_at": now,
     }
-    extra = {"quantity": request.quantity, "unit": unit, "channel": request.channel, "note": request.note}
+    extra = {"quantity": request.quantity, "unit": unit, "channel": request.channel, "note": request.note,
+             "replaces": request.replaces}  # fmt: skip
     props |= {k: v for k, v in extra.items() if v is not None}
     uid = f"F-{uuid.uuid4().hex[:12].upper()}"
     store.run("followup_write", uid=uid, props=props)
     amount = f" {request.quantity:g} {unit}" if request.quantity is not None else ""
     counts = {"quantity": round(request.quantity)} if request.quantity is not None else {}
     subject = f"{recall_uid} {customer}"
-    audit.record(store, by, f"followup.{request.action}", subject, counts, f"{request.action}{amount}")
+    detail = f"{request.action}{amount}" + (f", replacing {request.replaces}" if request.replaces else "")
+    audit.record(store, by, f"followup.{request.action}", subject, counts, detail)
     props["at"] = iso(props["at"])
     props.pop("recorded_at")
     return FollowupAction(uid=uid, **props)
+
+
+def _check_quantity(
+    customer: str, held: float, unit: str, counting: list[FollowupAction], quantity: float
+) -> None:
+    done = sum(a.quantity or 0.0 for a in counting if a.action in QUANTITY_ACTIONS and (a.unit or "") == unit)
+    if done + quantity > held + _TOLERANCE:
+        raise InvalidRequest(
+            f"{customer} holds {held:g} {unit} of the recalled batches and {done:g} {unit} are accounted "
+            f"for already: {quantity:g} {unit} more would make {done + quantity:g} of {held:g}; correct an "
+            "earlier record with replaces if it was wrong"
+        )
 
 
 def _progress(customer: RecallCustomer, actions: list[FollowupAction]) -> CustomerProgress:
@@ -215,7 +258,7 @@ def _grouped(progress: list[CustomerProgress], key: str) -> list[Figures]:
 def effectiveness(store: Store, recall_uid: str) -> Effectiveness:
     recall, frozen = scope(store, recall_uid)
     by_customer: dict[str, list[FollowupAction]] = defaultdict(list)
-    for a in _actions(store, recall_uid):
+    for a in standing(_actions(store, recall_uid)):
         by_customer[a.customer].append(a)
     progress = [_progress(c, by_customer.get(c.uid, [])) for c in frozen.customers]
     plant: dict[str, float] = defaultdict(float)
@@ -271,7 +314,7 @@ def closing_report(store: Store, recall_uid: str) -> ClosingReport:
         recall=recall,
         effectiveness=figures,
         holds=placed,
-        actions=_actions(store, recall_uid),
+        actions=_actions(store, recall_uid),  # every record, corrections beside what they correct
         open_items=_open(figures, placed),
     )
 
@@ -325,9 +368,12 @@ def report_markdown(report: ClosingReport) -> str:
         )
         out.append(f"- {h.held} at {h.location}, {amount}: " + ("active" if h.status == "active" else state))
     out += ["", "## Actions", ""]
+    corrected_by = {a.replaces: a.uid for a in report.actions if a.replaces}
     for a in report.actions:
         amount = f" {a.quantity:g} {a.unit or ''}" if a.quantity is not None else ""
-        out.append(f"- {a.at[:10]} {a.customer}: {a.action}{amount} (recorded by {a.by})")
+        marks = f", replacing {a.replaces}" if a.replaces else ""
+        marks += f"; corrected by {corrected_by[a.uid]}" if a.uid in corrected_by else ""
+        out.append(f"- {a.at[:10]} {a.customer}: {a.action}{amount} ({a.uid}, recorded by {a.by}{marks})")
     out += ["", "## History", ""] + [f"- {c.at} {c.by}: {c.what}" for c in r.history]
     out += ["", "## Open items", ""] + ([f"- {item}" for item in report.open_items] or ["None."])
     return "\n".join(out) + "\n"

@@ -457,10 +457,37 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
     assert len(files) == 2 * len(EXPECTED["Customer"]) + 1 and f"{uid}-notifications.csv" in files
     assert cli(data, "recall", "followup", uid, "C-RET-S1", "notified").returncode == 0
     s1 = customer_net("C-RET-S1")
-    assert cli(data, "recall", "followup", uid, "C-RET-S1", "returned", "--quantity", str(s1)).returncode == 0
-    figures = json.loads(cli(data, "recall", "effectiveness", uid, "--json").stdout)
-    south = next(f for f in figures["by_region"] if f["group"] == "South")
-    assert south["coverage"] == 1.0 and south["amounts"][0]["completion"] == 1.0
+
+    def returned(*args: str) -> str:
+        done = cli(data, "recall", "followup", uid, "C-RET-S1", *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split(":")[0]
+
+    def south() -> dict[str, Any]:
+        figures = json.loads(cli(data, "recall", "effectiveness", uid, "--json").stdout)
+        return next(f for f in figures["by_region"] if f["group"] == "South")["amounts"][0]
+
+    first = returned("returned", "--quantity", str(s1))
+    assert south()["completion"] == 1.0
+    # --- more than the customer holds is refused, both numbers named; a wrong record is corrected --
+    over = cli(data, "recall", "followup", uid, "C-RET-S1", "returned", "--quantity", "5000")
+    assert over.returncode == 1
+    said = " ".join(over.stderr.split())
+    assert f"C-RET-S1 holds {s1:g} cups" in said and f"{s1:g} cups are accounted for already" in said
+    assert f"would make {s1 + 5000:g} of {s1:g}" in said
+    fixed = returned("returned", "--quantity", str(s1 - 10), "--replaces", first)
+    assert south()["accounted"] == s1 - 10
+    again = cli(
+        data, "recall", "followup", uid, "C-RET-S1", "returned", "--quantity", "1", "--replaces", first
+    )
+    assert again.returncode == 1 and "corrected or withdrawn already" in again.stderr
+    returned("withdrawn", "--replaces", fixed)
+    assert south()["accounted"] == 0
+    returned("returned", "--quantity", str(s1))
+    assert south()["completion"] == 1.0
+    kept = json.loads(cli(data, "recall", "report", uid, "--json").stdout)["actions"]
+    assert {a["uid"] for a in kept} >= {first, fixed}  # the originals stay on record
+    assert next(a for a in kept if a["action"] == "withdrawn")["replaces"] == fixed
     bad = cli(data, "recall", "followup", uid, "C-RET-S1", "returned")
     assert bad.returncode == 1 and "returned needs a quantity" in bad.stderr
     assert cli(data, "recall", "close", uid, "--note", "done").returncode == 0
@@ -469,6 +496,8 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
     assert f"- lot {SOURCE} at plant, 780 kg: active" in report.stdout
     entries = json.loads(cli(data, "audit", "list", "--json", "--limit", "100").stdout)["entries"]
     assert entries[1]["who"].startswith("Anna (") and entries[1]["action"] == "recall.create"
+    assert any(e["action"] == "followup.withdrawn" and fixed in e["detail"] for e in entries)
+    assert f"corrected by {fixed}" in report.stdout
 
 
 def _quantities(balance: dict[str, Any]) -> dict[str, float]:
