@@ -127,7 +127,17 @@ QUANTITY_NAMES = {
 }
 
 
-def print_scope(scope: Any) -> None:
+def answer_of(store: Store, scope: Any) -> dict[str, Any] | None:
+    """For a forward scope, the rest of the API's affected answer: stock on hand by location and the
+    suggested response level (the two tell the same story)."""
+    from lineage.affected import summarise
+
+    if scope.direction != "forward":
+        return None
+    return summarise(scope, store.settings)
+
+
+def print_scope(scope: Any, answer: dict[str, Any] | None = None) -> None:
     from lineage.scope import Scope
 
     assert isinstance(scope, Scope)
@@ -150,9 +160,8 @@ def print_scope(scope: Any) -> None:
         regions = scope.customers_by_region()
         if regions:
             props = {n.uid: n.properties for n in scope.nodes if n.label == Label.CUSTOMER}
-            table = Table(
-                "region", "customer", "type", "contact", title="Customers by region", title_justify="left"
-            )
+            table = Table("region", "customer", "type", title="Customers by region", title_justify="left")
+            table.add_column("contact", overflow="fold")  # wrapped, never cut: an address must stay whole
             for region, uids in regions.items():
                 for uid in uids:
                     p = props.get(uid, {})
@@ -168,6 +177,8 @@ def print_scope(scope: Any) -> None:
                     ", ".join(f"{q:g} {u}".strip() for u, q in by_unit.items()),
                 )
             out.print(table)
+        if answer is not None:
+            _print_stock(answer)
         batches = [n for n in scope.nodes if n.label == Label.BATCH]
         if batches:
             out.print(
@@ -192,12 +203,26 @@ def print_scope(scope: Any) -> None:
         out.print(table)
 
 
+def _print_stock(answer: dict[str, Any]) -> None:
+    if answer["stock_on_hand"]:
+        table = Table("batch", "where", "quantity", "scrapped", title="Stock on hand", title_justify="left")
+        for s in answer["stock_on_hand"]:
+            where = s["location"] + (f" ({s['region']})" if s["region"] else "")
+            counted = f", counted {s['counted_at'][:10]}" if s.get("counted_at") else ""
+            scrapped = f"{s['scrapped']:g} {s['unit']}" if s.get("scrapped") else ""
+            table.add_row(s["batch"], where, f"{s['quantity']:g} {s['unit']}{counted}", scrapped)
+        out.print(table)
+    response = answer["response"]
+    out.print(f"Suggested response: [bold]{response['level']}[/] ({response['rule']})")
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def scope_json(scope: Any) -> dict[str, Any]:
-    """The scope as the API shows it: times as ISO 8601 in UTC, not the stored epoch milliseconds."""
+def scope_json(scope: Any, answer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The scope as the API shows it: times as ISO 8601 in UTC, not the stored epoch milliseconds;
+    for a forward scope, the stock on hand and the suggested response too."""
     data = scope.to_dict()
     if data["window"]:
         data["window"] = {name: iso(value) for name, value in data["window"].items()}
@@ -210,6 +235,7 @@ def scope_json(scope: Any) -> dict[str, Any]:
             "counts": scope.counts(),
             "customers_by_region": scope.customers_by_region(),
             "quantities": scope.quantities(),
+            **({"stock_on_hand": answer["stock_on_hand"], "response": answer["response"]} if answer else {}),
             "elapsed_ms": round(scope.elapsed_ms, 3),
         },
         "scope": data,
@@ -339,13 +365,14 @@ def show_scope(store: Store, scope: Any, as_json: bool, evidence: bool) -> None:
     from lineage.evidence import evidence_of
 
     events = evidence_of(store, scope) if evidence else None
+    answer = answer_of(store, scope)
     if as_json:
-        data = scope_json(scope)
+        data = scope_json(scope, answer)
         if events is not None:
             data["evidence"] = [e.model_dump() for e in events]
         emit_json(data)
         return
-    print_scope(scope)
+    print_scope(scope, answer)
     if events is not None:
         table = Table(title=f"Evidence ({len(events)}), oldest first")
         for column in ("time", "id", "event", "relationships", "objects"):
@@ -516,7 +543,7 @@ def demo() -> None:
                 "Who is affected?\n"
             )
             scope = forward(store, DEMO_BAD_LOT)
-            print_scope(scope)
+            print_scope(scope, answer_of(store, scope))
             path = scope.path_to(Label.CUSTOMER, "C-RET-N1")
             out.print(f"\nWhy is C-RET-N1 affected?\n  {path.describe()}", highlight=False)
             out.print(

@@ -34,6 +34,9 @@ def test_demo_prints_the_scope_of_the_bad_lot(demo_dir_loaded: Path) -> None:
         assert customer in out
     assert "C-RET-N2 also buys from the same distributor" in out
     assert "Customer C-RET-N1" in out and "Shipment SH-02" in out
+    # the same story as the API's affected answer: stock by location, the suggested response level
+    assert "Stock on hand" in out and "480 cups, counted 2026-03-07" in out
+    assert "Suggested response: national" in out
 
 
 def test_trace_forward_json(demo_dir_loaded: Path) -> None:
@@ -45,6 +48,9 @@ def test_trace_forward_json(demo_dir_loaded: Path) -> None:
     assert data["scope"]["source"] == {"label": "MaterialLot", "uid": "L-4471"}
     started = {n["uid"]: n["properties"].get("started_at") for n in data["scope"]["nodes"]}
     assert started["B-2001"] == "2026-03-02T10:00:00Z"  # ISO 8601 in UTC, as the API prints it
+    assert data["summary"]["response"]["level"] == "national"
+    plant = {r["batch"]: r for r in data["summary"]["stock_on_hand"] if r["holder"] == "plant"}
+    assert (plant["B-2001"]["quantity"], plant["B-2001"]["scrapped"]) == (480.0, 20.0)
 
 
 def test_trace_forward_with_a_window(demo_dir_loaded: Path) -> None:
