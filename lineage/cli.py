@@ -162,12 +162,13 @@ def print_scope(scope: Any, answer: dict[str, Any] | None = None) -> None:
             props = {n.uid: n.properties for n in scope.nodes if n.label == Label.CUSTOMER}
             table = Table("region", "customer", "type", title="Customers by region", title_justify="left")
             table.add_column("contact", overflow="fold")  # wrapped, never cut: an address must stay whole
-            for region, uids in regions.items():
-                for uid in uids:
-                    p = props.get(uid, {})
-                    contact = " ".join(str(p[k]) for k in ("contact_email", "contact_phone") if k in p)
-                    table.add_row(region, f"{uid} {_name(p)}", str(p.get("customer_type", "")), contact)
+            listed = [(region, uid) for region, uids in regions.items() for uid in uids]
+            for region, uid in listed[:TERMINAL_ROWS]:
+                p = props.get(uid, {})
+                contact = " ".join(str(p[k]) for k in ("contact_email", "contact_phone") if k in p)
+                table.add_row(region, f"{uid} {_name(p)}", str(p.get("customer_type", "")), contact)
             out.print(table)
+            _more(len(listed), "customers", scope)
         quantities = scope.quantities()
         if quantities:
             table = Table("what", "quantity", title="Quantities", title_justify="left")
@@ -178,22 +179,23 @@ def print_scope(scope: Any, answer: dict[str, Any] | None = None) -> None:
                 )
             out.print(table)
         if answer is not None:
-            _print_stock(answer)
+            _print_stock(answer, scope)
         batches = [n for n in scope.nodes if n.label == Label.BATCH]
         if batches:
+            shown = batches[:TERMINAL_ROWS]
             out.print(
                 "Batches: "
-                + ", ".join(f"{n.uid} ({n.properties.get('batch_type', 'production')})" for n in batches)
+                + ", ".join(f"{n.uid} ({n.properties.get('batch_type', 'production')})" for n in shown)
             )
+            _more(len(batches), "batches", scope)
     else:
         table = Table("kind", "uid", "name", "detail", title="Upstream", title_justify="left")
         windows: dict[str, list[str]] = {}
         for e in scope.edges:
             if e.start is not None:
                 windows.setdefault(e.target.uid, []).append(f"{e.source.uid} {iso(e.start)}..{iso(e.end)}")
-        for n in scope.nodes:
-            if n.depth == 0 or n.label in (Label.SALE, Label.SHIPMENT):
-                continue
+        upstream = [n for n in scope.nodes if n.depth and n.label not in (Label.SALE, Label.SHIPMENT)]
+        for n in upstream[:TERMINAL_ROWS]:
             detail = ""
             if n.label == Label.INSPECTION:
                 detail = f"{n.properties.get('inspection_type', '')}: {n.properties.get('result')}"
@@ -201,17 +203,34 @@ def print_scope(scope: Any, answer: dict[str, Any] | None = None) -> None:
                 detail = "; ".join(windows.get(n.uid, []))
             table.add_row(n.label.value, n.uid, _name(n.properties), detail)
         out.print(table)
+        _more(len(upstream), "upstream records", scope)
 
 
-def _print_stock(answer: dict[str, Any]) -> None:
-    if answer["stock_on_hand"]:
+#: Rows of one table the terminal shows; the rest is summed up, with how to export it all.
+TERMINAL_ROWS = 50
+
+
+def _more(total: int, what: str, scope: Any) -> None:
+    if total > TERMINAL_ROWS:
+        src = scope.source
+        out.print(
+            f"... and {total - TERMINAL_ROWS:,} more {what}: `lineage export scope {scope.direction} "
+            f"{src.label.value}:{src.uid}` writes the whole scope as a workbook (--format csv for rows)",
+            highlight=False,
+        )
+
+
+def _print_stock(answer: dict[str, Any], scope: Any) -> None:
+    stock = answer["stock_on_hand"]
+    if stock:
         table = Table("batch", "where", "quantity", "scrapped", title="Stock on hand", title_justify="left")
-        for s in answer["stock_on_hand"]:
+        for s in stock[:TERMINAL_ROWS]:
             where = s["location"] + (f" ({s['region']})" if s["region"] else "")
             counted = f", counted {s['counted_at'][:10]}" if s.get("counted_at") else ""
             scrapped = f"{s['scrapped']:g} {s['unit']}" if s.get("scrapped") else ""
             table.add_row(s["batch"], where, f"{s['quantity']:g} {s['unit']}{counted}", scrapped)
         out.print(table)
+        _more(len(stock), "stock rows", scope)
     response = answer["response"]
     out.print(f"Suggested response: [bold]{response['level']}[/] ({response['rule']})")
 

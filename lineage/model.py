@@ -537,3 +537,7 @@ def _record_keys(record: Any) -> frozenset[str]:
 NODE_PROPERTIES: tuple[str, ...] = tuple(
     sorted(frozenset().union(*(_record_keys(r) for r in NODE_RECORDS.values())) - {"uid"})
 )
+#: The properties a node of each kind may store.
+PROPERTIES_BY_LABEL: dict[Label, frozenset[str]] = {
+    Label(name): _record_keys(record) - {"uid"} for name, record in NODE_RECORDS.items()
+}

@@ -198,3 +198,50 @@ def test_version_and_the_help_of_by(tmp_path: Path) -> None:
         assert "Who (default: this machine's account)" in shown and "signal" not in shown, command
     shown = " ".join(cli(tmp_path, "signals", "close", "--help").stdout.split())
     assert "recorded on the signal" in shown
+
+
+def test_a_big_scope_is_summed_up_in_the_terminal_and_exported_whole(tmp_path: Path) -> None:
+    import openpyxl
+
+    records = [
+        {"kind": "MaterialLot", "uid": "L-BIG", "material": "sugar"},
+        {"kind": "Batch", "uid": "B-BIG", "product": "jam", "quantity": 600, "unit": "jars"},
+        {"kind": "CONSUMED_BY", "from": "L-BIG", "from_label": "MaterialLot", "to": "B-BIG", "quantity": 5},
+    ]
+    for n in range(60):
+        records += [
+            {"kind": "Customer", "uid": f"C-{n:02d}", "name": f"Shop {n}", "region": "North",
+             "contact_email": f"a-rather-long-address-for-shop-{n}@example.com"},
+            {"kind": "Shipment", "uid": f"SH-{n:02d}"},
+            {"kind": "SHIPPED_IN", "from": "B-BIG", "to": f"SH-{n:02d}", "quantity": 10, "unit": "jars"},
+            {"kind": "DELIVERED_TO", "from": f"SH-{n:02d}", "to": f"C-{n:02d}"},
+        ]  # fmt: skip
+    data = tmp_path / "big.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    folder = short_tmpdir("lin-big-")
+    try:
+        assert cli(folder, "load", str(data)).returncode == 0
+        shown = cli(folder, "trace", "forward", "MaterialLot", "L-BIG")
+        assert shown.returncode == 0, shown.stderr
+        text = " ".join(shown.stdout.split())
+        assert "C-49" in text and "C-50" not in text
+        assert "... and 10 more customers: `lineage export scope forward MaterialLot:L-BIG`" in text
+        assert "a-rather-long-address-for-shop-7@example.com" in shown.stdout.replace("\n", "").replace(
+            " ", ""
+        )
+
+        book = tmp_path / "scope.xlsx"
+        written = cli(folder, "export", "scope", "forward", "MaterialLot:L-BIG", "--out", str(book))
+        assert written.returncode == 0, written.stderr
+        sheets = {ws.title: list(ws.values) for ws in openpyxl.load_workbook(book).worksheets}
+        assert set(sheets) == {"Batch", "Shipment", "Customer", "relationships"}
+        customers = sheets["Customer"]
+        assert len(customers) == 61 and "contact_email" in customers[0] and "product" not in customers[0]
+        assert len(sheets["relationships"]) == 1 + 1 + 60 * 2  # header, consumed, shipped + delivered
+        rows = cli(folder, "export", "scope", "forward", "MaterialLot:L-BIG", "--format", "csv")
+        header = rows.stdout.splitlines()[0].split(",")
+        assert len(rows.stdout.splitlines()) == 1 + 1 + 60 + 60
+        assert "contact_email" in header and "sold_at" not in header and "scrapped" in header
+    finally:
+        EmbeddedServer(folder).stop()
+        shutil.rmtree(folder, ignore_errors=True)
