@@ -537,7 +537,8 @@ def render(
             else:
                 scope = forward(store, ref, make_window(start, end), max_nodes=max_nodes)
             scope.nodes  # noqa: B018 - the objects are drawn, made here while the store is open
-        written = draw(scope, out_path)
+        with err.status(f"drawing {len(scope.nodes) - 1:,} nodes into {out_path} ..."):
+            written = draw(scope, out_path)
         out.print(f"wrote {written} ({len(scope.nodes) - 1} nodes)", highlight=False)
 
     run_safely(go)
