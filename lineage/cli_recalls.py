@@ -14,6 +14,7 @@ from lineage import audit, completion, drill, holds, notices, recalls
 from lineage.audit import local_actor
 from lineage.cli import ByOpt, JsonOpt, acting, app, emit_json, err, opened, out, run_safely
 from lineage.errors import InvalidRequest
+from lineage.model import now_ms, to_epoch_ms
 
 recall_app = typer.Typer(no_args_is_help=True, help="Recalls: from a scope to a closed recall.")
 app.add_typer(recall_app, name="recall")
@@ -38,8 +39,10 @@ def _validated(model: type[M], given: dict[str, Any]) -> M:
 def _print_recall(r: recalls.Recall) -> None:
     out.print(f"[bold]{r.uid}[/] {r.state}: {r.strategy} recall of {r.source['label']}:{r.source['uid']}")
     level = r.level + (f" (computed {r.level_computed}; {r.level_reason})" if r.level_reason else "")
+    late = r.state == "active" and bool(r.deadline) and to_epoch_ms(r.deadline) < now_ms()
     out.print(
-        f"  product: {r.product}\n  level: {level}\n  owner: {r.owner}, deadline {r.deadline}",
+        f"  product: {r.product}\n  level: {level}\n  owner: {r.owner}, deadline {r.deadline}"
+        + (" [bold red]OVERDUE[/]" if late else ""),
         highlight=False,
     )
     if r.scope is not None:
@@ -75,6 +78,9 @@ def recall_create(
     level_reason: Annotated[str | None, typer.Option(help="Why the level is overridden.")] = None,
     window_from: Annotated[str | None, typer.Option("--from", help="Machine/operator window start.")] = None,
     window_to: Annotated[str | None, typer.Option("--to", help="Machine/operator window end.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Take a deadline already past (a recall recorded afterwards).")
+    ] = False,
     by: ByOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -86,6 +92,7 @@ def recall_create(
         )
         given |= dict(regions=region or [], customers=customer or [], safety=safety, remedy=remedy)
         given |= dict(level=level, level_reason=level_reason, window_from=window_from, window_to=window_to)
+        given |= dict(force=force)
         request = _validated(recalls.RecallRequest, given)
         with opened() as store:
             r = recalls.create(store, request, acting(by))
@@ -284,6 +291,11 @@ def recall_effectiveness(uid: UidArg, as_json: JsonOpt = False) -> None:
         if as_json:
             emit_json(e.model_dump(mode="json"))
             return
+        if e.overdue:
+            late = [c.uid for c in e.customers if c.overdue]
+            out.print(
+                f"[bold red]OVERDUE[/]: deadline {e.deadline}; not done: {', '.join(late)}", highlight=False
+            )
         out.print(_figures_table("Overall", [e.overall]))
         out.print(_figures_table("By region", e.by_region))
         out.print(_figures_table("By level of the chain", e.by_level))

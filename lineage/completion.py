@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from lineage import audit
 from lineage.errors import Conflict, InvalidRequest
 from lineage.holds import Hold, holds
-from lineage.model import EpochMs, Quantity, Text, Unit, iso, now_ms
+from lineage.model import EpochMs, Quantity, Text, Unit, iso, now_ms, to_epoch_ms
 from lineage.recalls import Recall, RecallCustomer, scope
 from lineage.store import Store
 
@@ -80,6 +80,7 @@ class CustomerProgress(BaseModel):
     acknowledged_at: str | None = None
     amounts: list[Amounts]
     done: bool = Field(description="notified, and everything affected accounted for")
+    overdue: bool = Field(False, description="not done, and the recall's deadline has passed")
 
 
 class Figures(BaseModel):
@@ -94,6 +95,10 @@ class Figures(BaseModel):
 class Effectiveness(BaseModel):
     recall: str
     state: str
+    deadline: str | None = None
+    overdue: bool = Field(
+        False, description="the recall is active, its deadline has passed and a customer is not done"
+    )
     overall: Figures
     by_region: list[Figures]
     by_level: list[Figures]
@@ -261,6 +266,9 @@ def effectiveness(store: Store, recall_uid: str) -> Effectiveness:
     for a in standing(_actions(store, recall_uid)):
         by_customer[a.customer].append(a)
     progress = [_progress(c, by_customer.get(c.uid, [])) for c in frozen.customers]
+    late = recall.state == "active" and bool(recall.deadline) and to_epoch_ms(recall.deadline) < now_ms()
+    for p in progress:
+        p.overdue = late and not p.done
     plant: dict[str, float] = defaultdict(float)
     for h in holds(store, recall_uid):
         if h.holder == "plant" and h.status == "active" and h.quantity is not None:
@@ -268,6 +276,8 @@ def effectiveness(store: Store, recall_uid: str) -> Effectiveness:
     return Effectiveness(
         recall=recall_uid,
         state=recall.state,
+        deadline=recall.deadline,
+        overdue=any(p.overdue for p in progress),
         overall=_figures("all", progress),
         by_region=_grouped(progress, "region"),
         by_level=_grouped(progress, "level"),
@@ -284,6 +294,12 @@ def open_items(store: Store, recall_uid: str) -> list[str]:
 
 def _open(found: Effectiveness, placed: list[Hold]) -> list[str]:
     items = []
+    late = [c.uid for c in found.customers if c.overdue]
+    if late:
+        items.append(
+            f"OVERDUE: the deadline {found.deadline} has passed with {len(late)} customer(s) not done: "
+            + ", ".join(late[:10])
+        )
     silent = [c.uid for c in found.customers if not c.notified_at]
     if silent:
         items.append(f"{len(silent)} customer(s) not notified: {', '.join(silent[:10])}")

@@ -76,6 +76,7 @@ class RecallRequest(BaseModel):
     level_reason: Text | None = None
     owner: Text = Field(min_length=1, description="who runs the recall")
     deadline: EpochMs = Field(description="when customers must have acted")
+    force: bool = Field(False, description="take a deadline already past (a recall recorded afterwards)")
 
     @model_validator(mode="after")
     def _coherent(self) -> RecallRequest:
@@ -278,6 +279,7 @@ def _change(props: dict[str, Any], by: str, what: str) -> list[str]:
 
 def create(store: Store, request: RecallRequest, by: str) -> Recall:
     """A draft recall over the request's scope (the source must exist and reach something)."""
+    check_deadline(request.deadline, request.force)
     ref, window = _source(request)
     found = affected(store, ref, window)
     if not found.batches:
@@ -500,9 +502,20 @@ def accept_pending(store: Store, uid: str, by: str) -> Recall:
     return _recall(uid, props, now, Pending(added={}, removed={}))
 
 
+def check_deadline(deadline: int, force: bool) -> None:
+    """A deadline already past is refused unless forced: it would make every customer overdue."""
+    now = now_ms()
+    if deadline <= now and not force:
+        raise InvalidRequest(
+            f"the deadline {iso(deadline)} is already past (now {iso(now)}): give a later one, or force it "
+            "(--force, or force: true) to record a recall afterwards"
+        )
+
+
 class RecallUpdate(BaseModel):
     owner: Text | None = None
     deadline: EpochMs | None = None
+    force: bool = Field(False, description="take a deadline already past")
     risk: Text | None = None
     level: ResponseLevel | None = None
     level_reason: Text | None = None
@@ -518,7 +531,9 @@ def update(store: Store, uid: str, changes: RecallUpdate, by: str) -> Recall:
     """Change the owner, deadline, risk wording or level of a draft or active recall."""
     props = _stored(store, uid)
     _require(props, uid, "draft", "active")
-    given = changes.model_dump(exclude_none=True)
+    given = changes.model_dump(exclude_none=True, exclude={"force"})
+    if "deadline" in given:
+        check_deadline(given["deadline"], changes.force)
     if not given:
         raise InvalidRequest("nothing to change: give owner, deadline, risk or level (with level_reason)")
     said = []

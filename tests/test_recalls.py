@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from lineage.demo import demo_dir
 from lineage.model import iso, to_epoch_ms
 
 SOURCE = "L-4471"
+#: Deadlines ahead of today (one already past is refused unless forced).
+DEADLINE = f"{(datetime.now(UTC) + timedelta(days=90)).date()}T12:00:00Z"
+LATER = f"{(datetime.now(UTC) + timedelta(days=120)).date()}T00:00:00Z"
 RISK = "Salmonella was found in the milk powder: eating it may cause serious food poisoning <b>."
 
 
@@ -99,7 +103,7 @@ def recall_body(**overrides: Any) -> dict[str, Any]:
         "reason": "retained sample of L-4471 positive for Salmonella",
         "risk": RISK,
         "owner": "QA Anna Berg",
-        "deadline": "2026-03-20T12:00:00Z",
+        "deadline": DEADLINE,
         "by": "Anna",
     }
     return body | overrides
@@ -202,7 +206,7 @@ def test_a_recall_from_decision_to_closure(editor: httpx.Client, clients: tuple[
         }
         for batch in received:
             assert f"batch code {batch}" in n["markdown"] and batch in n["html"]
-        assert RISK in n["markdown"] and "2026-03-20" in n["markdown"] and "return it" in n["markdown"]
+        assert RISK in n["markdown"] and DEADLINE[:10] in n["markdown"] and "return it" in n["markdown"]
         assert "&lt;b&gt;" in n["html"] and "<b>." not in n["html"]
     assert "tell your customers" in next(n for n in notices if n["customer"] == "C-DIST-NORTH")["markdown"]
     page = viewer.get(f"/recalls/{uid}/notices/C-RET-N1", params={"format": "markdown"})
@@ -212,7 +216,7 @@ def test_a_recall_from_decision_to_closure(editor: httpx.Client, clients: tuple[
     assert {row["customer"] for row in listed} == customers
     for row in listed:
         assert row["contact_email"] == BY_UID[row["customer"]].get("contact_email", "")
-        assert row["channel"] == "email" and row["recall"] == uid and row["deadline"] == "2026-03-20"
+        assert row["channel"] == "email" and row["recall"] == uid and row["deadline"] == DEADLINE[:10]
 
     # --- follow-up: everyone notified, returns recorded; completion against the records ------------
     def follow(customer: str, **body: Any) -> httpx.Response:
@@ -358,6 +362,12 @@ def test_recall_requests_that_cannot_work_are_refused_with_the_reason(editor: ht
         assert response.status_code == status, response.text
         return str(response.json()["detail"])
 
+    past = refused(recall_body(deadline="2026-03-20T12:00:00Z"))
+    assert "the deadline 2026-03-20T12:00:00Z is already past" in past and "force" in past
+    forced = editor.post("/recalls", json=recall_body(deadline="2026-03-20T12:00:00Z", force=True))
+    assert forced.status_code == 201 and forced.json()["deadline"] == "2026-03-20T12:00:00Z"
+    moved = editor.patch(f"/recalls/{forced.json()['uid']}", json={"by": "Anna", "deadline": "2026-03-01"})
+    assert moved.status_code == 422 and "already past" in moved.json()["detail"]
     assert "targeted recall names the regions" in refused(recall_body(strategy="targeted"))
     assert "no safety risk" in refused(recall_body(strategy="selective_replacement"))
     assert "level_reason" in refused(recall_body(level="local"))
@@ -390,11 +400,10 @@ def test_a_targeted_replacement_covers_only_its_region_with_the_level_overridden
     uid = made.json()["uid"]
     notice = editor.get(f"/recalls/{uid}/notices/C-RET-N1", params={"format": "html"})
     assert "Replacement notice" in notice.text and "replacement arrives" in notice.text
-    changed = editor.patch(f"/recalls/{uid}", json={"by": "Anna", "deadline": "2026-04-01T00:00:00Z"})
+    changed = editor.patch(f"/recalls/{uid}", json={"by": "Anna", "deadline": LATER})
     assert (
         changed.status_code == 200
-        and "deadline '2026-03-20T12:00:00Z' -> '2026-04-01T00:00:00Z'"
-        in (changed.json()["history"][-1]["what"])
+        and f"deadline '{DEADLINE}' -> '{LATER}'" in (changed.json()["history"][-1]["what"])
     )
 
 
@@ -438,7 +447,7 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
         "--owner",
         "QA",
         "--deadline",
-        "2026-03-20",
+        DEADLINE[:10],
         "--by",
         "Anna",
         "--json",
@@ -610,7 +619,7 @@ def test_a_supplier_recall_holds_every_lot_it_delivered_and_none_of_a_batch(
     from lineage.recalls import RecallRequest, accept_pending, activate, create, get
 
     load(store, [demo_dir()])
-    asked = {"reason": "aflatoxin", "risk": RISK, "owner": "QA", "deadline": 1_773_964_800_000}
+    asked = {"reason": "aflatoxin", "risk": RISK, "owner": "QA", "deadline": to_epoch_ms(DEADLINE)}
     supplier = create(store, RecallRequest(source="Supplier:SUP-MILKCO", **asked), "Anna")
     activate(store, supplier.uid, "Anna")
     held = {h.lot: h for h in holds(store, supplier.uid) if h.lot}
@@ -659,7 +668,7 @@ def test_a_recall_changed_meanwhile_is_not_overwritten(store: Any) -> None:
     from lineage.loading.load import load
 
     load(store, [demo_dir()])
-    asked = {"reason": "salmonella", "risk": RISK, "owner": "QA", "deadline": 1_773_964_800_000}
+    asked = {"reason": "salmonella", "risk": RISK, "owner": "QA", "deadline": to_epoch_ms(DEADLINE)}
     uid = recalls.create(store, recalls.RecallRequest(source=f"MaterialLot:{SOURCE}", **asked), "Anna").uid
     stale = recalls._stored(store, uid)
     recalls.update(store, uid, recalls.RecallUpdate(owner="Ben"), "Ben")
@@ -683,3 +692,27 @@ def test_a_recall_changed_meanwhile_is_not_overwritten(store: Any) -> None:
         outcomes = sorted(pool.map(activate, ["Anna", "Ben"]))
     assert outcomes == ["activated", "refused"]
     assert [c.what.split(":")[0] for c in recalls.get(store, uid).history].count("activated") == 1
+
+
+def test_a_past_deadline_needs_force_and_then_shows_overdue_everywhere(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert cli(data, "load", str(demo_dir())).returncode == 0
+    create = ["recall", "create", f"MaterialLot:{SOURCE}", "--reason", "salmonella", "--risk", RISK,
+              "--owner", "QA", "--deadline", "2026-03-20", "--json"]  # fmt: skip
+    refused = cli(data, *create)
+    assert refused.returncode == 1
+    assert (
+        "2026-03-20T00:00:00Z is already past" in " ".join(refused.stderr.split())
+        and "--force" in refused.stderr
+    )
+    made = cli(data, *create, "--force")
+    assert made.returncode == 0, made.stderr
+    uid = json.loads(made.stdout)["uid"]
+    assert "OVERDUE" not in cli(data, "recall", "show", uid).stdout  # a draft is not overdue
+    assert cli(data, "recall", "activate", uid).returncode == 0
+    assert "OVERDUE" in cli(data, "recall", "show", uid).stdout
+    figures = json.loads(cli(data, "recall", "effectiveness", uid, "--json").stdout)
+    assert figures["overdue"] is True and all(c["overdue"] for c in figures["customers"])
+    assert "OVERDUE" in cli(data, "recall", "effectiveness", uid).stdout
+    report = cli(data, "recall", "report", uid).stdout
+    assert "OVERDUE: the deadline 2026-03-20T00:00:00Z has passed with" in " ".join(report.split())

@@ -13,6 +13,7 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -377,7 +378,8 @@ def test_a_recall_opened_activated_and_followed_in_the_view(
         view.page.fill(f"{form} [name=reason]", "retained sample positive for Salmonella")
         view.page.fill(f"{form} [name=risk]", "May make you ill: do not eat it.")
         view.page.fill(f"{form} [name=owner]", "QA Anna Berg")
-        view.page.fill(f"{form} [name=deadline]", "2026-03-20T12:00:00")
+        ahead = datetime.now(UTC) + timedelta(days=90)  # a deadline already past is refused
+        view.page.fill(f"{form} [name=deadline]", f"{ahead.date()}T12:00:00")
         before = len(viewer.get("/recalls").json())
         view.page.click("#recall-open")  # who opens it is missing: the form is not sent
         assert view.page.eval_on_selector(f"{form} [name=by]", "e => e.validity.valueMissing")
