@@ -14,6 +14,7 @@ the hold and in the audit log.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -63,6 +64,20 @@ def _hold(props: dict[str, Any]) -> Hold:
     return Hold.model_validate({**props, **times})
 
 
+@dataclass(frozen=True)
+class Holding:
+    """What activating (or widening) a recall held, and where the records leave nothing to hold."""
+
+    placed: list[Hold]
+    #: "B-3001 at Hamar": batches whose records leave none of them at the plant; not held there
+    #: (there is nothing to hold), while the recall keeps any new shipment of them from loading.
+    nothing_left: list[str]
+
+    def said(self) -> str:
+        empty = f"; nothing left at the plant of {', '.join(self.nothing_left)}" if self.nothing_left else ""
+        return f"{len(self.placed)} holds placed{empty}"
+
+
 def place(
     store: Store,
     recall: str,
@@ -70,37 +85,47 @@ def place(
     by: str,
     only: set[str] | None = None,
     only_lots: set[str] | None = None,
-) -> list[Hold]:
+) -> Holding:
     """Hold the stock of ``scope``'s batches and source lots (a :class:`lineage.recalls.RecallScope`),
-    or of the ``only`` batches and ``only_lots`` lots among them; a batch with no stock recorded at
-    the plant is held there anyway, and so is a lot with no count."""
+    or of the ``only`` batches and ``only_lots`` lots among them, where the stock is: at the plant
+    and at customers. A batch that records no quantity is held at its site all the same (what is
+    left cannot be known), and so is a lot with no count; where the records leave nothing, no hold
+    is placed, and the answer says so."""
     now = now_ms()
     rows: list[dict[str, Any]] = []
     at_plant = set()
     site = {b.uid: b.site or "plant" for b in scope.batches}
     made = {b.uid: b for b in scope.batches}
     for stock in scope.stock:
-        if only is not None and stock.batch not in only:
+        if (only is not None and stock.batch not in only) or stock.quantity <= 0:
             continue
         if stock.holder == "plant":
             at_plant.add(stock.batch)
-        if stock.quantity <= 0 and stock.holder == "customer":
-            continue
         fields = ("batch", "location", "holder", "region", "quantity", "unit")
         rows.append({name: getattr(stock, name) for name in fields})
+    nothing_left = []
     for batch in sorted(site):
         if (only is None or batch in only) and batch not in at_plant:
-            b = made[batch]  # nothing left by the records (0), or no quantity recorded (None)
-            left = 0.0 if b.quantity is not None else None
-            rows.append(
-                {"batch": batch, "location": site[batch], "holder": "plant", "quantity": left, "unit": b.unit}
-            )
+            b = made[batch]
+            if b.quantity is not None:
+                nothing_left.append(f"{batch} at {site[batch]}")
+                continue
+            row = {
+                "batch": batch,
+                "location": site[batch],
+                "holder": "plant",
+                "quantity": None,
+                "unit": b.unit,
+            }
+            rows.append(row)
+    sites = {b.site for b in scope.batches if b.site}
+    lot_site = sites.pop() if len(sites) == 1 else "plant"  # where its batches were made, if one place
     for lot in scope.lots:
         if only_lots is None or lot.uid in only_lots:
             rows.append(
                 {
                     "lot": lot.uid,
-                    "location": "plant",
+                    "location": lot_site,
                     "holder": "plant",
                     "quantity": lot.on_hand,
                     "unit": lot.unit,
@@ -119,7 +144,7 @@ def place(
         batches, lots = {h.batch for h in placed if h.batch}, {h.lot for h in placed if h.lot}
         counts = {"holds": len(written), "batches": len(batches), "lots": len(lots)}
         audit.record(store, by, "hold.place", recall, counts, shown)
-    return placed
+    return Holding(placed, nothing_left)
 
 
 def holds(store: Store, recall: str | None = None) -> list[Hold]:

@@ -470,11 +470,11 @@ def activate(store: Store, uid: str, by: str) -> Recall:
     frozen = _live_scope(store, props)
     held = place(store, uid, frozen, by)
     frozen_at = f"{len(frozen.batches)} batches, {len(frozen.customers)} customers"
-    what = f"activated: scope frozen at {frozen_at}; {len(held)} holds placed"
+    what = f"activated: scope frozen at {frozen_at}; {held.said()}"
     props |= _frozen_props(props, frozen) | {"state": "active", "activated_at": now_ms()}
     props["history"] = _change(props, by, what)
     _save(store, uid, props)
-    counts = {"batches": len(frozen.batches), "customers": len(frozen.customers), "holds": len(held)}
+    counts = {"batches": len(frozen.batches), "customers": len(frozen.customers), "holds": len(held.placed)}
     audit.record(store, by, "recall.activate", uid, counts, what)
     return _recall(uid, props, frozen, Pending(added={}, removed={}))
 
@@ -494,11 +494,11 @@ def accept_pending(store: Store, uid: str, by: str) -> Recall:
     held = place(store, uid, now, by, only=set(change.added["batches"]), only_lots=set(change.added["lots"]))
     parts = [f"+{len(v)} {k}" for k, v in change.added.items() if v]
     parts += [f"-{len(v)} {k}" for k, v in change.removed.items() if v]
-    what = f"scope widened or narrowed by data loaded since: {', '.join(parts)}; {len(held)} holds placed"
+    what = f"scope widened or narrowed by data loaded since: {', '.join(parts)}; {held.said()}"
     props |= _frozen_props(props, now)
     props["history"] = _change(props, by, what)
     _save(store, uid, props)
-    audit.record(store, by, "recall.accept_pending", uid, {"holds": len(held)}, what)
+    audit.record(store, by, "recall.accept_pending", uid, {"holds": len(held.placed)}, what)
     return _recall(uid, props, now, Pending(added={}, removed={}))
 
 

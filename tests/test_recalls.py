@@ -134,9 +134,15 @@ def test_a_recall_from_decision_to_closure(editor: httpx.Client, clients: tuple[
     assert again.status_code == 409 and "is active" in again.json()["detail"]
     holds = viewer.get(f"/recalls/{uid}/holds").json()
     at_plant = {h["batch"]: h for h in holds if h["holder"] == "plant" and h["batch"]}
-    assert set(at_plant) == batches and all(h["status"] == "active" for h in holds)
-    [lot_hold] = [h for h in holds if h["lot"]]  # the recalled lot, with what is left of it
+    left = {b for b in batches if plant_unshipped(b) > 0}  # B-3001: all of it left the plant
+    assert set(at_plant) == left and left < batches and all(h["status"] == "active" for h in holds)
+    assert all(h["quantity"] > 0 for h in holds if h["batch"])  # a hold on nothing is not placed ...
+    empty = sorted(batches - left)
+    activated = viewer.get(f"/recalls/{uid}").json()["history"][-1]["what"]
+    assert f"nothing left at the plant of {', '.join(f'{b} at Hamar' for b in empty)}" in activated
+    [lot_hold] = [h for h in holds if h["lot"]]  # the recalled lot, with what is left of it, where it is used
     assert lot_hold["lot"] == SOURCE and lot_hold["batch"] is None and lot_hold["holder"] == "plant"
+    assert lot_hold["location"] == "Hamar"
     assert lot_hold["quantity"] == BY_UID[SOURCE].get("on_hand") and lot_hold["recall"] == uid
     for batch, hold in at_plant.items():
         assert hold["quantity"] == max(plant_unshipped(batch), 0.0), batch
@@ -156,6 +162,10 @@ def test_a_recall_from_decision_to_closure(editor: httpx.Client, clients: tuple[
     assert problem["line"] == 2 and problem["field"] == "from"
     assert at_plant["B-2002"]["uid"] in problem["message"] and uid in problem["message"]
     assert viewer.get("/nodes/Shipment/SH-LATE").status_code == 404
+    # a batch with nothing left at the plant still ships no more while the recall is active
+    late_again = [{**r, "from": empty[0]} if r["kind"] == "SHIPPED_IN" else r for r in new_shipment]
+    refused = ingest(editor, late_again)
+    assert refused.status_code == 422 and uid in refused.json()["problems"][0]["message"]
     # The same demo shipments loaded again are no new shipment; an unaffected batch ships freely.
     distribution = (demo_dir() / "04-distribution.jsonl").read_text()
     reload = editor.post("/ingest", content=distribution, headers={"Content-Type": "application/x-ndjson"})
@@ -456,7 +466,8 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
     uid = json.loads(made.stdout)["uid"]
     assert cli(data, "recall", "activate", uid).returncode == 0
     holds = json.loads(cli(data, "recall", "holds", uid, "--json").stdout)
-    assert {h["batch"] for h in holds if h["holder"] == "plant" and h["batch"]} == EXPECTED["Batch"]
+    left = {b for b in EXPECTED["Batch"] if plant_unshipped(b) > 0}
+    assert {h["batch"] for h in holds if h["holder"] == "plant" and h["batch"]} == left
     assert [h["lot"] for h in holds if h["lot"]] == [SOURCE]
     shown = cli(data, "recall", "holds", uid).stdout
     assert f"lot {SOURCE}" in shown and "batch B-1001" in shown
@@ -502,7 +513,7 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
     assert cli(data, "recall", "close", uid, "--note", "done").returncode == 0
     report = cli(data, "recall", "report", uid)
     assert report.returncode == 0 and f"# Recall {uid}" in report.stdout and "## Open items" in report.stdout
-    assert f"- lot {SOURCE} at plant, 780 kg: active" in report.stdout
+    assert f"- lot {SOURCE} at Hamar, 780 kg: active" in report.stdout  # where its batches were made
     entries = json.loads(cli(data, "audit", "list", "--json", "--limit", "100").stdout)["entries"]
     assert entries[1]["who"].startswith("Anna (") and entries[1]["action"] == "recall.create"
     assert any(e["action"] == "followup.withdrawn" and fixed in e["detail"] for e in entries)
@@ -716,3 +727,41 @@ def test_a_past_deadline_needs_force_and_then_shows_overdue_everywhere(tmp_path:
     assert "OVERDUE" in cli(data, "recall", "effectiveness", uid).stdout
     report = cli(data, "recall", "report", uid).stdout
     assert "OVERDUE: the deadline 2026-03-20T00:00:00Z has passed with" in " ".join(report.split())
+
+
+def test_a_batch_with_nothing_left_anywhere_gets_no_hold_and_ships_no_more(
+    store: Any, tmp_path: Path
+) -> None:
+    from lineage.errors import HeldBatchShipped
+    from lineage.holds import holds
+    from lineage.loading.load import load
+    from lineage.recalls import RecallRequest, activate, create, get
+
+    all_sold = [
+        {"kind": "Batch", "uid": "B-GONE", "product": "yogurt", "quantity": 10, "unit": "cups", "site": "Hamar"},
+        {"kind": "CONSUMED_BY", "from": SOURCE, "from_label": "MaterialLot", "to": "B-GONE", "quantity": 1},
+        {"kind": "Shipment", "uid": "SH-GONE"},
+        {"kind": "SHIPPED_IN", "from": "B-GONE", "to": "SH-GONE", "quantity": 10, "unit": "cups"},
+        {"kind": "DELIVERED_TO", "from": "SH-GONE", "to": "C-RET-N1"},
+        {"kind": "Sale", "uid": "SA-GONE", "quantity": 10, "unit": "cups"},
+        {"kind": "SOLD_IN", "from": "B-GONE", "to": "SA-GONE", "quantity": 10, "unit": "cups"},
+        {"kind": "SOLD", "from": "C-RET-N1", "to": "SA-GONE"},
+    ]  # fmt: skip
+    extra = tmp_path / "gone.jsonl"
+    extra.write_text("".join(json.dumps(r) + "\n" for r in all_sold))
+    load(store, [demo_dir(), extra])
+    asked = {"reason": "salmonella", "risk": RISK, "owner": "QA", "deadline": to_epoch_ms(DEADLINE)}
+    uid = create(store, RecallRequest(source=f"MaterialLot:{SOURCE}", **asked), "Anna").uid
+    activate(store, uid, "Anna")
+    assert not [h for h in holds(store, uid) if h.batch == "B-GONE"]  # a hold on nothing is not placed
+    assert "nothing left at the plant of" in get(store, uid).history[-1].what
+    assert "B-GONE at Hamar" in get(store, uid).history[-1].what
+    late = tmp_path / "late.jsonl"
+    late.write_text(
+        '{"kind": "Shipment", "uid": "SH-LATE"}\n'
+        '{"kind": "SHIPPED_IN", "from": "B-GONE", "to": "SH-LATE", "quantity": 1, "unit": "cups"}\n'
+    )
+    with pytest.raises(
+        HeldBatchShipped, match=f"active recall {uid}, whose records leave none of it to hold"
+    ):
+        load(store, [late])

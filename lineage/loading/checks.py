@@ -161,7 +161,12 @@ def _check_shipments(store: Store, data: Input) -> None:
     shipping = data.rels.get((RelType.SHIPPED_IN, Label.BATCH, Label.SHIPMENT), {})
     if not shipping:
         return
-    holds = _active_holds(store, "hold_active_for_batches", "batch", {batch for batch, _ in shipping})
+    shipped = {batch for batch, _ in shipping}
+    holds = _active_holds(store, "hold_active_for_batches", "batch", shipped)
+    # A batch of an active recall that the records left nothing of was never held; it ships no more.
+    for chunk in chunked(sorted(shipped - set(holds)), LOOKUP_CHUNK):
+        for row in store.run("recall_unheld_batches", uids=chunk):
+            holds[row["batch"]].append({"recall": row["recall"]})
     if not holds:
         return
     stored = {(row["batch"], row["shipment"]) for row in store.run("batch_shipments", uids=sorted(holds))}
@@ -169,7 +174,10 @@ def _check_shipments(store: Store, data: Input) -> None:
     for (batch, shipment), (_, position) in shipping.items():
         if batch in holds and (batch, shipment) not in stored:
             named = "; ".join(
-                f"hold {h['uid']} at {h['location']} (recall {h['recall']})" for h in holds[batch]
+                f"hold {h['uid']} at {h['location']} (recall {h['recall']})"
+                if "uid" in h
+                else f"active recall {h['recall']}, whose records leave none of it to hold"
+                for h in holds[batch]
             )
             problems.append(
                 data.problem(
