@@ -7,6 +7,10 @@
   no preflight): a POST, PUT, PATCH or DELETE whose ``Origin`` is neither the API's own nor one of
   ``LINEAGE_ALLOWED_ORIGINS``, or whose ``Sec-Fetch-Site`` is ``cross-site``, gets 403. Requests with
   no ``Origin`` (curl, the CLI, scripts: no browser sends a cross-site write without one) pass.
+- **A read made by another site's page** (an ``<img>`` or a script asking for a drill or an export,
+  which the audit log records): a GET that the browser says comes from another site or another
+  origin on it (``Sec-Fetch-Site`` ``cross-site`` or ``same-site``), other than a link followed by
+  the user (``Sec-Fetch-Mode: navigate``) or a listed origin's, gets 403.
 
 Both hold with and without keys. Answers are problem+json, as every error of the API's.
 """
@@ -35,11 +39,19 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 @cache
 def _machine_names() -> frozenset[str]:
-    """This machine's names and addresses, for an API bound to every interface."""
+    """This machine's names and addresses, for an API bound to every interface: its host names,
+    what they resolve to, and the address of the interface its default route leaves by."""
     names = {socket.gethostname().lower(), socket.getfqdn().lower()}
     for name in list(names):
         try:
             names |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+        except OSError:
+            continue
+    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        try:  # connecting a UDP socket sends nothing; it only picks the outgoing interface
+            with socket.socket(family, socket.SOCK_DGRAM) as udp:
+                udp.connect((probe, 9))
+                names.add(str(udp.getsockname()[0]))
         except OSError:
             continue
     return frozenset(names)
@@ -58,12 +70,20 @@ def served_hosts(settings: Settings) -> frozenset[str] | None:
     return frozenset(hosts)
 
 
-def host_name(header: str) -> str:
-    """``Host`` without its port: ``[::1]:8000`` is ``::1``, ``localhost:8000`` is ``localhost``."""
+def host_name(header: str) -> str | None:
+    """``Host`` without its port: ``[::1]:8000`` is ``::1``, ``localhost:8000`` is ``localhost``;
+    None for anything else after the name than a numeric port (``127.0.0.1:80@evil.example``)."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+        end = header.find("]")
+        name, rest = (header[1:end], header[end + 1 :]) if end > 0 else (header, "")
+    elif header.count(":") == 1:
+        name, rest = header.split(":")[0], ":" + header.split(":")[1]
+    else:
+        name, rest = header, ""
+    if rest and not (rest.startswith(":") and rest[1:].isdigit()):
+        return None
+    return name
 
 
 class Guard:
@@ -91,21 +111,25 @@ class Guard:
             await self.app(scope, receive, send)
             return
         settings: Settings = scope["app"].state.store.settings
+        hosts = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"host"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        host = headers.get("host", "")
         served = served_hosts(settings)
-        if not host:
-            await _refuse(send, scope, 400, "bad-request", "Bad request", "the request has no Host header")
+        if len(hosts) != 1 or host_name(hosts[0]) is None:
+            detail = "the request needs one Host header, a name and at most a numeric port"
+            await _refuse(send, scope, 400, "bad-request", "Bad request", detail)
             return
+        host = hosts[0]
         if served is not None and host_name(host) not in served:
             detail = (
-                f"this API does not serve the host {host_name(host)!r}; it answers "
-                f"{', '.join(sorted(served))} (add names to LINEAGE_ALLOWED_HOSTS)"
+                f"this API does not serve the host {host_name(host)!r} (its operator can add names to "
+                "LINEAGE_ALLOWED_HOSTS)"
             )
             await _refuse(send, scope, 421, "misdirected-request", "Misdirected request", detail)
             return
-        if scope["type"] == "http" and scope["method"] in WRITES:
-            refusal = _cross_site(headers, f"{scope.get('scheme', 'http')}://{host.lower()}", settings)
+        if scope["type"] == "http":
+            own = f"{scope.get('scheme', 'http')}://{host.lower()}"
+            check = _cross_site if scope["method"] in WRITES else _foreign_read
+            refusal = check(headers, own, settings)
             if refusal:
                 await _refuse(send, scope, 403, "cross-site", "Forbidden", refusal)
                 return
@@ -127,6 +151,20 @@ def _cross_site(headers: dict[str, str], own: str, settings: Settings) -> str | 
     if headers.get("sec-fetch-site", "").lower() == "cross-site":
         return "a write from another site is refused (Sec-Fetch-Site: cross-site)"
     return None
+
+
+def _foreign_read(headers: dict[str, str], own: str, settings: Settings) -> str | None:
+    """Why a read is refused as made by another site's page, or None."""
+    site = headers.get("sec-fetch-site", "").lower()
+    if site not in ("cross-site", "same-site") or headers.get("sec-fetch-mode", "").lower() == "navigate":
+        return None
+    origin = headers.get("origin", "").strip().lower().rstrip("/")
+    if origin and origin in {o.lower().rstrip("/") for o in settings.allowed_origins}:
+        return None
+    return (
+        f"a request made by a page of another origin is refused (Sec-Fetch-Site: {site}); list the "
+        "origin in LINEAGE_ALLOWED_ORIGINS if its pages are to read the API"
+    )
 
 
 async def _refuse(send: Send, scope: Scope, status: int, kind: str, title: str, detail: str) -> None:

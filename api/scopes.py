@@ -186,11 +186,19 @@ async def _answered(store: Store, work: Callable[[], ModelJSON]) -> ModelJSON:
 def _page(
     store: Store, who: Caller, request: ScopeRequest, limit: int, cursor: str | None, max_nodes: int | None
 ) -> ModelJSON:
-    """A page of the scope; a supplier's counts leave out the kinds it does not see."""
-    found = page(store, _scope(store, request, max_nodes), request, limit, cursor)
+    """A page of the scope. A supplier's leaves out, besides the nodes of the kinds it does not see,
+    their counts and the relationships to them, and takes no node limit of its own (the limit it
+    passes would tell how big the hidden part is)."""
+    found = page(store, _scope(store, request, _cap(who, max_nodes)), request, limit, cursor)
     if who.supplier is not None:
         found["counts"] = {k: n for k, n in found["counts"].items() if Label(k) in request.kinds}
+        for node in found["nodes"]:
+            node["via"] = [v for v in node["via"] if Label(v["label"]) in request.kinds]
     return ModelJSON(found)
+
+
+def _cap(who: Caller, max_nodes: int | None) -> int | None:
+    return None if who.supplier is not None else max_nodes
 
 
 @router.get(
@@ -285,6 +293,7 @@ EXPORTED = {
 )
 def scope_forward_export(
     store: StoreDep,
+    who: CallerDep,
     request: ForwardRequest,
     format: FormatQ = "csv",
     what: WhatQ = "nodes",
@@ -292,7 +301,7 @@ def scope_forward_export(
 ) -> Response:
     """The whole forward scope streamed as CSV or JSON Lines (nodes with every property, or the
     relationships among them), or as a graph for Gephi, yEd or Cytoscape."""
-    return _export(store, request, format, what, max_nodes)
+    return _export(store, request, format, what, _cap(who, max_nodes))
 
 
 @router.get(
@@ -304,13 +313,14 @@ def scope_forward_export(
 )
 def scope_backward_export(
     store: StoreDep,
+    who: CallerDep,
     request: BackwardRequest,
     format: FormatQ = "csv",
     what: WhatQ = "nodes",
     max_nodes: MaxNodesQ = None,
 ) -> Response:
     """The whole backward trace streamed as CSV or JSON Lines, or as a graph document."""
-    return _export(store, request, format, what, max_nodes)
+    return _export(store, request, format, what, _cap(who, max_nodes))
 
 
 RefQ = Annotated[

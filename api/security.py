@@ -107,7 +107,8 @@ class Keyring:
         return self._fixed + self._from_file
 
     def configured(self) -> bool:
-        return bool(self.current())
+        """Keys are required: some are set, or a keys file is (empty, it lets nobody in)."""
+        return self._path is not None or bool(self._fixed)
 
     def caller(self, key: str | None) -> Caller | None:
         """The caller a key makes; None for a key that is not configured."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from lineage.errors import NotPermitted, Problem, RecordsNotPermitted
+from lineage.loading.checks import existing
 from lineage.loading.validate import Input, Position
 from lineage.model import Label, NodeRef, RelType
 from lineage.store import Store
@@ -76,12 +77,17 @@ def check_records(store: Store, data: Input, supplier: str) -> None:
     own = data.rels.get((RelType.SUPPLIED, Label.SUPPLIER, Label.MATERIAL_LOT), {})
     supplied = {dst for src, dst in own if src == supplier}
     stored = suppliers_of(store, lots | supplied)
+    present = {uid for _, uid in existing(store, {Label.MATERIAL_LOT: lots | supplied})}
     for lot in sorted(lots | supplied):
-        others = stored.get(lot, set()) - {supplier}
-        if others or (lot not in supplied and supplier not in stored.get(lot, set())):
-            position = _position_of(data, lot)
-            whose = f"supplied by {', '.join(sorted(others))}" if others else "not supplied by it"
-            problems.append(data.problem(position, "uid", f"MaterialLot {lot!r} is {whose}"))
+        theirs = stored.get(lot, set())
+        # A stored lot is the supplier's only if it is on record as supplied by it alone: one that
+        # another party supplied, or that nobody did (the plant's own), cannot be claimed. Who the
+        # other party is stays unsaid.
+        mine = theirs == {supplier} or (lot not in present and lot in supplied)
+        if not mine:
+            problems.append(
+                data.problem(_position_of(data, lot), "uid", f"MaterialLot {lot!r} is not its own")
+            )
     if problems:
         raise RecordsNotPermitted(f"records that supplier {supplier!r} may not write", problems)
 

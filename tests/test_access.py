@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -126,6 +127,9 @@ def test_a_supplier_reads_only_scopes_of_its_own_lots_without_other_parties_cust
         assert not kinds & {"Customer", "Sale", "Complaint"}
         assert {"Customer", "Sale"} <= {n["label"] for n in whole["nodes"]}
         assert not set(mine["counts"]) & {"Customer", "Sale", "Complaint"}
+        assert not {v["label"] for n in mine["nodes"] for v in n["via"]} & {"Customer", "Sale", "Complaint"}
+        capped = supplier.get("/scope/forward", params=own | {"max_nodes": 1})  # its size stays unsaid
+        assert capped.status_code == 200 and capped.json()["total"] == mine["total"]
         assert {(n["label"], n["uid"]) for n in mine["nodes"]} == {
             (n["label"], n["uid"])
             for n in whole["nodes"]
@@ -178,12 +182,22 @@ def test_a_supplier_writes_its_own_lots_and_nothing_about_another_party(scratch:
         body = assert_problem(refused, 403, "SUP-MILKCO", "nothing was written")
         places = {(p["line"], p["field"]) for p in body["problems"]}
         assert places == {(3, "uid"), (4, "kind"), (5, "from")}, body["problems"]
-        assert "L-5100" in json.dumps(body["problems"]) and "SUP-SUGAR" in json.dumps(body["problems"])
+        said = json.dumps(body["problems"])
+        assert "'L-5100' is not its own" in said and "supplied by" not in said  # whose it is stays unsaid
         assert not node_exists(scratch, "MaterialLot", "L-NF-10")
         assert not node_exists(scratch, "Batch", "B-NF-1")
         with scratch.client("viewer") as viewer:
             sugar = viewer.get("/nodes/MaterialLot/L-5100").json()["properties"]
         assert sugar["material"] != "sugar, relabelled"
+
+        # a stored lot nobody supplied (the plant's own) cannot be claimed
+        assert admin.post("/ingest", content=jsonl({**new_lot, "uid": "L-INHOUSE"}), headers=JSONL).is_success
+        claim = jsonl({"kind": "SUPPLIED", "from": "SUP-MILKCO", "to": "L-INHOUSE"})
+        assert_problem(
+            supplier.post("/ingest", content=claim, headers=JSONL), 403, "'L-INHOUSE' is not its own"
+        )
+        taken = supplier.get("/scope/forward", params={"label": "MaterialLot", "uid": "L-INHOUSE"})
+        assert_problem(taken, 403, "own material lots")
 
         epcis = supplier.post(
             "/ingest", content=b'{"type":"EPCISDocument"}', headers={"content-type": "application/ld+json"}
@@ -228,6 +242,17 @@ def test_writes_from_another_site_are_refused_and_from_the_api_s_own_origin_work
             assert "access-control-allow-origin" not in refused.headers
             read = client.get("/lots/L-4471/affected", headers=evil)
             assert read.status_code == 200 and "access-control-allow-origin" not in read.headers
+            # an <img> on another site asking for a drill (which the audit log records) is refused;
+            # a link the user follows, or the view's own request, is not
+            for site in ("cross-site", "same-site"):
+                image = client.get(
+                    "/lots/L-4471/drill", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors"}
+                )
+                assert_problem(image, 403, f"Sec-Fetch-Site: {site}")
+            followed = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+            assert client.get("/lots/L-4471/affected", headers=followed).status_code == 200
+            own = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"}
+            assert client.get("/lots/L-4471/drill", headers=own).status_code == 200
 
             same = client.post("/ingest", files=supplier_form("SUP-OWN"), headers={"Origin": api.url})
             assert same.status_code == 200, same.text
@@ -242,10 +267,16 @@ def test_a_foreign_host_is_refused_on_every_route_and_served_names_work() -> Non
         with httpx.Client(base_url=api.url, timeout=60) as client:
             for method, path in operations(api):
                 response = client.request(method, concrete(path), headers={"Host": "rebind.evil.example"})
-                assert_problem(response, 421, "rebind.evil.example", "LINEAGE_ALLOWED_HOSTS")
+                body = assert_problem(response, 421, "rebind.evil.example", "LINEAGE_ALLOWED_HOSTS")
+                assert "localhost" not in body["detail"]  # the names it does serve stay unsaid
             for host in (f"localhost:{port}", f"[::1]:{port}", f"127.0.0.1:{port}", "lineage.plant.example"):
                 assert client.get("/health", headers={"Host": host}).status_code == 200, host
             assert client.get("/lots/L-4471/affected", headers={"Host": "LocalHost"}).status_code == 200
+            for odd in (f"127.0.0.1:{port}@evil.example", "localhost:evil.example", "[::1]evil.example"):
+                assert_problem(client.get("/health", headers={"Host": odd}), 400, "one Host header")
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=30) as raw:
+            raw.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n")
+            assert raw.recv(4096).startswith(b"HTTP/1.1 400")
 
 
 def test_listed_origins_may_write_and_get_cors_headers() -> None:
@@ -320,6 +351,13 @@ def test_keys_given_as_digests_in_a_file_rotate_without_a_restart(tmp_path: Path
         time.sleep(0.2)
         assert (status(first), status(second)) == (401, 200)
         assert "keys read before stay in force" in (api.data_dir / "api.log").read_text()
+        keys_file.write_text("{}")  # no keys in the file: nobody gets in, the API does not open up
+        deadline = time.monotonic() + 10
+        while status(second) != 401:
+            assert time.monotonic() < deadline, "the emptied keys file was not taken"
+            time.sleep(0.1)
+        assert httpx.get(f"{api.url}/lots/L-4471/affected", timeout=30).status_code == 401
+        assert httpx.get(f"{api.url}/health", timeout=30).json()["auth"] == "keys"
 
 
 # --- odd input ------------------------------------------------------------------------------------
@@ -355,6 +393,18 @@ def test_odd_input_over_http_is_a_4xx_naming_line_and_field(scratch: Api) -> Non
             422,
         )
         assert "fewer cells than header columns (2 of 4)" in body["problems"][0]["message"]
+        # a byte that Latin-1 reads as U+0085 (cp1252's ellipsis) is text in a cell, not a line break
+        ellipsis = b"uid,region,name\nC-ONE,North,Caf\x85C-INJECTED,North,Smuggled\n"
+        one = editor.post(
+            "/ingest",
+            params={"kind": "Customer"},
+            content=ellipsis,
+            headers={"content-type": "text/csv; charset=latin-1"},
+        )
+        assert assert_problem(one, 422)["problems"][0]["message"] == "more cells than header columns"
+        assert not node_exists(scratch, "Customer", "C-INJECTED") and not node_exists(
+            scratch, "Customer", "C-ONE"
+        )
         assert not node_exists(scratch, "Batch", "B-HUGE") and not node_exists(scratch, "Customer", "C-SHORT")
 
 

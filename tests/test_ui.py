@@ -396,7 +396,7 @@ def test_a_recall_opened_activated_and_followed_in_the_view(
         holds = viewer.get(f"/recalls/{uid}/holds").json()
         shown = view.page.eval_on_selector_all("#recall-holds li", "items => items.map(i => i.textContent)")
         assert len(shown) == len(holds) and any(
-            text.startswith("lot L-4471 at plant: 780 kg") for text in shown
+            text.startswith("lot L-4471 at Hamar: 780 kg") for text in shown
         )
         assert {h["batch"] for h in holds if h["batch"]} <= {
             t.split()[1] for t in shown if t.startswith("batch")

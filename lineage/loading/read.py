@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,7 +138,7 @@ def _read_epcis(path: Path) -> Iterator[tuple[int, Raw]]:
 def _read_csv(path: Path, digest: hashlib._Hash, encoding: str) -> Iterator[tuple[int, Raw]]:
     text = decoded(path, path.read_bytes(), encoding)
     digest.update(text.encode())
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # rows end at CR / LF only, as CSV says
     if reader.fieldnames is None:
         return
     file_kind = _csv_kind(path)
@@ -154,7 +155,8 @@ def _read_csv(path: Path, digest: hashlib._Hash, encoding: str) -> Iterator[tupl
                 )
             ],
         )
-    for number, row in enumerate(reader, start=2):
+    for row in reader:
+        number = reader.line_num  # the row's (last) line in the file: a quoted cell may hold line breaks
         values = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
         if None in row:
             values["__extra_cells__"] = str(row[None])  # type: ignore[index]
