@@ -456,3 +456,28 @@ def test_with_no_keys_the_view_writes_from_its_own_origin_and_a_foreign_page_can
             assert client.get("/nodes/Supplier/SUP-FROM-EVIL").status_code == 404
             log = (open_api.data_dir / "api.log").read_text()
         assert re.search(r'"POST /ingest HTTP/1.1" 403', log), log[-2000:]
+
+
+def test_an_overdue_recall_says_so_in_the_view(browser: Any, api: Api) -> None:
+    """A recall whose deadline has passed (recorded afterwards, with force) shows OVERDUE and how
+    many customers are not done, as effectiveness counts them."""
+    with httpx.Client(base_url=api.url, headers={"X-API-Key": KEYS["editor"]}, timeout=60) as editor:
+        body = {"source": "MaterialLot:L-4472", "reason": "late record", "risk": "may make you ill",
+                "owner": "QA", "deadline": "2026-03-20T12:00:00Z", "force": True, "by": "Anna"}  # fmt: skip
+        made = editor.post("/recalls", json=body)
+        assert made.status_code == 201, made.text
+        uid = made.json()["uid"]
+        assert editor.post(f"/recalls/{uid}/activate", json={"by": "Anna"}).status_code == 200
+        late = sum(c["overdue"] for c in editor.get(f"/recalls/{uid}/effectiveness").json()["customers"])
+    assert late > 0
+    view = View(browser, api, key=KEYS["viewer"])
+    try:
+        view.page.click("#recalls summary")
+        view.page.click(f'#recall-list li[data-uid="{uid}"] button:has-text("Open")')
+        view.page.wait_for_function(f"() => document.querySelector('#recall').dataset.uid === '{uid}'")
+        view.page.wait_for_function("() => /OVERDUE/.test(document.querySelector('#recall dl').textContent)")
+        assert f"2026-03-20T12:00:00Z: OVERDUE, {late} customer(s) not done" in view.page.text_content(
+            "#recall dl"
+        )
+    finally:
+        view.close()

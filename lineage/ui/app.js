@@ -815,7 +815,9 @@ async function showRecall(uid) {
       ["risk", recall.risk],
       ["customers are to", recall.instructions],
       ["owner", recall.owner],
-      ["deadline", recall.deadline],
+      ["deadline", figures.overdue
+        ? `${recall.deadline}: OVERDUE, ${figures.customers.filter((c) => c.overdue).length} customer(s) not done`
+        : recall.deadline],
       ["progress", amounts(figures.overall)],
     ]);
     const pending = recall.pending || { added: {}, removed: {} };
