@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ADMIN, INGEST, ActorDep, CallerDep
 from api.problems import documented
-from lineage.loading.uploads import load_uploads
+from lineage.loading.uploads import Upload, load_uploads
 from lineage.model import KINDS
 from lineage.status import data_report
 
@@ -77,14 +77,15 @@ def charset(content_type: str | None) -> str | None:
     return None
 
 
-async def _uploads(request: Request, kind: str | None, limit: int) -> list[tuple[str, bytes]]:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+async def _uploads(request: Request, kind: str | None, limit: int) -> list[Upload]:
+    declared = request.headers.get("content-type")
+    media = (declared or "").split(";")[0].strip().lower()
     if media in JSONL_TYPES:
-        return [("body.jsonl", await _body(request, limit))]
+        return [("body.jsonl", await _body(request, limit), None)]
     if media in CSV_TYPES:
-        return [(f"{kind or 'body'}.csv", await _body(request, limit))]
+        return [(f"{kind or 'body'}.csv", await _body(request, limit), charset(declared))]
     if media in EPCIS_TYPES:
-        return [("epcis.json", await _body(request, limit))]
+        return [("epcis.json", await _body(request, limit), None)]
     if media == MULTIPART:
         return await _files(request, limit)
     raise HTTPException(
@@ -95,7 +96,7 @@ async def _uploads(request: Request, kind: str | None, limit: int) -> list[tuple
     )
 
 
-async def _files(request: Request, limit: int) -> list[tuple[str, bytes]]:
+async def _files(request: Request, limit: int) -> list[Upload]:
     uploads, size = [], 0
     try:
         async with request.form(max_files=1000, max_fields=1000) as form:
@@ -106,8 +107,7 @@ async def _files(request: Request, limit: int) -> list[tuple[str, bytes]]:
                 size += len(content)
                 if size > limit:
                     raise HTTPException(413, f"the files are over the {limit:,}-byte limit")
-                uploads.append((value.filename or "upload", content))
-                request.state.charset = getattr(request.state, "charset", None) or charset(value.content_type)
+                uploads.append((value.filename or "upload", content, charset(value.content_type)))
     except HTTPException as e:
         if e.status_code != 400:
             raise
@@ -136,8 +136,7 @@ async def ingest(
     every problem (source, line, field, message)."""
     store = request.app.state.store
     uploads = await _uploads(request, kind, store.settings.ingest_max_bytes)
-    encoding = getattr(request.state, "charset", None) or charset(request.headers.get("content-type"))
-    report = await run_in_threadpool(load_uploads, store, uploads, who, caller.supplier, encoding or "utf-8")
+    report = await run_in_threadpool(load_uploads, store, uploads, who, caller.supplier)
     return IngestReport(
         files=report.files,
         records=report.records,

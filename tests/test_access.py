@@ -393,6 +393,26 @@ def test_odd_input_over_http_is_a_4xx_naming_line_and_field(scratch: Api) -> Non
             422,
         )
         assert "fewer cells than header columns (2 of 4)" in body["problems"][0]["message"]
+        # each file of a form in its own charset
+        files = [
+            (
+                "files",
+                (
+                    "Customer.csv",
+                    "uid,name,region\nC-LAT-2,Br\u00f8d,North\n".encode("latin-1"),
+                    "text/csv; charset=latin-1",
+                ),
+            ),
+            (
+                "files",
+                ("more/Customer.csv", "uid,name,region\nC-UTF-2,Br\u00f8d,North\n".encode(), "text/csv"),
+            ),
+        ]
+        both = editor.post("/ingest", files=files)
+        assert both.status_code == 200 and both.json()["records"] == 2, both.text
+        with scratch.client("viewer") as viewer:
+            for uid in ("C-LAT-2", "C-UTF-2"):
+                assert viewer.get(f"/nodes/Customer/{uid}").json()["properties"]["name"] == "Br\u00f8d"
         # a byte that Latin-1 reads as U+0085 (cp1252's ellipsis) is text in a cell, not a line break
         ellipsis = b"uid,region,name\nC-ONE,North,Caf\x85C-INJECTED,North,Smuggled\n"
         one = editor.post(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lineage.errors import InputRejected
 from lineage.loading.load import LoadReport, load
+from lineage.loading.read import decoded
 from lineage.store import Store
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -25,26 +26,29 @@ def safe_name(name: str) -> str:
     return base[:120] or "upload"
 
 
+Upload = tuple[str, bytes, str | None]
+
+
 def load_uploads(
-    store: Store,
-    uploads: list[tuple[str, bytes]],
-    who: str | None = None,
-    supplier: str | None = None,
-    encoding: str = "utf-8",
+    store: Store, uploads: list[Upload], who: str | None = None, supplier: str | None = None
 ) -> LoadReport:
-    """Load ``(name, content)`` pairs; a name's suffix gives its format, as for files. ``supplier``
-    and ``encoding``: as for :func:`lineage.loading.load.load`."""
+    """Load ``(name, content, charset)`` uploads; a name's suffix gives its format, as for files,
+    and a CSV upload's charset (None: UTF-8) its encoding, each its own. ``supplier``: as for
+    :func:`lineage.loading.load.load`."""
     with tempfile.TemporaryDirectory(prefix="lineage-upload-") as folder:
         paths: list[Path] = []
-        for index, (name, content) in enumerate(uploads):
-            place = Path(folder) / str(index)  # one folder each: two uploads may share a name
-            place.mkdir()
-            path = place / safe_name(name)
-            path.write_bytes(content)
-            paths.append(path)
-        names = {str(path): name for path, (name, _) in zip(paths, uploads, strict=True)}
+        names: dict[str, str] = {}
         try:
-            report = load(store, paths, who=who, supplier=supplier, encoding=encoding)
+            for index, (name, content, encoding) in enumerate(uploads):
+                place = Path(folder) / str(index)  # one folder each: two uploads may share a name
+                place.mkdir()
+                path = place / safe_name(name)
+                names[str(path)] = name
+                if encoding and path.suffix == ".csv":  # read as declared, handed on as UTF-8
+                    content = decoded(path, content, encoding).encode()
+                path.write_bytes(content)
+                paths.append(path)
+            report = load(store, paths, who=who, supplier=supplier)
         except InputRejected as e:
             raise e.renamed(lambda source: names.get(source, source)) from None
     return dataclasses.replace(report, files=[names.get(f, f) for f in report.files])
