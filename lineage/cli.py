@@ -37,12 +37,17 @@ out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+#: The metavar of a flag: nothing, where typer would show "<bool>" for an option that takes no value.
+FLAG = ""
+JsonOpt = Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON for scripts.")]
 MaxNodesOpt = Annotated[int | None, typer.Option(help="Node limit (default from settings).")]
 TimeoutOpt = Annotated[float | None, typer.Option(help="Time limit in seconds (default from settings).")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who (default: this machine's account).")]
 EvidenceOpt = Annotated[
-    bool, typer.Option("--evidence", help="Also list the event and document ids it rests on, oldest first.")
+    bool,
+    typer.Option(
+        "--evidence", metavar=FLAG, help="Also list the event and document ids it rests on, oldest first."
+    ),
 ]
 
 
@@ -58,7 +63,13 @@ def _print_version(asked: bool) -> None:
 def main(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version",
+            metavar=FLAG,
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """Graph lineage for product recalls: who is affected, and where it came from."""
@@ -269,7 +280,7 @@ def load(
     paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
     as_json: JsonOpt = False,
     complaints: Annotated[
-        bool, typer.Option("--complaints", help="The files are complaint forms (JSON Lines).")
+        bool, typer.Option("--complaints", metavar=FLAG, help="The files are complaint forms (JSON Lines).")
     ] = False,
     encoding: Annotated[
         str, typer.Option(help="CSV files' text encoding (JSON is always UTF-8), e.g. latin-1, cp1252")
@@ -517,7 +528,10 @@ def render(
     source: Annotated[str, typer.Argument(help="Label:uid, e.g. MaterialLot:L-4471")],
     out_path: Annotated[Path, typer.Option("--out", help="scope.svg or scope.png")],
     backward_trace: Annotated[
-        bool, typer.Option("--backward", help="Trace upstream (always, for a source with no forward scope).")
+        bool,
+        typer.Option(
+            "--backward", metavar=FLAG, help="Trace upstream (always, for a source with no forward scope)."
+        ),
     ] = False,
     start: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Window end (ISO-8601).")] = None,
@@ -783,7 +797,7 @@ def generate(
 
 
 @app.command()
-def reset(yes: Annotated[bool, typer.Option("--yes", help="Confirm.")] = False) -> None:
+def reset(yes: Annotated[bool, typer.Option("--yes", metavar=FLAG, help="Confirm.")] = False) -> None:
     """Delete every node and relationship in the configured graph."""
 
     def go() -> None:
@@ -806,7 +820,8 @@ def serve(
         int, typer.Option(help="API processes; each keeps its own topology index (memory x workers).")
     ] = 1,
     insecure_open: Annotated[
-        bool, typer.Option("--insecure-open", help="serve a non-loopback address with no API keys")
+        bool,
+        typer.Option("--insecure-open", metavar=FLAG, help="serve a non-loopback address with no API keys"),
     ] = False,
 ) -> None:
     """Serve the HTTP API (embedded engine by default, Neo4j by settings)."""

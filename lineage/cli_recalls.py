@@ -12,7 +12,7 @@ from rich.table import Table
 
 from lineage import audit, completion, drill, holds, notices, recalls
 from lineage.audit import local_actor
-from lineage.cli import ByOpt, JsonOpt, acting, app, emit_json, err, opened, out, run_safely
+from lineage.cli import FLAG, ByOpt, JsonOpt, acting, app, emit_json, err, opened, out, run_safely
 from lineage.errors import InvalidRequest
 from lineage.model import now_ms, to_epoch_ms
 
@@ -72,14 +72,19 @@ def recall_create(
     strategy: Annotated[str, typer.Option(help="full, targeted or selective_replacement.")] = "full",
     region: Annotated[list[str] | None, typer.Option(help="Targeted: a region (repeat).")] = None,
     customer: Annotated[list[str] | None, typer.Option(help="Targeted: a customer (repeat).")] = None,
-    safety: Annotated[bool, typer.Option("--safety/--no-safety", help="A health or safety risk.")] = True,
+    safety: Annotated[
+        bool, typer.Option("--safety/--no-safety", metavar=FLAG, help="A health or safety risk.")
+    ] = True,
     remedy: Annotated[str | None, typer.Option(help="return, destroy, replace or repair.")] = None,
     level: Annotated[str | None, typer.Option(help="Override the level: national, regional, local.")] = None,
     level_reason: Annotated[str | None, typer.Option(help="Why the level is overridden.")] = None,
     window_from: Annotated[str | None, typer.Option("--from", help="Machine/operator window start.")] = None,
     window_to: Annotated[str | None, typer.Option("--to", help="Machine/operator window end.")] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Take a deadline already past (a recall recorded afterwards).")
+        bool,
+        typer.Option(
+            "--force", metavar=FLAG, help="Take a deadline already past (a recall recorded afterwards)."
+        ),
     ] = False,
     by: ByOpt = None,
     as_json: JsonOpt = False,

@@ -198,6 +198,9 @@ def test_version_and_the_help_of_by(tmp_path: Path) -> None:
         assert "Who (default: this machine's account)" in shown and "signal" not in shown, command
     shown = " ".join(cli(tmp_path, "signals", "close", "--help").stdout.split())
     assert "recorded on the signal" in shown
+    flags = cli(tmp_path, "trace", "forward", "--help").stdout
+    assert [line for line in flags.splitlines() if "<bool>" in line and "--help" not in line] == []
+    assert "--json" in flags and "<str>" in flags  # a flag shows no type; an option with a value does
 
 
 def test_a_big_scope_is_summed_up_in_the_terminal_and_exported_whole(tmp_path: Path) -> None:
