@@ -225,7 +225,9 @@ def test_an_index_out_of_room_is_built_again_and_answers_stay_equal(
     write(store, [{"kind": "Batch", "uid": f"C{i}", "product": "p"} for i in range(4)]
           + [{"kind": "CONSUMED_BY", "from": "L", "from_label": "MaterialLot", "to": f"C{i}", "quantity": 1}
              for i in range(4)])  # fmt: skip
-    assert store.topology.current() is held  # stuck, walked as it is while another is built
+    # Never the database: the stuck index, walked as it is while another is built, or (a small graph
+    # builds fast) the new one already.
+    assert store.topology.current() is not None
     assert _eventually(lambda: store.topology.current() not in (None, held))
     assert whole(forward(store, lot)) == whole(forward(plain, lot))
     assert store.topology.state().state == "built"
