@@ -1,12 +1,15 @@
 """Holds: stock that must not move while a recall is on.
 
-Activating a recall holds every affected batch: at the plant (always, with the unshipped quantity
-when the records give one, so that no further shipment leaves even when the count is unknown) and
-at each customer of the recall still holding some of it. It also holds the lots at the recall's
+Activating a recall holds every affected batch where some of it is: at the plant (with its stock
+as :func:`lineage.balance.plant_stock` counts it, or with no quantity when the records give none)
+and at each customer of the recall still holding some of it. A batch the records leave none of at
+the plant gets no hold there, and the activation says so; one held nowhere still ships no more
+while the recall is active (``recall_unheld_batches``). It also holds the lots at the recall's
 source (the recalled lot, or every lot of a recalled supplier), with what is left of them at their
-last count. While a batch has an active hold, a load or an ingest that would ship it is refused;
-while a lot has one, so is a load that would have a new batch consume it (a use recorded late, by
-a batch that started before the hold, still loads); each refusal names the hold and the recall
+last count, where their batches were made. While a batch has an active hold, a load or an ingest
+that would ship it is refused; while a lot has one, so is a load that would have a new batch
+consume it (a use recorded late, by a batch that started before the hold, still loads); each
+refusal names the hold and the recall
 (:func:`lineage.loading.checks.check_holds`). Releasing a hold needs a reason, and is recorded on
 the hold and in the audit log.
 """
