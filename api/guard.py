@@ -20,11 +20,13 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
 
+from api.problems import MEDIA_TYPE, problem_body
 from lineage.config import Settings
 
 Scope = MutableMapping[str, Any]
@@ -86,63 +88,77 @@ def host_name(header: str) -> str | None:
     return name
 
 
+def _origin(text: str) -> str:
+    """An origin as compared: lower case, no trailing slash."""
+    return text.strip().lower().rstrip("/")
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """What the settings say, worked out once: they do not change while the process runs."""
+
+    served: frozenset[str] | None  # None: any host
+    origins: frozenset[str]  # LINEAGE_ALLOWED_ORIGINS, as compared
+    app: App  # the app, behind CORS for the listed origins
+
+
 class Guard:
-    """ASGI middleware: the Host check on every request, the cross-site check on every write, then
-    CORS for the origins listed in settings (none listed: no CORS header is ever sent)."""
+    """ASGI middleware: the Host check on every request, the cross-site check on every write and
+    read, then CORS for the origins listed in settings (none listed: no CORS header is ever sent)."""
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._inner: App | None = None
+        self._policy: _Policy | None = None
 
-    def _next(self, settings: Settings) -> App:
-        if self._inner is None:
-            self._inner = self.app
+    def _policy_of(self, settings: Settings) -> _Policy:
+        if self._policy is None:
+            inner = self.app
             if settings.allowed_origins:
-                self._inner = CORSMiddleware(
+                inner = CORSMiddleware(
                     self.app,
                     allow_origins=settings.allowed_origins,
                     allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                     allow_headers=["X-API-Key", "Content-Type"],
                 )
-        return self._inner
+            origins = frozenset(_origin(o) for o in settings.allowed_origins)
+            self._policy = _Policy(served_hosts(settings), origins, inner)
+        return self._policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        settings: Settings = scope["app"].state.store.settings
+        policy = self._policy_of(scope["app"].state.store.settings)
         hosts = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"host"]
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        served = served_hosts(settings)
-        if len(hosts) != 1 or host_name(hosts[0]) is None:
+        name = host_name(hosts[0]) if len(hosts) == 1 else None
+        if name is None:
             detail = "the request needs one Host header, a name and at most a numeric port"
             await _refuse(send, scope, 400, "bad-request", "Bad request", detail)
             return
-        host = hosts[0]
-        if served is not None and host_name(host) not in served:
+        if policy.served is not None and name not in policy.served:
             detail = (
-                f"this API does not serve the host {host_name(host)!r} (its operator can add names to "
+                f"this API does not serve the host {name!r} (its operator can add names to "
                 "LINEAGE_ALLOWED_HOSTS)"
             )
             await _refuse(send, scope, 421, "misdirected-request", "Misdirected request", detail)
             return
         if scope["type"] == "http":
-            own = f"{scope.get('scheme', 'http')}://{host.lower()}"
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            own = f"{scope.get('scheme', 'http')}://{hosts[0].strip().lower()}"
             check = _cross_site if scope["method"] in WRITES else _foreign_read
-            refusal = check(headers, own, settings)
+            refusal = check(headers, own, policy.origins)
             if refusal:
                 await _refuse(send, scope, 403, "cross-site", "Forbidden", refusal)
                 return
-        await self._next(settings)(scope, receive, send)
+        await policy.app(scope, receive, send)
 
 
-def _cross_site(headers: dict[str, str], own: str, settings: Settings) -> str | None:
+def _cross_site(headers: dict[str, str], own: str, origins: frozenset[str]) -> str | None:
     """Why a write is refused as coming from another site, or None."""
     origin = headers.get("origin")
     if origin is not None:
-        origin = origin.strip().lower().rstrip("/")
-        allowed = {own} | {o.lower().rstrip("/") for o in settings.allowed_origins}
-        if origin not in allowed:
+        origin = _origin(origin)
+        if origin != own and origin not in origins:
             return (
                 f"a write from the page at {origin!r} is refused: only the API's own origin ({own})"
                 " and LINEAGE_ALLOWED_ORIGINS may write"
@@ -153,13 +169,12 @@ def _cross_site(headers: dict[str, str], own: str, settings: Settings) -> str | 
     return None
 
 
-def _foreign_read(headers: dict[str, str], own: str, settings: Settings) -> str | None:
+def _foreign_read(headers: dict[str, str], own: str, origins: frozenset[str]) -> str | None:
     """Why a read is refused as made by another site's page, or None."""
     site = headers.get("sec-fetch-site", "").lower()
     if site not in ("cross-site", "same-site") or headers.get("sec-fetch-mode", "").lower() == "navigate":
         return None
-    origin = headers.get("origin", "").strip().lower().rstrip("/")
-    if origin and origin in {o.lower().rstrip("/") for o in settings.allowed_origins}:
+    if _origin(headers.get("origin", "")) in origins:
         return None
     return (
         f"a request made by a page of another origin is refused (Sec-Fetch-Site: {site}); list the "
@@ -168,24 +183,16 @@ def _foreign_read(headers: dict[str, str], own: str, settings: Settings) -> str 
 
 
 async def _refuse(send: Send, scope: Scope, status: int, kind: str, title: str, detail: str) -> None:
-    body = json.dumps(
-        {
-            "type": f"urn:lineage:problem:{kind}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "instance": scope.get("path", ""),
-        }
-    ).encode()
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
+    body = json.dumps(problem_body(status, kind, title, detail, scope.get("path", ""))).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/problem+json"),
+                (b"content-type", MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

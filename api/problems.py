@@ -60,14 +60,21 @@ def problem(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body = {
+    body = problem_body(status, kind, title, detail, request.url.path) | {
+        k: v for k, v in extensions.items() if v is not None
+    }
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def problem_body(status: int, kind: str, title: str, detail: str, instance: str) -> dict[str, Any]:
+    """The members every problem has (api.guard answers with them too, before any route runs)."""
+    return {
         "type": f"urn:lineage:problem:{kind}",
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
-    } | {k: v for k, v in extensions.items() if v is not None}
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+        "instance": instance,
+    }
 
 
 def _lineage_error(request: Request, error: Exception) -> JSONResponse:
