@@ -77,6 +77,7 @@ class Keyring:
     def __init__(self, settings: Settings) -> None:
         self._fixed = _keys(settings.api_keys, "LINEAGE_API_KEYS")
         self._path = settings.api_keys_file
+        self._required = settings.keys_required
         self._stamp: tuple[int, int] | None = None
         self._from_file: list[_Key] = []
         self._lock = threading.Lock()
@@ -107,8 +108,8 @@ class Keyring:
         return self._fixed + self._from_file
 
     def configured(self) -> bool:
-        """Keys are required: some are set, or a keys file is (empty, it lets nobody in)."""
-        return self._path is not None or bool(self._fixed)
+        """Whether keys are required (:attr:`Settings.keys_required`)."""
+        return self._required
 
     def caller(self, key: str | None) -> Caller | None:
         """The caller a key makes; None for a key that is not configured."""
@@ -122,7 +123,8 @@ class Keyring:
         if found is None:
             return None
         grant = found.grant
-        return Caller(grant.role, grant.label or grant.role, grant.supplier)
+        assert grant.label is not None  # every key has one (:func:`_keys`)
+        return Caller(grant.role, grant.label, grant.supplier)
 
 
 def keyring(request: Request) -> Keyring:

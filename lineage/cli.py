@@ -830,7 +830,7 @@ def serve(
     settings = Settings()
     if workers < 1:
         raise typer.BadParameter("--workers must be at least 1")
-    if not (settings.api_keys or settings.api_keys_file):
+    if not settings.keys_required:
         if not is_loopback(host) and not insecure_open:
             err.print(
                 f"[red]Refusing to serve {host}: with no API keys configured every route would be open "

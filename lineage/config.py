@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def keys_required(self) -> bool:
+        """Whether the API asks for keys: some are set, or a keys file is (empty, it lets nobody in)."""
+        return bool(self.api_keys) or self.api_keys_file is not None
+
+    @property
     def engine(self) -> Literal["falkordb", "neo4j"]:
         return "falkordb" if self.db_uri == EMBEDDED else "neo4j"
 
