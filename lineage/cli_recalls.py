@@ -14,7 +14,6 @@ from lineage import audit, completion, drill, holds, notices, recalls
 from lineage.audit import local_actor
 from lineage.cli import FLAG, ByOpt, JsonOpt, acting, app, emit_json, err, opened, out, run_safely
 from lineage.errors import InvalidRequest
-from lineage.model import now_ms, to_epoch_ms
 
 recall_app = typer.Typer(no_args_is_help=True, help="Recalls: from a scope to a closed recall.")
 app.add_typer(recall_app, name="recall")
@@ -39,7 +38,7 @@ def _validated(model: type[M], given: dict[str, Any]) -> M:
 def _print_recall(r: recalls.Recall) -> None:
     out.print(f"[bold]{r.uid}[/] {r.state}: {r.strategy} recall of {r.source['label']}:{r.source['uid']}")
     level = r.level + (f" (computed {r.level_computed}; {r.level_reason})" if r.level_reason else "")
-    late = r.state == "active" and bool(r.deadline) and to_epoch_ms(r.deadline) < now_ms()
+    late = r.past_deadline()
     out.print(
         f"  product: {r.product}\n  level: {level}\n  owner: {r.owner}, deadline {r.deadline}"
         + (" [bold red]OVERDUE[/]" if late else ""),

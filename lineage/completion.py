@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from lineage import audit
 from lineage.errors import Conflict, InvalidRequest
 from lineage.holds import Hold, holds
-from lineage.model import EpochMs, Quantity, Text, Unit, iso, now_ms, to_epoch_ms
+from lineage.model import EpochMs, Quantity, Text, Unit, iso, now_ms
 from lineage.recalls import Recall, RecallCustomer, scope
 from lineage.store import Store
 
@@ -266,7 +266,7 @@ def effectiveness(store: Store, recall_uid: str) -> Effectiveness:
     for a in standing(_actions(store, recall_uid)):
         by_customer[a.customer].append(a)
     progress = [_progress(c, by_customer.get(c.uid, [])) for c in frozen.customers]
-    late = recall.state == "active" and bool(recall.deadline) and to_epoch_ms(recall.deadline) < now_ms()
+    late = recall.past_deadline()
     for p in progress:
         p.overdue = late and not p.done
     plant: dict[str, float] = defaultdict(float)

@@ -38,7 +38,7 @@ from lineage.affected import (
     response_level,
 )
 from lineage.errors import Conflict, InvalidRequest, NotFound
-from lineage.model import EpochMs, Label, NodeRef, Text, iso, now_ms, parse_ref
+from lineage.model import EpochMs, Label, NodeRef, Text, iso, now_ms, parse_ref, to_epoch_ms
 from lineage.scope import FORWARD_SOURCES, Window, fetch_properties, window_between
 from lineage.store import Store
 
@@ -176,6 +176,10 @@ class Recall(BaseModel):
     history: list[Change]
     scope: RecallScope | None = Field(None, description="frozen while active and closed; live in a draft")
     pending: Pending | None = Field(None, description="an active recall's scope as data now has it")
+
+    def past_deadline(self) -> bool:
+        """Active, and its deadline has passed: whoever is not done is overdue."""
+        return self.state == "active" and bool(self.deadline) and to_epoch_ms(self.deadline) < now_ms()
 
 
 class RecallBrief(BaseModel):
