@@ -29,8 +29,6 @@ from lineage.scope import (
     Direction,
     Scope,
     WhyPath,
-    backward,
-    forward,
     why,
     window_between,
 )
@@ -83,10 +81,7 @@ def node_cap(store: Store, asked: int | None, stream: bool = False) -> int:
 
 
 def _scope(store: Store, request: ScopeRequest, max_nodes: int | None, stream: bool = False) -> Scope:
-    cap = node_cap(store, max_nodes, stream)
-    if request.direction == "forward":
-        return forward(store, request.source, request.window, max_nodes=cap, properties=())
-    return backward(store, request.source, max_nodes=cap, properties=())
+    return request.walk(store, node_cap(store, max_nodes, stream))
 
 
 async def _request(

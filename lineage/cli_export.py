@@ -80,7 +80,6 @@ def scope_export(
     LINEAGE_SCOPE_STREAM_MAX_NODES nodes)."""
     from lineage.errors import InvalidRequest
     from lineage.paging import ScopeRequest, export, workbook
-    from lineage.scope import backward, forward
 
     def go() -> None:
         if direction not in ("forward", "backward"):
@@ -92,12 +91,7 @@ def scope_export(
         ref, window = parse_ref(source), make_window(start, end)
         request = ScopeRequest(direction=direction, source=ref, window=window)
         with opened() as store:
-            cap = store.settings.scope_stream_max_nodes
-            found = (
-                forward(store, ref, window, max_nodes=cap, properties=())
-                if direction == "forward"
-                else backward(store, ref, max_nodes=cap, properties=())
-            )
+            found = request.walk(store, store.settings.scope_stream_max_nodes)
             if fmt == "xlsx":
                 path = output or Path(f"{direction}-{ref.label.value}-{ref.uid}.xlsx".replace("/", "_"))
                 path.write_bytes(workbook(store, found, request))

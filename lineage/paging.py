@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from lineage.errors import InvalidRequest
 from lineage.graphs import GraphFormat, scope_graph, serialize
 from lineage.model import NODE_PROPERTIES, PROPERTIES_BY_LABEL, Label, NodeRef, iso, readable
-from lineage.scope import CHUNK, Direction, Scope, ScopeEdge, ScopeNode, Window, oriented
+from lineage.scope import CHUNK, Direction, Scope, ScopeEdge, ScopeNode, Window, backward, forward, oriented
 from lineage.store import Store
 
 PAGE_MAX = 10_000  # nodes per page at most
@@ -53,6 +53,12 @@ class ScopeRequest:
             repr(self.max_depth),
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+    def walk(self, store: Store, max_nodes: int) -> Scope:
+        """The scope asked for, nodes only: pages and exports fetch the properties of what they show."""
+        if self.direction == "forward":
+            return forward(store, self.source, self.window, max_nodes=max_nodes, properties=())
+        return backward(store, self.source, max_nodes=max_nodes, properties=())
 
     def keeps(self, node: ScopeNode) -> bool:
         if node.depth == 0:
