@@ -533,11 +533,9 @@ def _record_keys(record: Any) -> frozenset[str]:
     return frozenset(record.__required_keys__ | record.__optional_keys__) - {"kind"}
 
 
-#: Every property a node may store, for tables with one column per property.
-NODE_PROPERTIES: tuple[str, ...] = tuple(
-    sorted(frozenset().union(*(_record_keys(r) for r in NODE_RECORDS.values())) - {"uid"})
-)
 #: The properties a node of each kind may store.
 PROPERTIES_BY_LABEL: dict[Label, frozenset[str]] = {
     Label(name): _record_keys(record) - {"uid"} for name, record in NODE_RECORDS.items()
 }
+#: Every property a node may store, for tables with one column per property.
+NODE_PROPERTIES: tuple[str, ...] = tuple(sorted(frozenset().union(*PROPERTIES_BY_LABEL.values())))
