@@ -150,15 +150,25 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
 def _upsert(store: Store, data: Input, size: int, total: int, progress: Progress) -> None:
     """Each phase's statements in order. A load of fewer rows than one statement holds (every small
     ingest) is sent from this thread: a pool's threads would cost more to start than it takes."""
-    done = 0
     phases = (_node_statements(data, size), _rel_statements(data, size), _event_statements(data, size))
     if total <= size:
-        for name, chunk in itertools.chain(*phases):
-            store.run(name, rows=chunk)
-            done += len(chunk)
-            progress("write", done, total)
-        retract(store, data)
-        return
+        _send_in_turn(store, itertools.chain(*phases), total, progress)
+    else:
+        _send_pooled(store, phases, total, progress)
+    retract(store, data)
+
+
+def _send_in_turn(store: Store, statements: Iterable[Statement], total: int, progress: Progress) -> None:
+    done = 0
+    for name, chunk in statements:
+        store.run(name, rows=chunk)
+        done += len(chunk)
+        progress("write", done, total)
+
+
+def _send_pooled(store: Store, phases: Iterable[Iterable[Statement]], total: int, progress: Progress) -> None:
+    """:data:`IN_FLIGHT` statements at a time; a phase ends before the next one starts."""
+    done = 0
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         for phase in phases:
             pending: deque[tuple[Future[object], int]] = deque()
@@ -175,7 +185,6 @@ def _upsert(store: Store, data: Input, size: int, total: int, progress: Progress
                 for future, _ in pending:  # an interrupted load sends nothing more
                     future.cancel()
                 raise
-    retract(store, data)
 
 
 def retract(store: Store, data: Input) -> None:
