@@ -625,6 +625,17 @@ class HealthPoller(threading.Thread):
             if self.halt.wait(HEALTH_EVERY_S):
                 return
 
+    def while_running(
+        self, threads: list[threading.Thread], began: float
+    ) -> tuple[float, list[dict[str, Any]]]:
+        """Run ``threads`` to their end; the seconds from ``began``, and what was polled meanwhile."""
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - began
+        return wall, self.stop()
+
     def stop(self) -> list[dict[str, Any]]:
         self.halt.set()
         self.join(timeout=30)
@@ -695,12 +706,7 @@ class Traffic:
             threads.append(threading.Thread(target=self._writer, args=(began, until), daemon=True))
         if self.bulk:
             threads.append(threading.Thread(target=self._bulk, args=(began, seconds, stop), daemon=True))
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - began
-        health = poller.stop()
+        wall, health = poller.while_running(threads, began)
         self.reads = sorted((d for ds in per_reader for d in ds), key=lambda d: d.t)
         result: dict[str, Any] = {
             "reads": summarize(self.reads, wall),
@@ -1062,12 +1068,7 @@ def mixed(
     poller = HealthPoller(port, workers, began, seconds + 60)
     poller.start()
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - began
-    health = poller.stop()
+    wall, health = poller.while_running(threads, began)
     all_acked = [w for ws in acked for w in ws]
     all_unacked = [w for ws in unacked for w in ws]
     result = summarize([d for ds in done for d in ds], wall)
