@@ -15,30 +15,57 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from lineage.config import Settings, is_loopback, key_digest
 from lineage.errors import InvalidRequest, LineageError, NotFound
 from lineage.model import Label, iso, node_ref, parse_ref, readable
 from lineage.store import Store
 
-app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
-    help="Graph lineage for product recalls: who is affected, and where it came from.",
+#: The metavar of a flag: nothing, where typer would show "<bool>" for an option that takes no value.
+FLAG = ""
+
+
+class _HelpFlag:
+    """Shows ``--help`` as the flag it is: typer gives click's own help option the metavar "<bool>"."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = FLAG
+        return option
+
+
+class _Group(_HelpFlag, TyperGroup):
+    pass
+
+
+class _Command(_HelpFlag, TyperCommand):
+    pass
+
+
+class CommandGroup(typer.Typer):
+    """A typer app whose groups and commands all show ``--help`` without a value."""
+
+    def __init__(self, *, help: str, **kwargs: Any) -> None:
+        super().__init__(cls=_Group, no_args_is_help=True, help=help, **kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = CommandGroup(
+    add_completion=False, help="Graph lineage for product recalls: who is affected, and where it came from."
 )
-trace_app = typer.Typer(no_args_is_help=True, help="Forward scope and backward trace.")
+trace_app = CommandGroup(help="Forward scope and backward trace.")
 app.add_typer(trace_app, name="trace")
-signals_app = typer.Typer(
-    no_args_is_help=True, help="Signals: patterns in the complaints, raised by the rules in settings."
-)
+signals_app = CommandGroup(help="Signals: patterns in the complaints, raised by the rules in settings.")
 app.add_typer(signals_app, name="signals")
 
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: The metavar of a flag: nothing, where typer would show "<bool>" for an option that takes no value.
-FLAG = ""
 JsonOpt = Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON for scripts.")]
 MaxNodesOpt = Annotated[int | None, typer.Option(help="Node limit (default from settings).")]
 TimeoutOpt = Annotated[float | None, typer.Option(help="Time limit in seconds (default from settings).")]
@@ -473,8 +500,10 @@ def suspects(
     top: Annotated[int, typer.Option(help="Suspects shown.")] = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """What complaints have in common upstream: suspects ranked by support against their share of
-    the period's production, by cause category."""
+    """What complaints have in common upstream: suspects ranked by cause category.
+
+    Each suspect's support among the complaints is set against its share of the period's production.
+    """
     from lineage.scope import window_between
     from lineage.signals import get_signal
     from lineage.suspects import choose_complaints, common_cause
@@ -767,8 +796,10 @@ def generate(
         Path | None, typer.Option(help="Where to write the planted causes' complaint forms (JSON Lines).")
     ] = None,
 ) -> None:
-    """Write a seeded, realistic lineage graph (plant), a diamond-heavy one, or a few batches
-    fanned out to a great many customers (distribution)."""
+    """Write a seeded lineage graph: a realistic plant, a diamond-heavy one, or a distribution.
+
+    A distribution is a few batches fanned out to a great many customers.
+    """
     from lineage.generate import CAUSES, generate_diamond, generate_distribution, generate_plant
 
     def go() -> None:
@@ -852,8 +883,10 @@ def serve(
 
 @app.command("key-digest")
 def key_digest_command() -> None:
-    """Read an API key on standard input and print what settings may hold in its place
-    (``sha256:...``), so that a settings file does not hold the secret."""
+    """Print the digest of an API key, read on standard input, for a settings file to hold.
+
+    Settings may hold "sha256:<digest>" in place of the key, so that no file holds the secret.
+    """
     key = sys.stdin.readline().rstrip("\r\n")
     if not key:
         raise typer.BadParameter("give the key on standard input")

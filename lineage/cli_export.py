@@ -9,10 +9,10 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from lineage.cli import ByOpt, acting, app, make_window, opened, out, run_safely
+from lineage.cli import ByOpt, CommandGroup, acting, app, make_window, opened, out, run_safely
 from lineage.model import parse_ref
 
-export_app = typer.Typer(no_args_is_help=True, help="Exports for partners and regulators.")
+export_app = CommandGroup(help="Exports for partners and regulators.")
 app.add_typer(export_app, name="export")
 
 
@@ -31,8 +31,10 @@ def fsma204(
     direction: Annotated[str, typer.Option(help="both (default), forward or backward.")] = "both",
     by: ByOpt = None,
 ) -> None:
-    """The FDA Food Traceability Rule's sortable spreadsheet for the trace through SOURCE: one row per
-    Critical Tracking Event and lot, with its Key Data Elements (docs/formats.md)."""
+    """The FDA Food Traceability Rule's sortable spreadsheet for the trace through SOURCE.
+
+    One row per Critical Tracking Event and lot, with its Key Data Elements (docs/formats.md).
+    """
     from lineage import fsma
     from lineage.errors import InvalidRequest
 
@@ -76,8 +78,10 @@ def scope_export(
         ),
     ] = None,
 ) -> None:
-    """A whole forward scope or backward trace, past what a page or the terminal shows (up to
-    LINEAGE_SCOPE_STREAM_MAX_NODES nodes)."""
+    """A whole forward scope or backward trace, past what a page or the terminal shows.
+
+    Up to LINEAGE_SCOPE_STREAM_MAX_NODES nodes.
+    """
     from lineage.errors import InvalidRequest
     from lineage.paging import ScopeRequest, export, workbook
 

@@ -12,12 +12,24 @@ from rich.table import Table
 
 from lineage import audit, completion, drill, holds, notices, recalls
 from lineage.audit import local_actor
-from lineage.cli import FLAG, ByOpt, JsonOpt, acting, app, emit_json, err, opened, out, run_safely
+from lineage.cli import (
+    FLAG,
+    ByOpt,
+    CommandGroup,
+    JsonOpt,
+    acting,
+    app,
+    emit_json,
+    err,
+    opened,
+    out,
+    run_safely,
+)
 from lineage.errors import InvalidRequest
 
-recall_app = typer.Typer(no_args_is_help=True, help="Recalls: from a scope to a closed recall.")
+recall_app = CommandGroup(help="Recalls: from a scope to a closed recall.")
 app.add_typer(recall_app, name="recall")
-audit_app = typer.Typer(no_args_is_help=True, help="The audit log of every write.")
+audit_app = CommandGroup(help="The audit log of every write.")
 app.add_typer(audit_app, name="audit")
 
 UidArg = Annotated[str, typer.Argument(help="The recall's uid.")]

@@ -6,6 +6,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import short_tmpdir
@@ -201,6 +202,46 @@ def test_version_and_the_help_of_by(tmp_path: Path) -> None:
     flags = cli(tmp_path, "trace", "forward", "--help").stdout
     assert [line for line in flags.splitlines() if "<bool>" in line and "--help" not in line] == []
     assert "--json" in flags and "<str>" in flags  # a flag shows no type; an option with a value does
+
+
+def _every_command() -> Iterator[tuple[list[str], Any]]:
+    """Every group and command of ``lineage``, as the path that names it and its click object."""
+    import typer.main
+
+    from lineage.cli import app
+
+    def walk(command: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    yield from walk(typer.main.get_command(app), [])
+
+
+def test_every_help_page_reads_cleanly() -> None:
+    """No flag shows a value type (``--help <bool>``), no reST markup, and in a wide terminal each
+    command's summary in its group's list is one line (a docstring's line break does not show)."""
+    from typer.testing import CliRunner
+
+    from lineage.cli import app
+
+    runner = CliRunner()
+    seen = 0
+    for path, command in _every_command():
+        shown = runner.invoke(app, [*path, "--help"], terminal_width=250, env={"COLUMNS": "250"})
+        assert shown.exit_code == 0, (path, shown.output)
+        lines = shown.output.splitlines()
+        assert [line for line in lines if "<bool>" in line] == [], path
+        assert "``" not in shown.output, path
+        assert any(line.split()[1:2] == ["--help"] for line in lines if line.startswith("│")), path
+        names = getattr(command, "commands", None)
+        if names:
+            start = next(i for i, line in enumerate(lines) if line.startswith("╭─ Commands"))
+            end = next(i for i in range(start, len(lines)) if lines[i].startswith("╰"))
+            rows = [line.strip("│ ").split()[0] for line in lines[start + 1 : end]]
+            assert rows == list(names), (path, rows)
+        seen += 1
+    assert seen > 40  # the walk reached the subcommands, not only the top level
 
 
 def test_a_big_scope_is_summed_up_in_the_terminal_and_exported_whole(tmp_path: Path) -> None:
