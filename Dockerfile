@@ -7,7 +7,7 @@ COPY api ./api
 COPY cypher ./cypher
 COPY fixtures/demo ./fixtures/demo
 # The walk's compiled loops are cached beside the installed package, which the server's user cannot write.
-RUN pip install --no-cache-dir . && python -c "import lineage.kernels as k; k.warm()" \
+RUN pip install --no-cache-dir . && python -c "import lineage.graph.kernels as k; k.warm()" \
     && useradd --create-home lineage
 USER lineage
 EXPOSE 8000

@@ -8,10 +8,10 @@ from pydantic import BaseModel, Field
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage.model import Text, Uid
-from lineage.scope import window_between
-from lineage.signals import get_signal
-from lineage.suspects import CommonCause, choose_complaints, common_cause
+from lineage.complaints.signals import get_signal
+from lineage.complaints.suspects import CommonCause, choose_complaints, common_cause
+from lineage.graph.model import Text, Uid
+from lineage.graph.scope import window_between
 
 router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 404, 422, 500, 503), tags=["analysis"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import AUDIT, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage import audit
+from lineage.graph import audit
 
 router = APIRouter(dependencies=AUDIT, responses=documented(401, 403, 422, 500, 503), tags=["admin"])
 

@@ -1,5 +1,5 @@
 """``POST /complaints``: one complaint form in, checked against the lineage and stored, never refused
-for not matching it (see :mod:`lineage.complaints`)."""
+for not matching it (see :mod:`lineage.complaints.intake`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from api.deps import EDITOR, ActorDep, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage.complaints import ComplaintForm, Intake, intake
+from lineage.complaints.intake import ComplaintForm, Intake, intake
 
 router = APIRouter(dependencies=EDITOR, responses=documented(401, 403, 422, 500, 503), tags=["complaints"])
 

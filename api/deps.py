@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.security import Caller, caller, require
-from lineage.store import Store
+from lineage.graph.store import Store
 
 
 async def get_store(request: Request) -> Store:

@@ -14,9 +14,9 @@ from fastapi.responses import Response
 from api.deps import REGULATED, ActorDep, StoreDep, named
 from api.problems import documented
 from api.scopes import SCOPE_PROBLEMS, FromQ, MaxNodesQ, ToQ, attachment, node_cap
-from lineage import fsma
-from lineage.model import UID_PATTERN, parse_ref
-from lineage.scope import window_between
+from lineage.graph.model import UID_PATTERN, parse_ref
+from lineage.graph.scope import window_between
+from lineage.interchange import fsma
 
 router = APIRouter(dependencies=REGULATED, responses=documented(401, 403, 422, 500, 503), tags=["export"])
 

@@ -11,9 +11,9 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ADMIN, INGEST, ActorDep, CallerDep
 from api.problems import documented
+from lineage.graph.model import KINDS
+from lineage.graph.status import data_report
 from lineage.loading.uploads import Upload, load_uploads
-from lineage.model import KINDS
-from lineage.status import data_report
 
 router = APIRouter(responses=documented(401, 403, 413, 415, 422, 500, 503))
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from api.deps import StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage.lookup import LookupAnswer, lookup
+from lineage.recall.lookup import LookupAnswer, lookup
 
 router = APIRouter(responses=documented(422, 429, 500, 503), tags=["public"])
 WINDOW_S = 60.0

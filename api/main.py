@@ -36,16 +36,15 @@ from api.security import Keyring, keyring
 from lineage import __version__
 from lineage.config import Settings
 from lineage.errors import EngineError
-from lineage.store import Store
+from lineage.graph.store import Store
 
 
 def _settle() -> None:
     """Put what the process holds for good out of the collector's reach. Everything imported at
-    start (FastAPI, pydantic, numpy, the drivers: some 80,000 objects) lives as long as the process,
-    and so does what building the index adds (numba, scipy's graph routines and the compiled walk
-    loaded: 89,000 more, after start, in the building thread): each full collection walked them all,
-    35-40 ms landing in whichever request was running. Start-up alone was settled at first; once the
-    walk was compiled, 32 clients paced at 300 requests/s saw a p99 of 54-64 ms (17 before)."""
+    start (FastAPI, pydantic, numpy, the drivers) lives as long as the process, and so does what
+    building the index adds (numba, scipy's graph routines and the compiled walk, loaded in the
+    building thread): each full collection would walk them all, tens of milliseconds landing in
+    whichever request was running. So this runs after the index is built, not only at start."""
     gc.collect()
     gc.freeze()
 
@@ -57,8 +56,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = Store.open(settings)
     # Routes run in worker threads (but scopes the index answers: on the loop, see api/scopes.py),
     # and a scope's work is Python holding the GIL: past a few threads they only take turns at it,
-    # and the turns cost. Forty threads (the default) spent 10 ms of CPU per request under 8
-    # clients on the 1M plant, four spent 6.
+    # and the turns cost: a few threads (settings: api_threads) spend less CPU per request than
+    # anyio's default forty.
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.store.settings.api_threads
     if app.state.store.settings.topology_index:
         app.state.store.topology.keep_current(then=lambda _: _settle())

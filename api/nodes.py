@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage.model import UID_PATTERN, Label, NodeRef, node_key
-from lineage.nodes import MAX_LIMIT, NodeDetail, SearchHit, node_detail, search
+from lineage.graph.model import UID_PATTERN, Label, NodeRef, node_key
+from lineage.graph.nodes import MAX_LIMIT, NodeDetail, SearchHit, node_detail, search
 
 router = APIRouter(dependencies=VIEWER, responses=documented(401, 403, 422, 500, 503), tags=["nodes"])
 

@@ -1,8 +1,7 @@
 """Recalls over HTTP: cases, holds, notices, follow-up, effectiveness, closing report, and drills.
 
 Reading needs a viewer's key, every change an editor's; each change names a person (``by``), which
-the audit log records with the key it came with. The library does the work (:mod:`lineage.recalls`,
-:mod:`lineage.holds`, :mod:`lineage.notices`, :mod:`lineage.completion`, :mod:`lineage.drill`).
+the audit log records with the key it came with. The library does the work (:mod:`lineage.recall`).
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ from pydantic import BaseModel, Field
 from api.deps import EDITOR, REGULATED, VIEWER, ActorDep, StoreDep, named
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage import completion, drill, holds, notices, recalls
 from lineage.errors import NotFound
-from lineage.model import UID_PATTERN, Text
+from lineage.graph.model import UID_PATTERN, Text
+from lineage.recall import completion, drill, holds, notices, recalls
 
 router = APIRouter(responses=documented(401, 403, 404, 409, 422, 500, 503), tags=["recalls"])
 UidP = Annotated[str, Path(min_length=1, max_length=256, pattern=UID_PATTERN)]
@@ -90,7 +89,7 @@ def accept_pending(store: StoreDep, uid: UidP, body: By, who: ActorDep) -> Model
 @router.post("/recalls/{uid}/close", response_model=recalls.Recall, dependencies=EDITOR)
 def close_recall(store: StoreDep, uid: UidP, body: Closing, who: ActorDep) -> ModelJSON:
     """Close an active recall; what was still open is recorded in its history."""
-    return ModelJSON(recalls.close(store, uid, named(body.by, who), body.note))
+    return ModelJSON(completion.close(store, uid, named(body.by, who), body.note))
 
 
 @router.get("/recalls/{uid}/holds", response_model=list[holds.Hold], dependencies=REGULATED)

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lineage.live import IndexState
-from lineage.model import readable
-from lineage.scope import WhyPath
+from lineage.graph.live import IndexState
+from lineage.graph.model import readable
+from lineage.graph.scope import WhyPath
 
 
 class Ref(BaseModel):

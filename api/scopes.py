@@ -16,14 +16,9 @@ from api.problems import documented
 from api.responses import ModelJSON
 from api.schemas import Why
 from api.security import Caller
-from lineage import parties
-from lineage.affected import Affected, affected_rows
-from lineage.evidence import Evidence, evidence_of
-from lineage.graphs import MEDIA_TYPES as GRAPH_MEDIA_TYPES
-from lineage.graphs import GraphFormat
-from lineage.model import UID_PATTERN, Label, NodeRef, node_key, parse_ref
-from lineage.paging import PAGE_MAX, Format, ScopePage, ScopeRequest, What, export, graph_document, page
-from lineage.scope import (
+from lineage.graph.evidence import Evidence, evidence_of
+from lineage.graph.model import UID_PATTERN, Label, NodeRef, node_key, parse_ref
+from lineage.graph.scope import (
     BACKWARD_SOURCES,
     FORWARD_SOURCES,
     Direction,
@@ -32,7 +27,21 @@ from lineage.scope import (
     why,
     window_between,
 )
-from lineage.store import Store
+from lineage.graph.store import Store
+from lineage.interchange.graphs import MEDIA_TYPES as GRAPH_MEDIA_TYPES
+from lineage.interchange.graphs import GraphFormat
+from lineage.interchange.paging import (
+    PAGE_MAX,
+    Format,
+    ScopePage,
+    ScopeRequest,
+    What,
+    export,
+    graph_document,
+    page,
+)
+from lineage.loading import parties
+from lineage.recall.affected import Affected, affected_rows
 
 router = APIRouter(responses=documented(401, 403, 422, 500, 503))
 SCOPE_PROBLEMS = documented(404, 413)
@@ -169,10 +178,9 @@ async def _answered(store: Store, work: Callable[[], ModelJSON]) -> ModelJSON:
     """``work`` on the event loop when the index answers it without the database, else in a worker
     thread (a walk of the database waits on the engine, and must not stop the loop meanwhile).
 
-    A scope from the index never waits on I/O; handing it to a thread only added the hand-off and
-    the threads' turns at the GIL. On the 1M plant, two workers, 32 clients asking 300 times a
-    second: an affected answer's p99 was 61-140 ms with every request in a thread, 16 ms on the
-    loop, and the most the two could serve went from 442 to 580 requests a second."""
+    A scope from the index never waits on I/O, so a thread would add only the hand-off and the
+    threads' turns at the GIL: under many clients that hand-off dominates an affected answer's tail
+    latency (bench/RESULTS.md, the API under load)."""
     if store.topology.ready():
         return work()
     return await run_in_threadpool(work)

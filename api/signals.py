@@ -1,5 +1,6 @@
 """Signals: ``GET /signals`` lists them with the complaints behind them; an editor acknowledges or
-closes one with a reason, or evaluates the rules over the whole history (see :mod:`lineage.signals`)."""
+closes one with a reason, or evaluates the rules over the whole history
+(see :mod:`lineage.complaints.signals`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from pydantic import BaseModel, Field
 from api.deps import EDITOR, VIEWER, ActorDep, StoreDep, named
 from api.problems import documented
 from api.responses import ModelJSON
-from lineage.model import Label, NodeRef, Text, readable
-from lineage.scope import fetch_properties
-from lineage.signals import (
+from lineage.complaints.signals import (
     Evaluation,
     Signal,
     acknowledge,
@@ -23,6 +22,8 @@ from lineage.signals import (
     parse_statuses,
     signals_with,
 )
+from lineage.graph.model import Label, NodeRef, Text, readable
+from lineage.graph.scope import fetch_properties
 
 router = APIRouter(responses=documented(401, 403, 422, 500, 503), tags=["signals"])
 #: What of a complaint a signal's list shows: enough to judge it without opening each one.

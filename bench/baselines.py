@@ -31,9 +31,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
-from lineage.model import Label, NodeRef, RelType, endpoints
-from lineage.scope import backward, forward
-from lineage.store import Store
+from lineage.graph.model import Label, NodeRef, RelType, endpoints
+from lineage.graph.scope import backward, forward
+from lineage.graph.store import Store
 
 #: Relationship types along the flow, and whether they are stored against it.
 FLOW = {

@@ -34,10 +34,10 @@ from bench_scale import build_index, lineage_cli, loadavg_line, machine, write_r
 
 from lineage.config import Settings  # noqa: E402
 from lineage.errors import QueryTimeout  # noqa: E402
-from lineage.generate import generate_diamond, generate_distribution, generate_plant  # noqa: E402
-from lineage.model import Label, NodeRef  # noqa: E402
-from lineage.scope import forward, why  # noqa: E402
-from lineage.store import Store  # noqa: E402
+from lineage.graph.model import Label, NodeRef  # noqa: E402
+from lineage.graph.scope import forward, why  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
+from lineage.samples.generate import generate_diamond, generate_distribution, generate_plant  # noqa: E402
 
 Method = Callable[[NodeRef, str], set[str]]
 

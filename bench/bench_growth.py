@@ -44,8 +44,8 @@ from bench_baselines import generated, workloads  # noqa: E402
 from bench_scale import build_index, lineage_cli, loadavg_line, machine, write_results  # noqa: E402
 
 from lineage.config import Settings  # noqa: E402
-from lineage.model import NodeRef  # noqa: E402
-from lineage.store import Store  # noqa: E402
+from lineage.graph.model import NodeRef  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
 
 
 def engine(folder: Path, nodes: int, reuse: bool) -> tuple[Path, dict[str, Any]]:

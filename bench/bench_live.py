@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_api import peak_rss_mb, percentile  # noqa: E402
 from bench_scale import loadavg_text, machine, write_results  # noqa: E402
 
-from lineage.generate import generate_plant  # noqa: E402
+from lineage.samples.generate import generate_plant  # noqa: E402
 
 HOST = "127.0.0.1"
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -70,7 +70,8 @@ MIXED_READS = (*READS, "node", "search")
 MODES = {"deltas": "true", "rebuild": "false"}
 HEALTH_EVERY_S = 0.5
 PAGE = 100  # nodes per scope page the readers ask for (a first page, as the view does)
-PAGE_MAX = 10_000  # lineage.paging.PAGE_MAX: the read-back asks for a lot's direct batches in one page
+# lineage.interchange.paging.PAGE_MAX: the read-back asks for a lot's direct batches in one page
+PAGE_MAX = 10_000
 HOUR = 3_600_000
 T_LIVE = 1_798_761_600_000  # 2027-01-01T00:00:00Z: new records come after the generated plant's year
 #: Bounds on every loop besides its time: requests per client, asks per visibility probe.

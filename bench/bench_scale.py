@@ -5,7 +5,7 @@
 
 Writes ``bench/out/scale-<nodes>.md`` and ``.json`` with the machine, the data sizes, and for each
 workload the median, p95, min and max over its sources, with the scope sizes they had. Timings are
-wall-clock inside the library (``lineage.scope``), after one warm-up call per workload; the load is
+wall-clock inside the library (``lineage.graph.scope``), after one warm-up call per workload; the load is
 timed as the ``lineage load`` command reports it (validation, checks and writes).
 """
 
@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lineage.config import Settings  # noqa: E402
-from lineage.generate import generate_diamond, generate_plant  # noqa: E402
-from lineage.model import Label, NodeRef  # noqa: E402
-from lineage.scope import Window, backward, forward  # noqa: E402
-from lineage.store import Store  # noqa: E402
+from lineage.graph.model import Label, NodeRef  # noqa: E402
+from lineage.graph.scope import Window, backward, forward  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
+from lineage.samples.generate import generate_diamond, generate_plant  # noqa: E402
 
 
 def machine() -> str:

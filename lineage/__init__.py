@@ -32,9 +32,18 @@ _WHERE = {
         "ValidationFailed",
     ],
     "lineage.loading.load": ["LoadReport", "load"],
-    "lineage.model": ["Label", "NodeRef", "RelType"],
-    "lineage.scope": ["Scope", "ScopeEdge", "ScopeNode", "WhyPath", "Window", "backward", "forward", "why"],
-    "lineage.store": ["Store"],
+    "lineage.graph.model": ["Label", "NodeRef", "RelType"],
+    "lineage.graph.scope": [
+        "Scope",
+        "ScopeEdge",
+        "ScopeNode",
+        "WhyPath",
+        "Window",
+        "backward",
+        "forward",
+        "why",
+    ],
+    "lineage.graph.store": ["Store"],
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 

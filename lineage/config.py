@@ -78,9 +78,9 @@ class Settings(BaseSettings):
     load_helper_min_bytes: int = Field(32 * 1024 * 1024, ge=0)
     server_start_timeout_s: float = Field(120.0, gt=0)
     # A long-lived process (`lineage serve`) keeps the lineage's shape in memory and walks scopes
-    # there (lineage.topology); off, every scope walks the database in Cypher.
+    # there (lineage.graph.topology); off, every scope walks the database in Cypher.
     topology_index: bool = True
-    # Writes are applied to the index as changes (lineage.live); off, every write has it built again.
+    # Writes are applied to the index as changes (lineage.graph.live); off, every write has it built again.
     index_deltas: bool = True
     # Change log entries kept (older ones are trimmed): an index further behind is built again.
     change_log_keep: int = Field(100_000, ge=1_000)
@@ -102,11 +102,12 @@ class Settings(BaseSettings):
         }
     )
 
-    # Signal rules (TOML, see docs/signals.md); none: the rules shipped in lineage/signal_rules.toml.
+    # Signal rules (TOML, see docs/signals.md); none: the rules shipped in
+    # lineage/complaints/signal_rules.toml.
     signal_rules: Path | None = None
 
     # The firm's own site as the FSMA 204 export describes where its events happen: business name,
-    # address and phone, or a GLN (lineage.fsma).
+    # address and phone, or a GLN (lineage.interchange.fsma).
     firm_location: str | None = Field(None, max_length=500)
 
     # Suggested response level by the number of regions a scope reached.

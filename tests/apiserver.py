@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 from conftest import short_tmpdir
 
-from lineage.demo import demo_dir
-from lineage.engines.embedded_server import EmbeddedServer
+from lineage.graph.engines.embedded_server import EmbeddedServer
+from lineage.samples.demo import demo_dir
 
 KEYS = {
     "viewer": "viewer-key-1",

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from lineage.config import Settings
-from lineage.demo import demo_dir
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.store import Store
+from lineage.samples.demo import demo_dir
 
 NEO4J_IMAGE = "neo4j:5.26.0-community"
 NEO4J_PASSWORD = "lineage-test-password"

@@ -1,6 +1,6 @@
 """An independent reference for scopes, computed with networkx straight from the input records.
 
-It shares nothing with lineage.scope but the meaning of the model: material flows along
+It shares nothing with lineage.graph.scope but the meaning of the model: material flows along
 CONSUMED_BY; a shipment is affected if it carries an affected batch (batch-aware distribution); its
 destination is affected, and so is any customer that sold units of an affected batch.
 """

@@ -19,7 +19,7 @@ import networkx as nx
 import pytest
 from apiserver import KEYS, Api, serve
 
-from lineage.engines.embedded_server import EmbeddedServer
+from lineage.graph.engines.embedded_server import EmbeddedServer
 
 PROBLEM = "application/problem+json"
 

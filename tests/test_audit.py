@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from test_embedded_server import cli
 
-from lineage import audit
 from lineage.config import Settings
-from lineage.demo import demo_dir
+from lineage.graph import audit
+from lineage.graph.queries import Query
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.queries import Query
-from lineage.store import Store
+from lineage.samples.demo import demo_dir
 
 
 def tamper(store: Store, statement: str) -> None:

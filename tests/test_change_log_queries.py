@@ -14,12 +14,12 @@ from typing import Any
 
 from test_loading import write_jsonl
 
-from lineage.live import nodes_query_name, pairs_query_name
+from lineage.graph.live import nodes_query_name, pairs_query_name
+from lineage.graph.model import LABEL_SLUG, REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
+from lineage.graph.queries import Query
+from lineage.graph.store import Store
+from lineage.graph.topology import LABELS, properties_query_name, topology_query_name
 from lineage.loading.load import load
-from lineage.model import LABEL_SLUG, REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
-from lineage.queries import Query
-from lineage.store import Store
-from lineage.topology import LABELS, properties_query_name, topology_query_name
 
 LOG_KEYS = ("node_labels", "node_uids", "rel_types", "rel_src_labels", "rel_src", "rel_dst_labels", "rel_dst")
 VARIANTS = [(rel, src, dst) for rel, pairs in REL_ENDPOINTS.items() for src, dst in pairs]

@@ -12,14 +12,17 @@ import pytest
 from conftest import short_tmpdir
 from test_embedded_server import cli
 
-from lineage.engines.embedded_server import EmbeddedServer
+from lineage.graph.engines.embedded_server import EmbeddedServer
 
 
 @pytest.fixture(scope="module")
 def demo_dir_loaded() -> Iterator[Path]:
-    """One server kept for the module (lineage start), with the demo loaded by ``lineage demo``."""
+    """One server kept for the module (lineage start), with the demo loaded by ``lineage demo``
+    before any test of the module asks for it, whatever order they run in."""
     path = short_tmpdir("lin-cli-")
     assert cli(path, "start").returncode == 0
+    loaded = cli(path, "demo")
+    assert loaded.returncode == 0, loaded.stderr
     yield path
     EmbeddedServer(path).stop()
     shutil.rmtree(path, ignore_errors=True)
@@ -242,6 +245,24 @@ def test_every_help_page_reads_cleanly() -> None:
             assert rows == list(names), (path, rows)
         seen += 1
     assert seen > 40  # the walk reached the subcommands, not only the top level
+
+
+def test_the_cli_reference_lists_every_command() -> None:
+    """docs/cli.md has a row for every command, as ``lineage <group> <command>``, with the summary
+    its --help gives."""
+    import re
+
+    reference = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(lineage [a-z0-9 -]+?)(?: [A-Z_ ]+)?` \| (.+) \|$", reference, re.M))
+    commands = [
+        (path, command) for path, command in _every_command() if path and not hasattr(command, "commands")
+    ]
+    assert len(commands) > 30
+    for path, command in commands:
+        name = " ".join(["lineage", *path])
+        assert name in rows, f"{name} is not in docs/cli.md"
+        summary = " ".join((command.help or "").split("\n\n")[0].split())
+        assert rows[name] == summary, name
 
 
 def test_a_big_scope_is_summed_up_in_the_terminal_and_exported_whole(tmp_path: Path) -> None:

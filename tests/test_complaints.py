@@ -13,13 +13,13 @@ from apiserver import Api
 from pydantic import ValidationError
 from test_loading import node_count
 
-from lineage.complaints import ComplaintForm, intake
-from lineage.demo import demo_dir
+from lineage.complaints.intake import ComplaintForm, intake
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.nodes import node_detail
+from lineage.graph.scope import backward
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
-from lineage.nodes import node_detail
-from lineage.scope import backward
-from lineage.store import Store
+from lineage.samples.demo import demo_dir
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 

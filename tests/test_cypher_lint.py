@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage.model import RECORD_LABELS, Label, RelType
-from lineage.queries import default_query_dir
+from lineage.graph.model import RECORD_LABELS, Label, RelType
+from lineage.graph.queries import default_query_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_DIR = ROOT / ".cache" / "cypher-lint"

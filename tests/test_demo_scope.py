@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lineage import InvalidRequest, NotFound, ScopeTooLarge
-from lineage.model import Label, NodeRef, RelType, to_epoch_ms
-from lineage.scope import Window, backward, forward, why
-from lineage.store import Store
+from lineage.graph.model import Label, NodeRef, RelType, to_epoch_ms
+from lineage.graph.scope import Window, backward, forward, why
+from lineage.graph.store import Store
 
 L = Label
 BAD_LOT = NodeRef(L.MATERIAL_LOT, "L-4471")

@@ -17,13 +17,13 @@ import pytest
 from conftest import short_tmpdir
 
 from lineage.config import Settings
-from lineage.demo import demo_dir
-from lineage.engines.embedded_server import EmbeddedServer
 from lineage.errors import ConfigError, EngineUnavailable
+from lineage.graph.engines.embedded_server import EmbeddedServer
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.scope import forward
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
-from lineage.scope import forward
-from lineage.store import Store
+from lineage.samples.demo import demo_dir
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_two_processes_share_one_server(data_dir: Path) -> None:
         import sys, time
         from pathlib import Path
         from lineage.config import Settings
-        from lineage.store import Store
+        from lineage.graph.store import Store
         folder = Path({str(data_dir)!r})
         while not (folder / "go").exists():
             time.sleep(0.001)

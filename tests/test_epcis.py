@@ -11,15 +11,15 @@ import pytest
 from apiserver import serve
 from test_loading import write_jsonl
 
-from lineage.epcis.document import read_document
-from lineage.epcis.identifiers import IdentifierError, canonical, check_digit, kind
-from lineage.epcis.mapping import shipment_uid
 from lineage.errors import InvalidRequest, ValidationFailed
-from lineage.evidence import Evidence, evidence_of
+from lineage.graph.evidence import Evidence, evidence_of
+from lineage.graph.gs1 import IdentifierError, canonical, check_digit, kind
+from lineage.graph.model import Label, NodeRef, parse_ref
+from lineage.graph.scope import backward, fetch_properties, forward
+from lineage.graph.store import Store
+from lineage.interchange.epcis.document import read_document
+from lineage.interchange.epcis.mapping import shipment_uid
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef, parse_ref
-from lineage.scope import backward, fetch_properties, forward
-from lineage.store import Store
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "epcis"
 VALID = sorted((FIXTURES / "valid").glob("*.json"))

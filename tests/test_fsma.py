@@ -16,13 +16,13 @@ from test_embedded_server import cli
 from test_epcis import CHAIN, FARM, LETTUCE, PACKER, PALLET, SALAD, SHOP, document
 from test_loading import write_jsonl
 
-from lineage.engines.embedded_server import EmbeddedServer
-from lineage.epcis.identifiers import canonical
-from lineage.fsma import COLUMNS, CteRow, fsma204, to_csv, to_xlsx
+from lineage.graph.engines.embedded_server import EmbeddedServer
+from lineage.graph.gs1 import canonical
+from lineage.graph.model import Label, NodeRef, parse_ref
+from lineage.graph.scope import window_between
+from lineage.graph.store import Store
+from lineage.interchange.fsma import COLUMNS, CteRow, fsma204, to_csv, to_xlsx
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef, parse_ref
-from lineage.scope import window_between
-from lineage.store import Store
 
 FARM_SITE = "urn:epc:id:sgln:0614141.00001.0"
 PACKER_SITE = "urn:epc:id:sgln:0614142.00001.0"

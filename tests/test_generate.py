@@ -11,11 +11,11 @@ from pathlib import Path
 
 import networkx as nx
 
-from lineage.generate import generate_diamond, generate_plant
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.scope import backward, forward
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
-from lineage.scope import backward, forward
-from lineage.store import Store
+from lineage.samples.generate import generate_diamond, generate_plant
 
 
 def digest(folder: Path, leave_out: str = "") -> str:

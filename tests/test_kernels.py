@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lineage import kernels
-from lineage.model import Label, RelType
+from lineage.graph import kernels
+from lineage.graph.model import Label, RelType
 
 ids = st.lists(st.integers(0, 40), max_size=30).map(lambda v: np.array(v, dtype=np.int64))
 
@@ -99,7 +99,7 @@ def test_ranges_are_the_relationships_of_each_node_in_turn(
 
 def test_a_command_that_never_walks_does_not_import_numba() -> None:
     """Importing numba takes up to 0.7 s: the CLI, the API module and a scope's module load without it."""
-    code = "import sys, lineage.cli, lineage.scope, api.main; print('numba' in sys.modules)"
+    code = "import sys, lineage.cli, lineage.graph.scope, api.main; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -112,7 +112,7 @@ def test_uids_are_named_from_their_bytes_end_to_end(uids: list[str], data: st.Da
     """The index names nodes from every uid's UTF-8 end to end (any script, any length), each kind's
     ids followed by room for nodes written later; a uid holding a NUL, which loading refuses, is
     refused there too rather than misnamed."""
-    from lineage.topology import LABELS, _names
+    from lineage.graph.topology import LABELS, _names
 
     half = len(uids) // 2
     by_kind = {label: {} for label in Label}

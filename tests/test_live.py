@@ -26,12 +26,12 @@ from test_epcis import CHAIN, LETTUCE, PALLET, SALAD, canonical, declared, docum
 from test_reference import load_records
 from test_topology import _eventually, whole
 
-from lineage import topology as topology_module
+from lineage.graph import topology as topology_module
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.scope import ALL_LABELS, Window, backward, forward
+from lineage.graph.store import Store
+from lineage.graph.topology import Topology
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
-from lineage.scope import ALL_LABELS, Window, backward, forward
-from lineage.store import Store
-from lineage.topology import Topology
 
 FORWARD_KINDS = ("Supplier", "MaterialLot", "Batch")
 BACKWARD_KINDS = ("Complaint", "Sale", "Customer", "Batch", "Shipment")
@@ -248,7 +248,7 @@ import json, sys, tempfile
 from pathlib import Path
 from lineage.config import Settings
 from lineage.loading.load import load
-from lineage.store import Store
+from lineage.graph.store import Store
 
 data_dir, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 with Store.open(Settings(data_dir=data_dir)) as store:

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 from lineage import LineageError, ValidationFailed
-from lineage.demo import demo_dir
-from lineage.generate import generate_plant
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.scope import forward
+from lineage.graph.store import Store
 from lineage.loading import records
 from lineage.loading.helper import Helper
 from lineage.loading.load import load
 from lineage.loading.validate import MAX_PROBLEMS, Input, validate
-from lineage.model import Label, NodeRef
-from lineage.scope import forward
-from lineage.store import Store
+from lineage.samples.demo import demo_dir
+from lineage.samples.generate import generate_plant
 
 EPCIS = Path(__file__).parents[1] / "fixtures" / "epcis" / "valid" / "AggregationEvent.json"
 

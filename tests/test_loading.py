@@ -11,14 +11,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lineage import CycleDetected, MissingReferences, ValidationFailed
-from lineage.demo import demo_dir
-from lineage.engines import falkor_bulk
+from lineage.graph.engines import falkor_bulk
+from lineage.graph.model import (
+    CONSTRAINED_LABELS,
+    LOOKUP_INDEXES,
+    RECORD_LABELS,
+    Label,
+    NodeRef,
+    iso,
+    to_epoch_ms,
+)
+from lineage.graph.nodes import node_detail
+from lineage.graph.scope import ALL_LABELS, backward, fetch_properties, forward
+from lineage.graph.status import collect
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.model import CONSTRAINED_LABELS, LOOKUP_INDEXES, RECORD_LABELS, Label, NodeRef, iso, to_epoch_ms
-from lineage.nodes import node_detail
-from lineage.scope import ALL_LABELS, backward, fetch_properties, forward
-from lineage.status import collect
-from lineage.store import Store
+from lineage.samples.demo import demo_dir
 
 
 def write_jsonl(path: Path, records: list[Any]) -> Path:

@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lineage.affected import affected, affected_rows
-from lineage.generate import generate_plant
+from lineage.graph.model import Label, NodeRef, to_epoch_ms
+from lineage.graph.scope import Window, backward, forward
+from lineage.graph.store import Store
+from lineage.interchange.paging import ScopePage, ScopeRequest, page
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef, to_epoch_ms
-from lineage.paging import ScopePage, ScopeRequest, page
-from lineage.scope import Window, backward, forward
-from lineage.store import Store
+from lineage.recall.affected import affected, affected_rows
+from lineage.samples.generate import generate_plant
 from tests.conftest import ready
 
 L = Label

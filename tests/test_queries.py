@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from lineage.errors import QueryFileError
-from lineage.live import nodes_query_name, pairs_query_name
-from lineage.model import REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
-from lineage.queries import QueryBook, parse_query_file
-from lineage.topology import LABELS, properties_query_name, topology_query_name
+from lineage.graph.live import nodes_query_name, pairs_query_name
+from lineage.graph.model import REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
+from lineage.graph.queries import QueryBook, parse_query_file
+from lineage.graph.topology import LABELS, properties_query_name, topology_query_name
 
 ROOT = Path(__file__).resolve().parent.parent
 

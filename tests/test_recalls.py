@@ -21,8 +21,8 @@ from apiserver import Api, serve
 from reference import Reference
 from test_embedded_server import cli
 
-from lineage.demo import demo_dir
-from lineage.model import iso, to_epoch_ms
+from lineage.graph.model import iso, to_epoch_ms
+from lineage.samples.demo import demo_dir
 
 SOURCE = "L-4471"
 #: Deadlines ahead of today (one already past is refused unless forced).
@@ -527,7 +527,7 @@ def _quantities(balance: dict[str, Any]) -> dict[str, float]:
 def test_mass_balance_names_every_record_and_the_unaccounted_remainder(store: Any) -> None:
     from test_reference import load_records
 
-    from lineage.balance import mass_balance
+    from lineage.recall.balance import mass_balance
 
     records = [
         {
@@ -625,9 +625,9 @@ def test_a_supplier_recall_holds_every_lot_it_delivered_and_none_of_a_batch(
     store: Any, tmp_path: Path
 ) -> None:
     from lineage.errors import HeldLotConsumed
-    from lineage.holds import holds, release
     from lineage.loading.load import load
-    from lineage.recalls import RecallRequest, accept_pending, activate, create, get
+    from lineage.recall.holds import holds, release
+    from lineage.recall.recalls import RecallRequest, accept_pending, activate, create, get
 
     load(store, [demo_dir()])
     asked = {"reason": "aflatoxin", "risk": RISK, "owner": "QA", "deadline": to_epoch_ms(DEADLINE)}
@@ -674,9 +674,9 @@ def test_a_recall_changed_meanwhile_is_not_overwritten(store: Any) -> None:
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    from lineage import recalls
     from lineage.errors import Conflict
     from lineage.loading.load import load
+    from lineage.recall import recalls
 
     load(store, [demo_dir()])
     asked = {"reason": "salmonella", "risk": RISK, "owner": "QA", "deadline": to_epoch_ms(DEADLINE)}
@@ -733,9 +733,9 @@ def test_a_batch_with_nothing_left_anywhere_gets_no_hold_and_ships_no_more(
     store: Any, tmp_path: Path
 ) -> None:
     from lineage.errors import HeldBatchShipped
-    from lineage.holds import holds
     from lineage.loading.load import load
-    from lineage.recalls import RecallRequest, activate, create, get
+    from lineage.recall.holds import holds
+    from lineage.recall.recalls import RecallRequest, activate, create, get
 
     all_sold = [
         {"kind": "Batch", "uid": "B-GONE", "product": "yogurt", "quantity": 10, "unit": "cups", "site": "Hamar"},

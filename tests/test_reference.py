@@ -15,10 +15,10 @@ from reference import Reference
 from strategies import HOUR, lineage_graphs
 
 from lineage.errors import InvalidRequest
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.scope import Scope, Window, backward, forward
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
-from lineage.scope import Scope, Window, backward, forward
-from lineage.store import Store
 
 
 def load_records(store: Store, records: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from lineage.config import Settings
 from lineage.errors import EngineUnavailable
-from lineage.store import Store
+from lineage.graph.store import Store
 
 
 def closed_port() -> int:

@@ -17,12 +17,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_embedded_server import cli
 
-from lineage.complaints import ComplaintForm, intake
-from lineage.demo import demo_dir
+from lineage.complaints.intake import ComplaintForm, intake
+from lineage.complaints.signals import (
+    DAY_MS,
+    Fact,
+    Rule,
+    evaluate,
+    evaluate_history,
+    load_rules,
+    stored_signals,
+)
 from lineage.errors import ConfigError
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.signals import DAY_MS, Fact, Rule, evaluate, evaluate_history, load_rules, stored_signals
-from lineage.store import Store
+from lineage.samples.demo import demo_dir
 
 RULES = """
 [[rule]]

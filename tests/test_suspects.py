@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lineage.complaints import ComplaintForm, intake
-from lineage.generate import CAUSE_CATEGORY, CAUSES, Cause, generate_plant
+from lineage.complaints.intake import ComplaintForm, intake
+from lineage.complaints.suspects import SIGNIFICANCE, common_cause
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.scope import forward
+from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
-from lineage.scope import forward
-from lineage.store import Store
-from lineage.suspects import SIGNIFICANCE, common_cause
+from lineage.samples.generate import CAUSE_CATEGORY, CAUSES, Cause, generate_plant
 
 
 def production_batches(store: Store, lot: str) -> list[str]:

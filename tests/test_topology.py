@@ -19,15 +19,25 @@ from hypothesis import strategies as st
 from strategies import HOUR, lineage_graphs
 from test_reference import load_records
 
-from lineage import LineageError, NotFound, ScopeTooLarge, holds, recalls, walk
-from lineage.demo import demo_dir
+from lineage import LineageError, NotFound, ScopeTooLarge
+from lineage.graph import walk
+from lineage.graph.model import Label, NodeRef
+from lineage.graph.scope import (
+    ALL_LABELS,
+    BACKWARD_SOURCES,
+    FORWARD_SOURCES,
+    Scope,
+    Window,
+    backward,
+    forward,
+)
+from lineage.graph.store import Store
+from lineage.graph.topology import LABEL_CODE, Topology
+from lineage.interchange.paging import ScopeRequest, export
 from lineage.loading.load import load
-from lineage.model import Label, NodeRef
-from lineage.paging import ScopeRequest, export
-from lineage.recalls import RecallRequest
-from lineage.scope import ALL_LABELS, BACKWARD_SOURCES, FORWARD_SOURCES, Scope, Window, backward, forward
-from lineage.store import Store
-from lineage.topology import LABEL_CODE, Topology
+from lineage.recall import holds, recalls
+from lineage.recall.recalls import RecallRequest
+from lineage.samples.demo import demo_dir
 
 BAD_LOT = NodeRef(Label.MATERIAL_LOT, "L-4471")
 
@@ -208,8 +218,8 @@ def test_depths_are_the_same_whichever_way_they_are_found(
 ) -> None:
     """Small scopes find depths in Python, large ones with scipy: both must agree with the Cypher
     walk, on a scope large enough for either."""
-    from lineage import scope as scope_module
-    from lineage.generate import generate_distribution
+    from lineage.graph import walked
+    from lineage.samples.generate import generate_distribution
 
     generate_distribution(tmp_path / "data", 3000, seed=5)
     load(store, [tmp_path / "data"])
@@ -217,7 +227,7 @@ def test_depths_are_the_same_whichever_way_they_are_found(
     by_cypher, _ = both_ways(store, call)
     assert len(by_cypher["edges"]) > 1000 and any(n["depth"] > 3 for n in by_cypher["nodes"])
     for threshold in (0, 10**9):
-        monkeypatch.setattr(scope_module, "_SMALL_WALK_EDGES", threshold)
+        monkeypatch.setattr(walked, "SMALL_WALK_EDGES", threshold)
         assert both_ways(store, call)[1] == by_cypher
 
 
@@ -362,7 +372,7 @@ def test_a_walk_counts_every_node_it_reaches_once(store: Store, tmp_path: Path) 
     """The node limit is checked against a walk's count of the nodes it reached, which marks only
     the far end of each relationship taken: the count must be the scope's size, from every kind of
     source, each way."""
-    from lineage.generate import generate_plant
+    from lineage.samples.generate import generate_plant
 
     generate_plant(tmp_path / "data", 2500, seed=11)
     load(store, [tmp_path / "data", demo_dir()])
@@ -443,8 +453,8 @@ def test_a_statement_cut_short_still_moves_the_revision(store: Store) -> None:
 
 
 def test_a_big_scope_is_drawn_in_groups_by_region(store: Store, tmp_path: Path) -> None:
-    from lineage.generate import generate_distribution
-    from lineage.render import CLUSTER_ABOVE, picture
+    from lineage.interchange.render import CLUSTER_ABOVE, picture
+    from lineage.samples.generate import generate_distribution
 
     generate_distribution(tmp_path / "data", 3000, seed=3)
     load(store, [tmp_path / "data"])
@@ -479,7 +489,7 @@ def test_large_arrays_are_copied_to_memory_backed_by_huge_pages() -> None:
     """The walk's arrays are placed where the kernel can back them with 2 MB pages: the same values,
     writable (the compiled walk takes no read-only array), and on huge pages where the kernel
     offers them for memory that asks; arrays too small to be worth a huge page stay as they are."""
-    from lineage.topology import HUGE_PAGE, huge_zeros, on_huge_pages
+    from lineage.graph.topology import HUGE_PAGE, huge_zeros, on_huge_pages
 
     small = np.arange(10, dtype=np.int64)
     assert on_huge_pages(small) is small
@@ -498,7 +508,7 @@ def test_large_arrays_are_copied_to_memory_backed_by_huge_pages() -> None:
 def test_an_index_on_huge_pages_walks_the_same_scopes(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo's arrays are too small for huge pages; placed there all the same, every array of the
     index and every mask, the walk gives the same scopes."""
-    from lineage import topology
+    from lineage.graph import topology
 
     load(store, [demo_dir()])
     complaint = NodeRef(Label.COMPLAINT, "CP-01")

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from lineage.errors import CycleDetected, HeldBatchShipped, HeldLotConsumed, MissingReferences, Problem
+from lineage.graph.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso
+from lineage.graph.scope import fetch_properties
+from lineage.graph.store import Store
 from lineage.loading.validate import Input
-from lineage.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType, iso
-from lineage.scope import fetch_properties
-from lineage.store import Store
 
 T = TypeVar("T")
 LOOKUP_CHUNK = 10_000
@@ -140,7 +140,7 @@ def _on_cycles(edges: set[tuple[str, str]]) -> set[str]:
 
 
 def check_holds(store: Store, data: Input) -> None:
-    """Stock on hold (:mod:`lineage.holds`) must not move: a new ``SHIPPED_IN`` of a held batch is
+    """Stock on hold (:mod:`lineage.recall.holds`) must not move: a new ``SHIPPED_IN`` of a held batch is
     refused, and so is a new ``CONSUMED_BY`` of a held lot by a batch that did not start before the
     hold was placed (or gives no start), each naming the hold and the recall. What is stored already
     may be loaded again, and a use of the lot recorded late, by a batch that started earlier, loads."""

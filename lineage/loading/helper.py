@@ -3,16 +3,11 @@
 Checking a record (pydantic-core parsing and validating it) is half of validating a large input,
 and while the input is validated the database has nothing to do, so the machine's other core sits
 idle. The helper reads the JSON Lines files it is given, checks every record with
-:func:`lineage.loading.records.check` and sends the outcomes back marshalled, in chunks: reading
-one back costs 0.3-0.8 us, checking it 1-5 us. The loading process files the outcomes in file and
-line order, as if it had checked them itself, so what it reports and stores is the same. Each
-side is then busy about 11 s on the 1M-node plant (3.7M records), and validating takes 12.5-13.9 s
-instead of 14.5-16.3 (the same input, each way twice, turn about).
-
-An earlier attempt split the files between two processes that each built their half of the input,
-then pickled one half back and merged it: slower than one process (35 s against 29 s on the
-1M-node plant), as the merge and the pickling cost more than the second core saved. Here the
-helper sends only checked records, and the loading process builds the input alone.
+:func:`lineage.loading.records.check` and sends the outcomes back marshalled, in chunks, since
+reading an outcome back costs a fraction of checking it. The loading process files the outcomes in
+file and line order, as if it had checked them itself, so what it reports and stores is the same.
+The helper sends only checked records and the loading process builds the input alone: merging two
+halves of an input built apart costs more than the second core saves.
 
 The helper is its own program (``python -m lineage.loading.helper``), not a fork, since the caller
 may be running threads (the API does). It reads its work from stdin, marshalled (file index, path)
@@ -37,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lineage.errors import LineageError
-from lineage.gcpause import gc_paused
+from lineage.graph.gcpause import gc_paused
 from lineage.loading.read import json_lines
 from lineage.loading.records import Outcome, checked
 

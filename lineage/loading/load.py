@@ -18,14 +18,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lineage.audit import local_actor, record
-from lineage.engines.base import NodeGroups, RelGroups
-from lineage.gcpause import gc_paused
+from lineage.graph.audit import local_actor, record
+from lineage.graph.engines.base import NodeGroups, RelGroups
+from lineage.graph.gcpause import gc_paused
+from lineage.graph.model import node_query_name, now_ms, rel_query_name
+from lineage.graph.store import Store
 from lineage.loading.checks import check_cycles, check_holds, check_references, chunked
+from lineage.loading.parties import check_records
 from lineage.loading.validate import Input, validate
-from lineage.model import node_query_name, now_ms, rel_query_name
-from lineage.parties import check_records
-from lineage.store import Store
 
 #: ``progress(stage, done, total)``; total is None while it is not known yet.
 Progress = Callable[[str, int, int | None], None]
@@ -64,9 +64,9 @@ def load(
 ) -> LoadReport:
     """Load ``paths`` all or nothing; the audit log records it as done by ``who`` (this machine's
     account when not given). With ``supplier``, only records that supplier may write are taken
-    (lineage.parties), else none. CSV files are read as ``encoding``."""
+    (lineage.loading.parties), else none. CSV files are read as ``encoding``."""
     # The input is millions of small objects with no cycles among them: any collection while the
-    # load allocates would walk them all again (5 s of a 1M-node load), so the collector waits.
+    # load allocates would walk them all again (seconds, on a large load), so the collector waits.
     with gc_paused():
         return _load(store, paths, progress, who or local_actor(), supplier, encoding)
 
@@ -192,7 +192,7 @@ def retract(store: Store, data: Input) -> None:
     their relationships (each loses the event's id, and goes when it was its only evidence), and the
     shipment a shipping event made once nothing links it. Quantities another event added to the same
     relationship, and a delivery time a receiving event gave, stay. A rerun finds nothing to undo."""
-    from lineage.epcis.mapping import shipment_uid
+    from lineage.interchange.epcis.mapping import shipment_uid
 
     ids = sorted(uid for uid, props in data.events.get("EpcisEvent", {}).items() if props.get("retracted"))
     for chunk in chunked(ids, 1_000):

@@ -3,7 +3,7 @@
 JSON Lines (``.jsonl``, ``.ndjson``): one object per line with a ``kind``. CSV (``.csv``): a header
 row; the kind comes from a ``kind`` column or, if there is none, from the file name
 (``Batch.csv``, ``CONSUMED_BY.csv``). JSON (``.json``): an EPCIS 2.0 document, mapped to records by
-:mod:`lineage.epcis.mapping`. A folder stands for the input files inside it, in name order.
+:mod:`lineage.interchange.epcis.mapping`. A folder stands for the input files inside it, in name order.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from lineage.errors import Problem, ValidationFailed
-from lineage.model import KINDS
+from lineage.graph.model import KINDS
 
 if TYPE_CHECKING:
-    from lineage.epcis.mapping import StoredEvent
+    from lineage.interchange.epcis.mapping import StoredEvent
 
 SUFFIXES = (".jsonl", ".ndjson", ".csv", ".json")
 
@@ -125,8 +125,8 @@ def json_lines(content: bytes) -> Iterator[tuple[int, bytes]]:
 def _read_epcis(path: Path) -> Iterator[tuple[int, Raw]]:
     """An EPCIS 2.0 document, checked whole, as lineage records; a record's line is its event's
     number in the document."""
-    from lineage.epcis.document import read_document
-    from lineage.epcis.mapping import records, stored_events
+    from lineage.interchange.epcis.document import read_document
+    from lineage.interchange.epcis.mapping import records, stored_events
 
     document = read_document(path)
     for number, record in records(document):

@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 from lineage.errors import InputRejected
+from lineage.graph.store import Store
 from lineage.loading.load import LoadReport, load
 from lineage.loading.read import decoded
-from lineage.store import Store
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lineage.epcis.mapping import StoredEvent
 from lineage.errors import Problem, ValidationFailed
-from lineage.gcpause import gc_paused
+from lineage.graph.gcpause import gc_paused
+from lineage.graph.model import LABEL_BY_NAME, NODE_DEFAULTS, REL_TYPE_BY_NAME, Label, RelType, endpoints
+from lineage.interchange.epcis.mapping import StoredEvent
 from lineage.loading.helper import Helper
 from lineage.loading.read import expand_paths, is_json_lines, read_file
 from lineage.loading.records import Outcome, checked
-from lineage.model import LABEL_BY_NAME, NODE_DEFAULTS, REL_TYPE_BY_NAME, Label, RelType, endpoints
 
 #: Stop collecting after this many problems: the first thousand say enough, and memory stays bounded.
 MAX_PROBLEMS = 1000
@@ -41,7 +41,7 @@ class Input:
     nodes: dict[Label, dict[str, tuple[dict[str, Any], Position]]] = field(default_factory=dict)
     rels: dict[RelKey, dict[tuple[str, str], tuple[dict[str, Any], Position]]] = field(default_factory=dict)
     #: EPCIS events and their mentions of objects by label and uid
-    #: (:func:`lineage.epcis.mapping.stored_events`), kept beside the lineage.
+    #: (:func:`lineage.interchange.epcis.mapping.stored_events`), kept beside the lineage.
     events: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def where(self, position: Position) -> tuple[str, int]:

@@ -7,7 +7,7 @@ const BACKWARD = ["Complaint", "Sale", "Shipment", "Customer", "Batch", "Materia
 const WINDOWED = ["Machine", "Operator"];
 const PAGE = 10000; // nodes per request (the API's largest page)
 const MOST = 50000; // nodes drawn at most; past it the list says the scope was cut
-const CLUSTER_ABOVE = 300; // as lineage/render.py: group customers, shipments and sales by region
+const CLUSTER_ABOVE = 300; // as lineage/interchange/render.py: group customers, shipments and sales by region
 const GROUPED = ["Customer", "Shipment", "Sale"];
 
 const $ = (id) => document.getElementById(id);

@@ -1,0 +1,5 @@
+"""``python -m lineage.cli``: the ``lineage`` command."""
+
+from lineage.cli import app
+
+app()

@@ -1,0 +1,532 @@
+"""The lineage's shape held in memory, so that a scope walks arrays instead of querying per level.
+
+A frontier expansion in Cypher pays a round trip and an index lookup per node at every level, where a
+walk over integer arrays costs what it touches (bench/RESULTS.md has both). The index keeps only what
+a walk needs: every relationship as a pair of integer node ids, with the quantity, unit and times
+that a scope reports, and every node's stored properties (sales' too), each packed in one ``bytes``
+object, so neither a lot's affected summary nor a page of its scope needs a database call past the
+revision.
+
+The index is a cache of the database, never a second source of truth. It is read from the database
+by the query files in ``cypher/topology/`` and stamped with the lineage's :data:`Revision`, read before
+the first relationship. A scope asks for the revision again (:meth:`Store.revision`) and walks the
+index only when it still matches; otherwise it walks the database in Cypher and the index is rebuilt
+in the background. The revision is a random token that the store replaces after every statement whose
+query file says it ``changes: lineage`` (and after a bulk load), so a load from another process is
+seen by the next scope, never silently missed. On the embedded engine the server tells every process
+when a token was replaced (:mod:`lineage.graph.engines.falkor_watch`), so a scope reads the token from the
+database only after that; on Neo4j every scope reads it (one lookup by key). Lineage's own records
+(recalls, holds, follow-ups, the audit log, load records) change no token: a coordinator working a
+recall does not send a million-node index to be rebuilt with every hold placed. A program that writes
+the lineage of a shared Neo4j directly, not through lineage, must replace the token too
+(``cypher/topology/revision_bump.cypher``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import marshal
+import mmap
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from itertools import chain
+from typing import Any, TypeVar
+
+import numpy as np
+
+from lineage.graph.layout import LABELS, Index
+from lineage.graph.model import LABEL_SLUG, REL_ENDPOINTS, Label, NodeRef, RelType
+from lineage.graph.source import Revision
+
+log = logging.getLogger(__name__)
+
+#: Each kind's name as a plain string, in :data:`LABELS` order (``Label.value`` is a call into the enum).
+KIND_NAMES = tuple(label.value for label in LABELS)
+LABEL_CODE = {label: code for code, label in enumerate(LABELS)}
+#: Each relationship type's position in an :class:`Index` (and in lineage.graph.kernels' numbering).
+REL_CODE = {rel: code for code, rel in enumerate(RelType)}
+EMPTY = np.empty(0, dtype=np.int64)
+#: Relationship types that carry a quantity and unit, and those that carry a start and end time;
+#: the others carry neither (their topology queries say the same in their RETURN).
+FLOW_TYPES = frozenset({RelType.CONSUMED_BY, RelType.SHIPPED_IN, RelType.SOLD_IN})
+RUN_TYPES = frozenset({RelType.RAN_ON, RelType.HANDLED_BY})
+#: Positions in Index.changes (lineage.graph.kernels writes them out too): relationships added since the
+#: build, and removed.
+ADDED, REMOVED = 0, 1
+#: The room a build keeps past each kind's ids and each type's positions, for what is written later:
+#: an eighth of what it read, and at least this many.
+SPARE_SHARE, SPARE_LEAST = 8, 1024
+#: ... and at least this many bytes for the uids of the nodes written later.
+NAMES_LEAST = 64 << 10
+#: :mod:`lineage.graph.kernels`, imported with the first index (:func:`_load_kernels`): importing numba takes
+#: 0.2-0.7 s, which a command that never walks (a load, a recall, ``--help``) should not pay.
+kernels: Any = None
+
+
+#: The size of a huge page (x86-64's and arm64's usual one), and the smallest array worth placing on
+#: them (each is rounded up to whole huge pages: at most 2 MB more an array, for a dozen arrays).
+HUGE_PAGE = 2 << 20
+_HUGE_ENOUGH = HUGE_PAGE // 4
+
+
+def huge_zeros(count: int, dtype: Any) -> np.ndarray:
+    """``count`` zeros of ``dtype`` in memory of their own that the kernel is asked to back with huge
+    pages (where it can: Linux with transparent huge pages, else ordinary pages).
+
+    A walk touches a few entries of each of several arrays per node, out of the processor's caches
+    whenever other work ran since the last scope, and each touch of a 4 KB page the TLB no longer
+    holds costs a walk of the page table too. numpy asks for huge pages itself for its own
+    allocations of 4 MB and more, but only where the pages are new: memory malloc hands out again
+    keeps its small pages, and smaller arrays (a mask, the pointers) get none. On huge pages a walk
+    out of cache takes a few percent less (bench/RESULTS.md)."""
+    nbytes = count * np.dtype(dtype).itemsize
+    if not nbytes or nbytes < _HUGE_ENOUGH or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return np.zeros(count, dtype)
+    # Private: shared anonymous memory is the kernel's shmem, whose huge pages are configured apart.
+    size, private = -(-nbytes // HUGE_PAGE) * HUGE_PAGE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+    memory = mmap.mmap(-1, size, flags=private)  # zeros, page-aligned
+    memory.madvise(mmap.MADV_HUGEPAGE)
+    return np.frombuffer(memory, dtype, count)  # writable, and keeps the mapping alive
+
+
+def on_huge_pages(array: np.ndarray) -> np.ndarray:
+    """``array`` copied into :func:`huge_zeros` memory (itself when too small to be worth it)."""
+    if array.nbytes < _HUGE_ENOUGH:
+        return array
+    out = huge_zeros(array.size, array.dtype)
+    out[...] = array
+    return out
+
+
+def topology_query_name(rel: RelType, src: Label, dst: Label) -> str:
+    return f"topology_rel_{rel.value.lower()}__{LABEL_SLUG[src]}__{LABEL_SLUG[dst]}"
+
+
+T = TypeVar("T")
+
+
+def spare(count: int) -> int:
+    """The room kept past ``count`` ids of a kind, or positions of a type."""
+    return max(SPARE_LEAST, count // SPARE_SHARE)
+
+
+def properties_query_name(label: Label) -> str:
+    return f"topology_props_{LABEL_SLUG[label]}"
+
+
+class Marks:
+    """A walk's mask over every node (:data:`lineage.graph.kernels.REACHED` and ``VISITED`` bits), and the
+    ids it marked that it has not unmarked itself, so that the mask can be given back unmarked even
+    after a walk stopped half-way."""
+
+    __slots__ = ("array", "marked")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.marked: list[np.ndarray] = []
+
+    def note(self, ids: np.ndarray) -> None:
+        if ids.size:
+            self.marked.append(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Every relationship of one type, sorted by its start node; ``by_dst`` orders them by end node.
+
+    ``out_ptr`` and ``in_ptr`` say where each node's relationships are, as a compressed sparse row
+    index does: those leaving node ``out_base + i`` are at positions ``out_ptr[i]`` up to
+    ``out_ptr[i + 1]``, those entering ``in_base + i`` at ``by_dst[in_ptr[i]:in_ptr[i + 1]]``. Each
+    covers only the ids of the kinds the type joins (ids are numbered kind by kind), so it is smaller
+    than the sorted end nodes it replaces, and finding a node's relationships costs two cache misses
+    where a sorted search over a million relationships costs a dozen.
+
+    Times and quantities are floats with NaN for a missing value, which compares false in a window
+    test exactly as Cypher's null does. Epoch milliseconds are exact in a double until the year 287,396.
+    """
+
+    type: RelType
+    count: int  # how many the build read; the arrays run on past them (see Index)
+    src: np.ndarray
+    dst: np.ndarray
+    by_dst: np.ndarray
+    out_base: int
+    out_ptr: np.ndarray
+    in_base: int
+    in_ptr: np.ndarray
+    quantity: np.ndarray
+    unit: np.ndarray  # index into Topology.units, -1 for none
+    start: np.ndarray
+    end: np.ndarray
+
+
+class Topology:
+    """Nodes are numbered label by label: label k holds ids ``offsets[k]`` up to ``offsets[k + 1]``,
+    those the build read first and then room for nodes written later. Only nodes with at least one
+    relationship are walked; a scope from any other is the node alone.
+
+    The packed properties the build read are a tuple of bytes, which the garbage collector stops
+    tracking after one look; as a list, every collection of the oldest generation would walk it,
+    stalling whichever scope it fell in. Properties written later
+    are packed in a dict beside it. Uids are looked up by a dict per kind (uid to position in its
+    kind, in order of position) and named from :attr:`names`, every uid's UTF-8 end to end.
+
+    Changes are applied in place (:meth:`changing`), and a walk in flight in another thread must
+    not see half of one: :attr:`version` is odd while a change is being applied and moves by two
+    with each, so a walk that saw it move walks again (:meth:`walked`)."""
+
+    def __init__(
+        self,
+        revision: Revision,
+        ids: dict[Label, dict[str, int]],
+        room: list[int],
+        relations: dict[RelType, Relation],
+        units: list[str],
+        built_s: float,
+        packed: tuple[bytes | None, ...],
+    ) -> None:
+        self.token, self.seq = revision
+        self.units = units
+        self._unit_codes = {unit: code for code, unit in enumerate(units)}
+        self.packed = packed
+        self._packed_since: dict[int, bytes | None] = {}
+        self.built_s = built_s
+        self.offsets = np.concatenate([[0], np.cumsum(room)]).astype(np.int64)
+        self.size = int(self.offsets[-1])
+        self.names, name_starts, name_ends, self._names_used = _names(ids, self.offsets)
+        self.index = _indexed(relations, self.offsets, self.names, name_starts, name_ends)
+        self.relations = relations
+        #: The index's arrays as a plain tuple, as the compiled walk takes them (see lineage.graph.kernels).
+        self.arrays = tuple(self.index)
+        self._bounds = self.offsets.tolist()  # the same as ints, for lookups one id at a time
+        self._ids = ids
+        at = self.index.at.tolist()
+        #: Each type's positions taken, the build's and those added since.
+        self._used = [at[code] + relations[rel].count for code, rel in enumerate(REL_CODE)]
+        self._ends = at[1:]
+        self.degree = _degrees(self.index, self._used, self.size)
+        self.version = 0
+        self._changing = threading.Lock()
+        self._spare_marks: list[np.ndarray] = []
+        self._marks_lock = threading.Lock()
+        _load_kernels(self.index)
+
+    @property
+    def revision(self) -> Revision:
+        return Revision(self.token, self.seq)
+
+    def lend(self) -> Marks:
+        """A mask over every node, all unmarked, for one walk, to be given back (:meth:`give_back`)
+        in a ``finally``. A new one costs more than the rest of a small walk and grows with the graph
+        (the kernel hands out and zeroes its pages); so masks are lent and given back, unmarked
+        again position by position, and a walk's cost follows its scope. (Not a generator's context
+        manager, which costs more per walk than the walk's own work out of the processor's caches.)"""
+        with self._marks_lock:
+            array = self._spare_marks.pop() if self._spare_marks else huge_zeros(self.size, np.uint8)
+        return Marks(array)
+
+    def give_back(self, marks: Marks) -> None:
+        if marks.marked:
+            marks.array[np.concatenate(marks.marked)] = 0
+        with self._marks_lock:
+            self._spare_marks.append(marks.array)
+
+    def walked(self, walk: Callable[[], T]) -> T:
+        """``walk()`` over a state no change was applied in the middle of: walked again when the
+        version moved meanwhile, and after two tries with changes held off (a long walk would
+        otherwise never see the index still)."""
+        for _ in range(2):
+            version = self.version
+            if not version & 1:
+                result = walk()
+                if self.version == version:
+                    return result
+        with self._changing:
+            return walk()
+
+    def id(self, node: NodeRef) -> int | None:
+        """The node's id while it has a relationship; None for one it has none (or never had)."""
+        local = self._ids[node.label].get(node.uid)
+        if local is None:
+            return None
+        found = self._bounds[LABEL_CODE[node.label]] + local
+        return found if self.degree[found] else None
+
+    def refs(self, ids: np.ndarray) -> list[NodeRef]:
+        codes, uids = self.kinds_and_uids(ids)
+        return [NodeRef(LABELS[c], uid) for c, uid in zip(codes, uids, strict=True)]
+
+    def kinds_and_uids(self, ids: np.ndarray) -> tuple[list[int], list[str]]:
+        """Each id's kind (its position in :data:`LABELS`) and uid, for a caller that needs no
+        :class:`NodeRef` per node."""
+        return (np.searchsorted(self.offsets, ids, "right") - 1).tolist(), self.uids_of(ids)
+
+    def uids_of(self, ids: np.ndarray) -> list[str]:
+        """Each id's uid: their bytes copied out of :attr:`names` in one compiled call and decoded at
+        once. A node's uid was an entry of a million-entry tuple of strings, two cache misses on
+        4 KB pages per node out of cache (a third of a customer's trace); this is one, on huge pages
+        (:func:`huge_zeros`)."""
+        if not ids.size:
+            return []
+        index = self.index
+        return str(kernels.named(self.names, index.name_starts, index.name_ends, ids), "utf-8").split("\0")
+
+    def properties(self, node: int) -> dict[str, Any] | None:
+        """The node's stored properties, a new dict for each call; None for a node deleted while the
+        index was read (its relationships read, its properties gone) or since."""
+        packed = self._packed_since.get(node, self.packed[node]) if self._packed_since else self.packed[node]
+        return None if packed is None else marshal.loads(packed)
+
+    def taken(self, label: Label) -> int:
+        """How many of the kind's ids are taken (from its first on): the build's, and those added."""
+        return len(self._ids[label])
+
+    def nodes(self) -> int:
+        """Nodes with at least one relationship."""
+        return int(np.count_nonzero(self.degree))
+
+    def relationships(self) -> int:
+        at = self.index.at.tolist()
+        return sum(used - at[code] for code, used in enumerate(self._used)) - self.removed()
+
+    def added(self) -> int:
+        """Relationships added since the build."""
+        return int(self.index.changes[ADDED])
+
+    def removed(self) -> int:
+        """Relationships removed since the build."""
+        return int(self.index.changes[REMOVED])
+
+    def nbytes(self) -> int:
+        """Memory held by the arrays, the uids' bytes and the packed properties (the lookup of uids
+        comes on top)."""
+        index = self.index
+        arrays = sum(a.nbytes for a in index if isinstance(a, np.ndarray))
+        arrays += sum(r.quantity.nbytes + r.unit.nbytes for r in self.relations.values())
+        packed = chain(self.packed, self._packed_since.values())
+        return arrays + self.degree.nbytes + 8 * len(self.packed) + sum(len(p) for p in packed if p)
+
+    # Changes, applied by lineage.graph.live under changing(): each says whether there was room for it.
+
+    def changing(self) -> _Changing:
+        """Hold off other changes and tell walks that one is being applied (:meth:`walked`)."""
+        return _Changing(self)
+
+    def room_for(self, nodes: dict[Label, int], rels: dict[RelType, int], name_bytes: int) -> bool:
+        """Whether ``nodes`` new nodes of each kind, ``rels`` new relationships of each type and
+        ``name_bytes`` bytes of new uids fit in the room the build kept."""
+        for label, count in nodes.items():
+            code = LABEL_CODE[label]
+            if len(self._ids[label]) + count > self._bounds[code + 1] - self._bounds[code]:
+                return False
+        for rel, count in rels.items():
+            code = REL_CODE[rel]
+            if self._used[code] + count > self._ends[code]:
+                return False
+        return self._names_used + name_bytes <= self.names.size
+
+    def add_node(self, label: Label, uid: str) -> int:
+        """A new id for ``uid`` (checked with :meth:`room_for` first), with no relationship yet."""
+        ids = self._ids[label]
+        local = ids.get(uid)
+        if local is not None:
+            return self._bounds[LABEL_CODE[label]] + local
+        node = self._bounds[LABEL_CODE[label]] + len(ids)
+        data = uid.encode()
+        lo = self._names_used
+        self.names[lo : lo + len(data)] = np.frombuffer(data, np.uint8)
+        self.index.name_starts[node], self.index.name_ends[node] = lo, lo + len(data)
+        self._names_used = lo + len(data) + 1
+        ids[uid] = len(ids)  # after its name: a reader that finds the uid can name it
+        return node
+
+    def node_of(self, label: Label, uid: str) -> int | None:
+        """The node's id, with or without relationships; None for one the index never had."""
+        local = self._ids[label].get(uid)
+        return None if local is None else self._bounds[LABEL_CODE[label]] + local
+
+    def set_properties(self, node: int, props: dict[str, Any] | None) -> None:
+        """The node's properties as stored now (its uid left out); None for a node deleted."""
+        if props is not None:
+            props = {k: v for k, v in props.items() if k != "uid"}
+        self._packed_since[node] = None if props is None else marshal.dumps(props)
+
+    def add_relationship(self, rel: RelType, src: int, dst: int, values: dict[str, Any]) -> int:
+        """A new relationship of ``rel`` from ``src`` to ``dst`` (room checked first); its position."""
+        code = REL_CODE[rel]
+        index = self.index
+        p = self._used[code]
+        self._used[code] = p + 1
+        index.src[p], index.dst[p] = src, dst
+        self.set_relationship(rel, p, values)
+        index.alive[p] = 1
+        index.out_next[p], index.in_next[p] = index.out_head[src], index.in_head[dst]
+        index.out_head[src], index.in_head[dst] = p, p  # last: a walk finds it whole
+        self.degree[src] += 1
+        self.degree[dst] += 1
+        index.changes[ADDED] += 1
+        return p
+
+    def remove_relationship(self, p: int) -> None:
+        index = self.index
+        if index.alive[p]:
+            index.alive[p] = 0
+            self.degree[index.src[p]] -= 1
+            self.degree[index.dst[p]] -= 1
+            index.changes[REMOVED] += 1
+
+    def positions(self, rel: RelType, src: int, dst: int) -> list[int]:
+        """The index-wide positions of the relationships of ``rel`` from ``src`` to ``dst``."""
+        leaving = kernels.leaving(self.arrays, REL_CODE[rel], np.array([src], np.int64))
+        return leaving[self.index.dst[leaving] == dst].tolist()
+
+    def incident(self, label: Label, node: int) -> list[int]:
+        """The index-wide positions of every relationship of ``node`` (of kind ``label``)."""
+        found: list[int] = []
+        here = np.array([node], np.int64)
+        for rel, pairs in REL_ENDPOINTS.items():
+            if any(src == label for src, _ in pairs):
+                found += kernels.leaving(self.arrays, REL_CODE[rel], here).tolist()
+            if any(dst == label for _, dst in pairs):
+                found += kernels.entering(self.arrays, REL_CODE[rel], here).tolist()
+        return found
+
+    def set_relationship(self, rel: RelType, p: int, values: dict[str, Any]) -> None:
+        """The values a scope reports of relationship ``p`` (index-wide) as stored now."""
+        relation, local = self.relations[rel], p - int(self.index.at[REL_CODE[rel]])
+        if rel in FLOW_TYPES:
+            quantity, unit = values.get("quantity"), values.get("unit")
+            relation.quantity[local] = np.nan if quantity is None else quantity
+            if unit is not None and unit not in self._unit_codes:
+                self._unit_codes[unit] = len(self.units)
+                self.units.append(unit)
+            relation.unit[local] = -1 if unit is None else self._unit_codes[unit]
+        if rel in RUN_TYPES:
+            start, end = values.get("start"), values.get("end")
+            relation.start[local] = np.nan if start is None else start
+            relation.end[local] = np.nan if end is None else end
+
+
+class _Changing:
+    """:meth:`Topology.changing`'s context: the lock held and the version odd while inside."""
+
+    __slots__ = ("_topology",)
+
+    def __init__(self, topology: Topology) -> None:
+        self._topology = topology
+
+    def __enter__(self) -> Topology:
+        self._topology._changing.acquire()
+        self._topology.version += 1
+        return self._topology
+
+    def __exit__(self, *exc: object) -> None:
+        self._topology.version += 1
+        self._topology._changing.release()
+
+
+def _degrees(index: Index, used: list[int], size: int) -> np.ndarray:
+    """How many relationships each node has, from the build's positions of each type."""
+    at = index.at.tolist()
+    taken = np.concatenate([np.arange(at[code], used[code]) for code in range(len(used))])
+    ends = np.concatenate([index.src[taken], index.dst[taken]])
+    return np.bincount(ends, minlength=size).astype(np.int32)
+
+
+def _load_kernels(index: Index) -> None:
+    """Import and compile the walk, once, when an index is made: a build in the background pays for
+    it, not the first scope."""
+    global kernels
+    if kernels is None:
+        module = importlib.import_module("lineage.graph.kernels")
+        module.warm(index)
+        kernels = module
+
+
+def _names(
+    ids: dict[Label, dict[str, int]], offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Every uid's UTF-8, kind by kind in id order, each ended by a NUL, with room for the uids of
+    nodes written later; where each id's uid starts and ends in it; and how many bytes are used."""
+    total = int(offsets[-1])
+    starts, ends = np.zeros(total, np.int64), np.zeros(total, np.int64)
+    parts, used = [], 0
+    for code, label in enumerate(LABELS):
+        if not ids[label]:
+            continue
+        data = ("\0".join(ids[label]) + "\0").encode()
+        nuls = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
+        if nuls.size != len(ids[label]):  # loading refuses such a uid; a graph written by hand might hold one
+            raise ValueError("a uid in the graph holds a NUL character, which lineage's index cannot name")
+        lo = int(offsets[code])
+        ends[lo : lo + nuls.size] = nuls + used
+        starts[lo : lo + nuls.size] = np.concatenate([[0], nuls[:-1] + 1]) + used
+        parts.append(data)
+        used += len(data)
+    names = huge_zeros(used + max(NAMES_LEAST, used // SPARE_SHARE), np.uint8)
+    names[:used] = np.frombuffer(b"".join(parts), np.uint8)
+    return names, on_huge_pages(starts), on_huge_pages(ends), used
+
+
+def _indexed(
+    relations: dict[RelType, Relation],
+    offsets: np.ndarray,
+    names: np.ndarray,
+    name_starts: np.ndarray,
+    name_ends: np.ndarray,
+) -> Index:
+    """The relations' arrays end to end (:class:`Index`); each relation in ``relations`` is replaced
+    by one holding views of them. Joined a field at a time, each relation's own array let go as soon
+    as its view replaces it, so a build holds one field twice at most, not the whole index (130 MB
+    more at the peak on the 1M plant, when every field was joined before any was let go)."""
+    ordered = [relations[rel] for rel in REL_CODE]
+    at = np.cumsum([0] + [r.src.size for r in ordered]).astype(np.int64)
+    out_at = np.cumsum([0] + [r.out_ptr.size for r in ordered[:-1]]).astype(np.int64)
+    in_at = np.cumsum([0] + [r.in_ptr.size for r in ordered[:-1]]).astype(np.int64)
+    out_base = np.array([r.out_base for r in ordered], np.int64)
+    in_base = np.array([r.in_base for r in ordered], np.int64)
+    width = np.int32 if at[-1] < 2**31 else np.int64
+    del ordered
+    joined = {}
+    fields = {"src": at, "dst": at, "by_dst": at, "out_ptr": out_at, "in_ptr": in_at, "start": at, "end": at}
+    for field, starts in fields.items():
+        whole = np.concatenate([getattr(relations[rel], field) for rel in REL_CODE])
+        whole = on_huge_pages(whole.astype(width, copy=False) if field.endswith("_ptr") else whole)
+        for code, rel in enumerate(REL_CODE):
+            lo, size = int(starts[code]), getattr(relations[rel], field).size
+            relations[rel] = replace(relations[rel], **{field: whole[lo : lo + size]})
+        joined[field] = whole
+    alive = huge_zeros(int(at[-1]), np.uint8)
+    for code, rel in enumerate(REL_CODE):
+        alive[int(at[code]) : int(at[code]) + relations[rel].count] = 1
+    size = int(offsets[-1])
+    return Index(
+        **joined,
+        at=at,
+        out_at=out_at,
+        out_base=out_base,
+        in_at=in_at,
+        in_base=in_base,
+        bounds=offsets,
+        names=names,
+        name_starts=name_starts,
+        name_ends=name_ends,
+        alive=alive,
+        out_head=_unlinked(size, width),
+        out_next=_unlinked(int(at[-1]), width),
+        in_head=_unlinked(size, width),
+        in_next=_unlinked(int(at[-1]), width),
+        changes=np.zeros(2, np.int64),
+    )
+
+
+def _unlinked(count: int, width: type) -> np.ndarray:
+    """``count`` ends of list (-1), for the lists of relationships added later."""
+    out = huge_zeros(count, width)
+    out[...] = -1
+    return out
+
+
+Span = tuple[int, int]  # the ids of one kind: from the first up to (not including) the last

@@ -1,0 +1,343 @@
+"""Reading an EPCIS 2.0 JSON / JSON-LD document, and refusing one that breaks the standard.
+
+A document (``EPCISDocument``, or an ``EPCISQueryDocument`` with its results) is checked whole
+before anything is made of it, and every fault is reported with where it is (``eventList[1].action``)
+and what is wrong, as a :class:`lineage.errors.ValidationFailed` naming the file: the same contract
+as every other input (nothing of a refused document is written).
+
+What is checked is what the standard's JSON schema and the Core Business Vocabulary (CBV 2.0)
+require of a capture document: the ``@context``; the five event types; ``eventTime`` and
+``eventTimeZoneOffset`` on every event and ``action`` (ADD, OBSERVE, DELETE) where the type has one;
+the identifiers each type needs; quantity elements (``epcClass``, a numeric ``quantity``, ``uom``,
+nothing else); a bare-word ``bizStep``, ``disposition``, source or destination type, business
+transaction type or error reason must be the CBV's own (anything else is written as a URI or with a
+declared prefix); ``ilmd`` fields and extensions carry a namespace; dates in certification details
+are dates; every EPC URN and GS1 Digital Link is well formed (:mod:`lineage.graph.gs1`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lineage.errors import Problem, ValidationFailed
+from lineage.graph.gs1 import IdentifierError, canonical
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+EVENT_TYPES = (
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransformationEvent",
+    "TransactionEvent",
+    "AssociationEvent",
+)
+DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")
+ACTIONS = ("ADD", "OBSERVE", "DELETE")
+
+BIZ_STEPS = _words(
+    """
+    accepting arriving assembling collecting commissioning consigning creating_class_instance
+    cycle_counting decommissioning departing destroying disassembling dispensing encoding
+    entering_exiting holding inspecting installing killing loading other packing picking receiving
+    removing repackaging repairing replacing reserving retail_selling sampling sensor_reporting
+    shipping staging_outbound stock_taking stocking storing transporting unloading unpacking
+    void_shipping
+    """
+)
+DISPOSITIONS = _words(
+    """
+    active available completeness_inferred completeness_verified conformant container_closed
+    container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit
+    inactive mismatch_class mismatch_instance mismatch_quantity needs_replacement no_pedigree_match
+    non_conformant non_sellable_other partially_dispensed recalled reserved retail_sold returned
+    sellable_accessible sellable_not_accessible stolen unavailable unknown
+    """
+)
+SOURCE_TYPES = frozenset(("owning_party", "possessing_party", "location"))
+BIZ_TRANSACTION_TYPES = _words(
+    """
+    bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt
+    """
+)
+ERROR_REASONS = frozenset(("did_not_occur", "incorrect_data"))
+
+#: The fields of an event the standard defines (an extension carries a prefix: ``example:myField``).
+EVENT_FIELDS = _words(
+    """
+    @context @type action bizLocation bizStep bizTransactionList certificationInfo childEPCs
+    childQuantityList destinationList disposition epcList errorDeclaration eventID eventTime
+    eventTimeZoneOffset ilmd inputEPCList inputQuantityList outputEPCList outputQuantityList
+    parentID persistentDisposition quantityList readPoint recordTime sensorElementList sourceList
+    transformationID type
+    """
+)
+EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+_OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
+_DATE = re.compile(r"^\d{4}-\d\d-\d\d([T ].*)?$")
+
+
+@dataclass
+class Document:
+    """A document that passed every check: its events in document order."""
+
+    path: Path
+    kind: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Checker:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(Problem(str(self.path), None, where or None, message))
+
+    def time(self, value: Any, where: str, required: bool = True) -> None:
+        if value is None:
+            if required:
+                self.fail(where, "missing; an ISO-8601 time with its offset, e.g. 2026-07-22T06:45:00+02:00")
+            return
+        if not isinstance(value, str) or not _TIME.match(value) or _parse_time(value) is None:
+            self.fail(where, f"{value!r} is not an ISO-8601 time with an offset (2026-07-22T06:45:00+02:00)")
+
+    def vocabulary(self, value: Any, allowed: frozenset[str], what: str, where: str) -> None:
+        """A CBV value is a bare word of the vocabulary, or any URI or prefixed name."""
+        if not isinstance(value, str) or not value:
+            self.fail(where, f"{what} must be text")
+            return
+        if ":" in value:
+            word = value.rsplit(":", 1)[1] if value.startswith("urn:epcglobal:cbv:") else None
+            if word is not None and word not in allowed:
+                self.fail(where, f"{value!r} names no CBV {what}")
+            return
+        if value not in allowed:
+            self.fail(
+                where,
+                f"{value!r} is not a CBV {what}; a non-standard one is written as a URI or "
+                "with a declared prefix (example:my_step)",
+            )
+
+    def identifier(self, value: Any, where: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(where, "an identifier must be non-empty text")
+            return
+        try:
+            canonical(value)
+        except IdentifierError as e:
+            self.fail(where, str(e))
+
+    def quantities(self, items: Any, where: str) -> None:
+        if not isinstance(items, list):
+            self.fail(where, "must be a list of quantity elements")
+            return
+        for i, q in enumerate(items):
+            at = f"{where}[{i}]"
+            if not isinstance(q, dict):
+                self.fail(at, "must be an object with epcClass, quantity and uom")
+                continue
+            for extra in sorted(set(q) - {"epcClass", "quantity", "uom"}):
+                self.fail(f"{at}.{extra}", "unknown field in a quantity element (epcClass, quantity, uom)")
+            if "epcClass" not in q:
+                self.fail(f"{at}.epcClass", "missing")
+            else:
+                self.identifier(q["epcClass"], f"{at}.epcClass")
+            quantity = q.get("quantity")
+            if "quantity" in q and (isinstance(quantity, bool) or not isinstance(quantity, int | float)):
+                self.fail(f"{at}.quantity", f"must be a number, not {quantity!r}")
+            if "uom" in q and "quantity" not in q:
+                self.fail(f"{at}.uom", "a unit without a quantity")
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _prefixed(key: str) -> bool:
+    return ":" in key or key.startswith(("http://", "https://"))
+
+
+def _check_event(c: _Checker, e: Any, where: str) -> None:
+    if not isinstance(e, dict):
+        c.fail(where, "an event must be an object")
+        return
+    kind = e.get("type")
+    if kind not in EVENT_TYPES:
+        c.fail(f"{where}.type", f"{kind!r} is not an event type; expected one of {', '.join(EVENT_TYPES)}")
+        return
+    c.time(e.get("eventTime"), f"{where}.eventTime")
+    offset = e.get("eventTimeZoneOffset")
+    if offset is None:
+        c.fail(f"{where}.eventTimeZoneOffset", "missing; e.g. +02:00")
+    elif not isinstance(offset, str) or not _OFFSET.match(offset):
+        c.fail(f"{where}.eventTimeZoneOffset", f"{offset!r} is not an offset like +02:00")
+    c.time(e.get("recordTime"), f"{where}.recordTime", required=False)
+    for key in sorted(e):
+        if key not in EVENT_FIELDS and not _prefixed(key):
+            c.fail(
+                f"{where}.{key}", "unknown field; an extension carries a namespace prefix (example:myField)"
+            )
+    if kind == "TransformationEvent":
+        if "action" in e:
+            c.fail(f"{where}.action", "a TransformationEvent has no action")
+    elif "action" not in e:
+        c.fail(f"{where}.action", f"missing; one of {', '.join(ACTIONS)}")
+    elif e["action"] not in ACTIONS:
+        c.fail(f"{where}.action", f"{e['action']!r} is not one of {', '.join(ACTIONS)}")
+    _check_identifiers(c, e, kind, where)
+    if "bizStep" in e:
+        c.vocabulary(e["bizStep"], BIZ_STEPS, "business step", f"{where}.bizStep")
+    if "disposition" in e:
+        c.vocabulary(e["disposition"], DISPOSITIONS, "disposition", f"{where}.disposition")
+    persistent = e.get("persistentDisposition")
+    if persistent is not None:
+        for part in ("set", "unset"):
+            for i, value in enumerate(
+                (persistent or {}).get(part, []) if isinstance(persistent, dict) else []
+            ):
+                c.vocabulary(value, DISPOSITIONS, "disposition", f"{where}.persistentDisposition.{part}[{i}]")
+    for place in ("readPoint", "bizLocation"):
+        if place in e:
+            value = e[place]
+            if not isinstance(value, dict) or "id" not in value:
+                c.fail(f"{where}.{place}", "must be an object with an id")
+            else:
+                c.identifier(value["id"], f"{where}.{place}.id")
+    for name, key in (("sourceList", "source"), ("destinationList", "destination")):
+        for i, item in enumerate(e.get(name) or []):
+            at = f"{where}.{name}[{i}]"
+            if not isinstance(item, dict) or key not in item or "type" not in item:
+                c.fail(at, f"must have a type and a {key}")
+                continue
+            c.vocabulary(item["type"], SOURCE_TYPES, f"{key} type", f"{at}.type")
+            c.identifier(item[key], f"{at}.{key}")
+    for i, item in enumerate(e.get("bizTransactionList") or []):
+        at = f"{where}.bizTransactionList[{i}]"
+        if not isinstance(item, dict) or not item.get("bizTransaction"):
+            c.fail(at, "must have a bizTransaction")
+        elif "type" in item:
+            c.vocabulary(item["type"], BIZ_TRANSACTION_TYPES, "business transaction type", f"{at}.type")
+    ilmd = e.get("ilmd")
+    if ilmd is not None:
+        if not isinstance(ilmd, dict):
+            c.fail(f"{where}.ilmd", "must be an object")
+        else:
+            for key in sorted(ilmd):
+                if not _prefixed(key) and key not in ("@context", "@type"):
+                    c.fail(
+                        f"{where}.ilmd.{key}", "an ilmd field carries a namespace prefix (example:lotNumber)"
+                    )
+    declaration = e.get("errorDeclaration")
+    if declaration is not None:
+        c.time(
+            declaration.get("declarationTime") if isinstance(declaration, dict) else None,
+            f"{where}.errorDeclaration.declarationTime",
+        )
+        if isinstance(declaration, dict) and "reason" in declaration:
+            c.vocabulary(
+                declaration["reason"], ERROR_REASONS, "error reason", f"{where}.errorDeclaration.reason"
+            )
+    _check_dates(c, e.get("certificationInfo"), f"{where}.certificationInfo")
+
+
+def _check_identifiers(c: _Checker, e: dict[str, Any], kind: str, where: str) -> None:
+    for name in EPC_LISTS:
+        if name in e:
+            if not isinstance(e[name], list):
+                c.fail(f"{where}.{name}", "must be a list of identifiers")
+                continue
+            for i, value in enumerate(e[name]):
+                c.identifier(value, f"{where}.{name}[{i}]")
+    for name in QUANTITY_LISTS:
+        if name in e:
+            c.quantities(e[name], f"{where}.{name}")
+    if "parentID" in e:
+        c.identifier(e["parentID"], f"{where}.parentID")
+
+    def has(*names: str) -> bool:
+        return any(isinstance(e.get(n), list) and e[n] for n in names)
+
+    if kind in ("ObjectEvent", "TransactionEvent") and not any(
+        isinstance(e.get(n), list) for n in ("epcList", "quantityList")
+    ):
+        c.fail(where, f"an {kind} names what it is about: epcList or quantityList (empty for sensor data)")
+    if kind == "AggregationEvent" and e.get("action") in ("ADD", "DELETE") and "parentID" not in e:
+        c.fail(f"{where}.parentID", f"missing; an aggregation {e.get('action')} names its parent")
+    if kind == "AssociationEvent" and "parentID" not in e:
+        c.fail(f"{where}.parentID", "missing; an association names its parent")
+    if kind == "TransformationEvent" and not has(*EPC_LISTS[2:], *QUANTITY_LISTS[2:], "transformationID"):
+        c.fail(where, "a TransformationEvent names its inputs or outputs")
+    if kind == "TransactionEvent" and not has("bizTransactionList"):
+        c.fail(f"{where}.bizTransactionList", "missing; a TransactionEvent names its business transaction")
+
+
+def _check_dates(c: _Checker, value: Any, where: str) -> None:
+    """Certification details: any field named ...Date holds a date."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_dates(c, item, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith("Date") and isinstance(item, str) and not _DATE.match(item):
+                c.fail(f"{where}.{key}", f"{item!r} is not a date (2023-12-20)")
+            else:
+                _check_dates(c, item, f"{where}.{key}")
+
+
+def events_of(body: Any) -> list[Any] | None:
+    if not isinstance(body, dict):
+        return None
+    if "eventList" in body:
+        return body["eventList"] if isinstance(body["eventList"], list) else None
+    results = body.get("queryResults", {})
+    inner = results.get("resultsBody", {}) if isinstance(results, dict) else {}
+    found = inner.get("eventList") if isinstance(inner, dict) else None
+    return found if isinstance(found, list) else None
+
+
+def read_document(path: Path) -> Document:
+    """Parse and check one document; refuse it whole, naming every fault, if anything is wrong."""
+    c = _Checker(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValidationFailed(
+            "not an EPCIS document", [Problem(str(path), None, None, f"not JSON: {e}")]
+        ) from None
+    if not isinstance(data, dict):
+        c.fail("", "an EPCIS document is a JSON object")
+        raise ValidationFailed("EPCIS document refused", c.problems)
+    kind = data.get("type")
+    if kind not in DOCUMENT_TYPES:
+        c.fail("type", f"{kind!r}; expected {' or '.join(DOCUMENT_TYPES)}")
+    if not data.get("@context"):
+        c.fail(
+            "@context",
+            "missing; an EPCIS 2.0 JSON-LD document names its context "
+            "(https://ref.gs1.org/standards/epcis/epcis-context.jsonld)",
+        )
+    if not str(data.get("schemaVersion", "")).startswith("2."):
+        c.fail("schemaVersion", f"{data.get('schemaVersion')!r}; this reader takes EPCIS 2.0")
+    c.time(data.get("creationDate"), "creationDate")
+    events = events_of(data.get("epcisBody"))
+    if events is None:
+        c.fail("epcisBody", "missing its eventList (or queryResults.resultsBody.eventList)")
+        events = []
+    for i, event in enumerate(events):
+        _check_event(c, event, f"eventList[{i}]")
+    if c.problems:
+        raise ValidationFailed("EPCIS document refused", c.problems)
+    return Document(path=path, kind=str(kind), events=events)
