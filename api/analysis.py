@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 from api.deps import VIEWER, StoreDep
 from api.problems import documented
 from api.responses import ModelJSON
+from lineage.complaints.ranking import CommonCause
 from lineage.complaints.signals import get_signal
-from lineage.complaints.suspects import CommonCause, choose_complaints, common_cause
+from lineage.complaints.suspects import choose_complaints, common_cause
 from lineage.graph.model import Text, Uid
 from lineage.graph.scope import window_between
 

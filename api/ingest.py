@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ADMIN, INGEST, ActorDep, CallerDep
 from api.problems import documented
-from lineage.graph.model import KINDS
+from lineage.graph.schema import KINDS
 from lineage.graph.status import data_report
 from lineage.loading.uploads import Upload, load_uploads
 

@@ -31,7 +31,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
-from lineage.graph.model import Label, NodeRef, RelType, endpoints
+from lineage.graph.model import Label, NodeRef, RelType
+from lineage.graph.schema import endpoints
 from lineage.graph.scope import backward, forward
 from lineage.graph.store import Store
 

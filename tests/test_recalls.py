@@ -626,8 +626,9 @@ def test_a_supplier_recall_holds_every_lot_it_delivered_and_none_of_a_batch(
 ) -> None:
     from lineage.errors import HeldLotConsumed
     from lineage.loading.load import load
+    from lineage.recall.cases import RecallRequest
     from lineage.recall.holds import holds, release
-    from lineage.recall.recalls import RecallRequest, accept_pending, activate, create, get
+    from lineage.recall.recalls import accept_pending, activate, create, get
 
     load(store, [demo_dir()])
     asked = {"reason": "aflatoxin", "risk": RISK, "owner": "QA", "deadline": to_epoch_ms(DEADLINE)}
@@ -734,8 +735,9 @@ def test_a_batch_with_nothing_left_anywhere_gets_no_hold_and_ships_no_more(
 ) -> None:
     from lineage.errors import HeldBatchShipped
     from lineage.loading.load import load
+    from lineage.recall.cases import RecallRequest
     from lineage.recall.holds import holds
-    from lineage.recall.recalls import RecallRequest, activate, create, get
+    from lineage.recall.recalls import activate, create, get
 
     all_sold = [
         {"kind": "Batch", "uid": "B-GONE", "product": "yogurt", "quantity": 10, "unit": "cups", "site": "Hamar"},

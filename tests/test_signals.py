@@ -247,41 +247,53 @@ def test_evaluation_reads_the_rule_as_written(events: list, count: int, days: in
 
 
 def test_the_command_line_loads_lists_acknowledges_closes_and_evaluates(
-    api: Api, rules_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    rules_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LINEAGE_SIGNAL_RULES", str(rules_file))
-    file = tmp_path / "complaints.jsonl"
-    lines = [
-        {"channel": "mail", "category": "taste", "batch": "B-2003", "received_at": f"2026-08-0{d}T09:00:00Z"}
-        for d in (1, 2, 3)
-    ]
-    file.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    done = cli(api.data_dir, "load", "--complaints", str(file), "--json")
-    assert done.returncode == 0, done.stderr
-    loaded = json.loads(done.stdout)
-    listed = {s["uid"]: s for s in json.loads(cli(api.data_dir, "signals", "list", "--json").stdout)}
-    (signal,) = {uid for r in loaded for uid in r["signals"] if listed[uid]["rule"] == "batch-3-7d"}
-    assert all(signal in r["signals"] for r in loaded)  # all three are behind it
-    assert listed[signal]["group"] == "batch:B-2003|taste"
-    assert listed[signal]["raised_at"] == "2026-08-03T09:00:00Z"
-    # The lot signals of June are still open: later complaints of their lots join them.
-    assert {listed[u]["rule"] for r in loaded for u in r["signals"]} == {"batch-3-7d", "lot-6-30d"}
-    assert (
-        cli(api.data_dir, "signals", "ack", signal, "--by", "Ola", "--note", "pulled samples").returncode == 0
-    )
-    refused = cli(api.data_dir, "signals", "close", signal, "--by", "Ola", "--reason", " ")
-    assert refused.returncode == 1 and "closing a signal needs a reason" in refused.stderr
-    closed = cli(api.data_dir, "signals", "close", signal, "--by", "Ola", "--reason", "recipe change")
-    assert closed.returncode == 0 and "recipe change" in closed.stdout
-    assert signal not in cli(api.data_dir, "signals", "list").stdout
-    assert signal in cli(api.data_dir, "signals", "list", "--status", "closed").stdout
+    """On a server of its own, so that it finds the demo's complaints alone whatever ran before."""
+    with serve(signal_rules=str(rules_file)) as api:
+        monkeypatch.setenv("LINEAGE_SIGNAL_RULES", str(rules_file))
+        file = tmp_path / "complaints.jsonl"
+        lines = [
+            {
+                "channel": "mail",
+                "category": "taste",
+                "batch": "B-2003",
+                "received_at": f"2026-08-0{d}T09:00:00Z",
+            }
+            for d in (1, 2, 3)
+        ]
+        file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        done = cli(api.data_dir, "load", "--complaints", str(file), "--json")
+        assert done.returncode == 0, done.stderr
+        loaded = json.loads(done.stdout)
+        listed = {s["uid"]: s for s in json.loads(cli(api.data_dir, "signals", "list", "--json").stdout)}
+        (signal,) = {uid for r in loaded for uid in r["signals"] if listed[uid]["rule"] == "batch-3-7d"}
+        assert all(signal in r["signals"] for r in loaded)  # all three are behind it
+        assert listed[signal]["group"] == "batch:B-2003|taste"
+        assert listed[signal]["raised_at"] == "2026-08-03T09:00:00Z"
+        # A later complaint of the group joins the open signal.
+        later = tmp_path / "later.jsonl"
+        later.write_text(json.dumps(lines[0] | {"received_at": "2026-08-05T09:00:00Z"}) + "\n")
+        joined = json.loads(cli(api.data_dir, "load", "--complaints", str(later), "--json").stdout)
+        assert [r["signals"] for r in joined] == [[signal]]
+        loaded += joined
+        assert (
+            cli(api.data_dir, "signals", "ack", signal, "--by", "Ola", "--note", "pulled samples").returncode
+            == 0
+        )
+        refused = cli(api.data_dir, "signals", "close", signal, "--by", "Ola", "--reason", " ")
+        assert refused.returncode == 1 and "closing a signal needs a reason" in refused.stderr
+        closed = cli(api.data_dir, "signals", "close", signal, "--by", "Ola", "--reason", "recipe change")
+        assert closed.returncode == 0 and "recipe change" in closed.stdout
+        assert signal not in cli(api.data_dir, "signals", "list").stdout
+        assert signal in cli(api.data_dir, "signals", "list", "--status", "closed").stdout
 
-    suspects = json.loads(cli(api.data_dir, "suspects", "--signal", signal, "--json").stdout)
-    assert suspects["complaints"] == [r["uid"] for r in loaded] and suspects["complaint_batches"] == [
-        "B-2003"
-    ]
+        suspects = json.loads(cli(api.data_dir, "suspects", "--signal", signal, "--json").stdout)
+        assert suspects["complaints"] == [r["uid"] for r in loaded] and suspects["complaint_batches"] == [
+            "B-2003"
+        ]
 
-    # CP-02 came in as a plain record, never through intake: only an evaluation over history sees it.
-    evaluated = json.loads(cli(api.data_dir, "signals", "evaluate", "--json").stdout)
-    assert [(s["rule"], s["complaints"]) for s in evaluated["raised"]] == [("safety", ["CP-02"])]
-    assert json.loads(cli(api.data_dir, "signals", "evaluate", "--json").stdout)["raised"] == []
+        # CP-02 came in as a plain record, never through intake: only an evaluation over history sees it.
+        evaluated = json.loads(cli(api.data_dir, "signals", "evaluate", "--json").stdout)
+        assert [(s["rule"], s["complaints"]) for s in evaluated["raised"]] == [("safety", ["CP-02"])]
+        assert json.loads(cli(api.data_dir, "signals", "evaluate", "--json").stdout)["raised"] == []

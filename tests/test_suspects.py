@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from lineage.complaints.intake import ComplaintForm, intake
-from lineage.complaints.suspects import SIGNIFICANCE, common_cause
+from lineage.complaints.ranking import SIGNIFICANCE
+from lineage.complaints.suspects import common_cause
 from lineage.graph.model import Label, NodeRef
 from lineage.graph.scope import forward
 from lineage.graph.store import Store

@@ -36,7 +36,7 @@ from lineage.graph.topology import LABEL_CODE, Topology
 from lineage.interchange.paging import ScopeRequest, export
 from lineage.loading.load import load
 from lineage.recall import holds, recalls
-from lineage.recall.recalls import RecallRequest
+from lineage.recall.cases import RecallRequest
 from lineage.samples.demo import demo_dir
 
 BAD_LOT = NodeRef(Label.MATERIAL_LOT, "L-4471")
@@ -489,7 +489,7 @@ def test_large_arrays_are_copied_to_memory_backed_by_huge_pages() -> None:
     """The walk's arrays are placed where the kernel can back them with 2 MB pages: the same values,
     writable (the compiled walk takes no read-only array), and on huge pages where the kernel
     offers them for memory that asks; arrays too small to be worth a huge page stay as they are."""
-    from lineage.graph.topology import HUGE_PAGE, huge_zeros, on_huge_pages
+    from lineage.graph.hugepages import HUGE_PAGE, huge_zeros, on_huge_pages
 
     small = np.arange(10, dtype=np.int64)
     assert on_huge_pages(small) is small
@@ -508,13 +508,13 @@ def test_large_arrays_are_copied_to_memory_backed_by_huge_pages() -> None:
 def test_an_index_on_huge_pages_walks_the_same_scopes(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo's arrays are too small for huge pages; placed there all the same, every array of the
     index and every mask, the walk gives the same scopes."""
-    from lineage.graph import topology
+    from lineage.graph import hugepages
 
     load(store, [demo_dir()])
     complaint = NodeRef(Label.COMPLAINT, "CP-01")
     store.topology.build()
     expected = whole(forward(store, BAD_LOT)), whole(backward(store, complaint))
-    monkeypatch.setattr(topology, "_HUGE_ENOUGH", 0)
+    monkeypatch.setattr(hugepages, "_HUGE_ENOUGH", 0)
     built = store.topology.build()
     marks = built.lend()
     built.give_back(marks)

@@ -26,87 +26,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-from pydantic import BaseModel, Field
 from scipy.stats import binom
 
+from lineage.complaints.environment import environment_suspects
+from lineage.complaints.ranking import (
+    CATEGORY,
+    DAY_MS,
+    MAX_ENDPOINTS,
+    SIGNIFICANCE,
+    TIE_ORDER,
+    WINDOWED,
+    Category,
+    CommonCause,
+    Suspect,
+    measure,
+)
 from lineage.errors import InvalidRequest
 from lineage.graph.model import LABEL_BY_NAME, Label, NodeRef, RelType, iso
 from lineage.graph.nodes import node_detail
 from lineage.graph.scope import Window, backward, fetch_properties, forward
 from lineage.graph.store import Store
-
-Category = Literal["man", "machine", "material", "method", "environment", "measurement"]
-Basis = Literal["batches", "deliveries"]
-CATEGORY: dict[Label, Category] = {
-    Label.OPERATOR: "man",
-    Label.MACHINE: "machine",
-    Label.MATERIAL_LOT: "material",
-    Label.SUPPLIER: "material",
-    Label.BATCH: "material",  # an intermediate or rework batch that went into the complaint batch
-    Label.INSPECTION: "measurement",
-}
-#: On an exact tie, what a coordinator acts on first: a lot (what a recall names) before the
-#: intermediate batch it went through, before its supplier.
-TIE_ORDER = {"MaterialLot": 0, "Batch": 1, "Supplier": 2, "Machine": 3, "Operator": 4, "Inspection": 5}
-WINDOWED = (Label.MACHINE, Label.OPERATOR)
-#: A machine's or operator's windows run from the start of one of its runs behind the complaint
-#: batches to the end of a later one; past this many runs, this many evenly spread starts and ends.
-MAX_ENDPOINTS = 40
-DAY_MS = 24 * 3600 * 1000
-#: A cause explains at least two complaints, and at most this likely by chance given its share.
-SIGNIFICANCE = 0.01
-
-
-class Suspect(BaseModel):
-    label: str = Field(description="a node's label, or Carrier (a shipment's carrier)")
-    uid: str
-    name: str | None = None
-    category: Category
-    basis: Basis = Field(description="what support and share count: complaint batches, or deliveries")
-    hits: int = Field(description="complaint batches it feeds, or complaints whose unit came through it")
-    support: float = Field(description="hits over all complaint batches (or placed complaints)")
-    baseline: int = Field(
-        description="period batches it feeds, or deliveries of the complaint batches through it"
-    )
-    share: float = Field(description="baseline over all period batches (or deliveries)")
-    lift: float = Field(description="support / share")
-    score: float = Field(description="support - share: the ranking")
-    chance: float = Field(description="how likely at least this support is by chance, given its share")
-    window: dict[str, str] | None = Field(
-        None, description="a machine or operator: the window of runs compared (none: the whole period)"
-    )
-    complaints: list[str] = Field(description="the complaints it explains")
-    explains_first: int | None = Field(
-        None,
-        description="1 for the best explanation; 2 for the best of what is left unexplained by 1, and so on, "
-        f"while one explains at least 2 complaints at a chance under {SIGNIFICANCE}; null for the rest",
-    )
-
-
-class RegionShare(BaseModel):
-    region: str
-    complaints: int
-    support: float = Field(description="share of the placed complaints from customers in the region")
-    deliveries: int
-    share: float = Field(description="share of the complaint batches' deliveries into the region")
-    lift: float
-    score: float
-
-
-class CommonCause(BaseModel):
-    complaints: list[str]
-    untraced: dict[str, str] = Field(description="complaints that lead to no batch, and why")
-    unplaced: dict[str, str] = Field(description="traced complaints not placed on a delivery route, and why")
-    complaint_batches: list[str]
-    period: dict[str, str | None] = Field(description="when the batches compared against were started")
-    period_batches: int
-    deliveries: int = Field(description="deliveries of the complaint batches to end customers")
-    suspects: list[Suspect] = Field(description="best explanation first")
-    by_category: dict[str, list[Suspect]] = Field(description="the top suspects of each cause category")
-    regions: list[RegionShare] = Field(description="where complaints cluster against where the batches went")
-    notes: list[str]
 
 
 def _complaint_batches(store: Store, complaint: str) -> tuple[set[str], str | None]:
@@ -115,18 +56,6 @@ def _complaint_batches(store: Store, complaint: str) -> tuple[set[str], str | No
     if not batches:
         return set(), "it names no batch and no unit sold from one"
     return {n.uid for n in batches}, None
-
-
-def _place(store: Store, complaint: str) -> str | None:
-    """The customer whose stock the complaint's unit came from: the seller of the unit it names,
-    else the customer who complained."""
-    detail = node_detail(store, NodeRef(Label.COMPLAINT, complaint), limit=20)
-    for n in detail.neighbours:
-        if n.type == RelType.ABOUT.value and n.label == Label.SALE.value:
-            for m in node_detail(store, NodeRef(Label.SALE, n.uid), limit=20).neighbours:
-                if m.type == RelType.SOLD.value:
-                    return m.uid
-    return next((n.uid for n in detail.neighbours if n.type == RelType.REPORTED_BY.value), None)
 
 
 def _feeds(store: Store, node: NodeRef, memo: dict[NodeRef, set[str]]) -> set[str]:
@@ -210,135 +139,6 @@ def _runs(store: Store, ref: NodeRef, window: Window) -> list[tuple[int, int, se
         return memo[batch]
 
     return [(start, end, made_from(batch, frozenset())) for start, end, batch in sorted(runs)]
-
-
-def _measure(
-    label: str,
-    uid: str,
-    category: Category,
-    basis: Basis,
-    hits: int,
-    of: int,
-    baseline: int,
-    share: float,
-    explained: set[str],
-) -> Suspect:
-    return Suspect(
-        label=label,
-        uid=uid,
-        category=category,
-        basis=basis,
-        hits=hits,
-        baseline=baseline,
-        chance=float(binom.sf(hits - 1, of, min(share, 1.0))) if hits else 1.0,
-        complaints=sorted(explained),
-        **_ratios(hits / of, share),
-    )
-
-
-def _ratios(support: float, share: float) -> dict[str, float]:
-    """Support against share, as every ranking here reports them."""
-    return {
-        "support": round(support, 4),
-        "share": round(share, 4),
-        "lift": round(support / share, 3) if share else 0.0,
-        "score": round(support - share, 4),
-    }
-
-
-@dataclass
-class _Routes:
-    """The deliveries of one batch to end customers, each with what it came through."""
-
-    through: dict[str, set[str]]  # end customer uid -> keys (Label:uid) of shipments, carriers, places
-    region: dict[str, str | None]
-
-
-def _routes(store: Store, batch: str) -> _Routes:
-    """Follow the batch's own shipments (a distributor's onward ones only where they carry it) to
-    the customers that did not ship it on: the end customers."""
-    scope = forward(store, NodeRef(Label.BATCH, batch), properties=(Label.SHIPMENT, Label.CUSTOMER))
-    carrying = {e.target for e in scope.edges if e.type == RelType.SHIPPED_IN and e.source.uid == batch}
-    preds: dict[NodeRef, list[NodeRef]] = defaultdict(list)
-    dispatchers: set[NodeRef] = set()
-    for e in scope.edges:
-        if e.type == RelType.DELIVERED_TO and e.source in carrying:
-            preds[e.target].append(e.source)
-        elif e.type == RelType.DISPATCHED and e.target in carrying:
-            preds[e.target].append(e.source)
-            dispatchers.add(e.source)
-    props = {n.ref: n.properties for n in scope.nodes if n.label in (Label.SHIPMENT, Label.CUSTOMER)}
-    memo: dict[NodeRef, set[str]] = {}
-
-    def through(node: NodeRef, seen: frozenset[NodeRef]) -> set[str]:
-        if node not in memo:
-            keys = {f"{node.label.value}:{node.uid}"}
-            carrier = props.get(node, {}).get("carrier") if node.label == Label.SHIPMENT else None
-            if carrier:
-                keys.add(f"Carrier:{carrier}")
-            for p in preds.get(node, []):
-                if p not in seen:  # a cycle of re-shipments is followed once
-                    keys |= through(p, seen | {node})
-            memo[node] = keys
-        return memo[node]
-
-    ends = [n for n in preds if n.label == Label.CUSTOMER and n not in dispatchers]
-    return _Routes(
-        through={c.uid: through(c, frozenset()) for c in ends},
-        region={c.uid: props.get(c, {}).get("region") for c in ends},
-    )
-
-
-def _environment(
-    store: Store, batches_of: dict[str, set[str]]
-) -> tuple[list[Suspect], list[RegionShare], dict[str, str], int]:
-    """Suspects on the routes into the complaint customers, and regions, against the complaint
-    batches' deliveries; with the complaints that could not be placed on a route."""
-    routes = {b: _routes(store, b) for b in sorted(set().union(*batches_of.values()))}
-    placed: dict[str, set[str]] = {}
-    region_of: dict[str, str | None] = {}
-    unplaced: dict[str, str] = {}
-    for uid, batches in batches_of.items():
-        customer = _place(store, uid)
-        if customer is None:
-            unplaced[uid] = "it names no customer and no unit sold by one"
-            continue
-        keys = set().union(*(routes[b].through.get(customer, set()) for b in batches))
-        if not keys:
-            unplaced[uid] = f"its batch never reached customer {customer!r}"
-            continue
-        placed[uid] = keys
-        region_of[uid] = next(
-            (routes[b].region[customer] for b in batches if customer in routes[b].region), None
-        )
-    deliveries = [keys for r in routes.values() for keys in r.through.values()]
-    delivered_regions = [r.region[c] for r in routes.values() for c in r.through]
-    if not placed:
-        return [], [], unplaced, len(deliveries)
-    baseline: dict[str, int] = defaultdict(int)
-    for keys in deliveries:
-        for k in keys:
-            baseline[k] += 1
-    explained: dict[str, set[str]] = defaultdict(set)
-    for uid, keys in placed.items():
-        for k in keys:
-            explained[k].add(uid)
-    of = set(placed)
-    suspects = []
-    for k, uids in explained.items():
-        label, _, uid = k.partition(":")
-        share = baseline[k] / len(deliveries)
-        suspects.append(
-            _measure(label, uid, "environment", "deliveries", len(uids), len(of), baseline[k], share, uids)
-        )
-    regions = []
-    for region in sorted({r for r in region_of.values() if r}):
-        hits = sum(1 for r in region_of.values() if r == region)
-        sent = sum(1 for r in delivered_regions if r == region)
-        ratios = _ratios(hits / len(placed), sent / len(deliveries))
-        regions.append(RegionShare(region=region, complaints=hits, deliveries=sent, **ratios))
-    regions.sort(key=lambda r: (-r.score, r.region))
-    return suspects, regions, unplaced, len(deliveries)
 
 
 def _explain_away(suspects: list[Suspect], traced: set[str], placed: set[str]) -> list[Suspect]:
@@ -463,7 +263,7 @@ def common_cause(store: Store, complaints: list[str], margin_days: float = 1.0, 
             baseline = len(fed & made)
             share = len(made_complained) / len(in_complaint) * baseline / len(made) if made else 0.0
             covered = {uid for uid, batches in batches_of.items() if batches & fed & made}
-            s = _measure(
+            s = measure(
                 ref.label.value,
                 ref.uid,
                 category,
@@ -478,7 +278,7 @@ def common_cause(store: Store, complaints: list[str], margin_days: float = 1.0, 
         best = min(measured, key=_sort_key)
         suspects.append(best.model_copy(update={"name": names.get(ref, {}).get("name")}))
 
-    environment, regions, unplaced, deliveries = _environment(store, batches_of)
+    environment, regions, unplaced, deliveries = environment_suspects(store, batches_of)
     named = fetch_properties(
         store, [NodeRef(Label(s.label), s.uid) for s in environment if s.label in LABEL_BY_NAME]
     )

@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lineage.graph.model import (
-    LABEL_BY_NAME,
-    OPEN_END,
-    OPEN_START,
-    Label,
-    NodeRef,
-    RelType,
-)
+from lineage.graph.model import LABEL_BY_NAME, OPEN_END, OPEN_START, Label, NodeRef, RelType
 from lineage.graph.scope_parts import (
     Budget,
     Window,

@@ -18,10 +18,7 @@ from collections.abc import Iterable
 from lineage.errors import InvalidRequest
 from lineage.graph.cypher_walk import backward_in_cypher, forward_in_cypher
 from lineage.graph.gcpause import gc_paused
-from lineage.graph.model import (
-    Label,
-    NodeRef,
-)
+from lineage.graph.model import Label, NodeRef
 from lineage.graph.scope_parts import (
     ALL_LABELS,
     BACKWARD_SOURCES,

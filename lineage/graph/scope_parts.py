@@ -12,15 +12,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from lineage.errors import InvalidRequest, QueryTimeout, ScopeTooLarge
-from lineage.graph.model import (
-    OPEN_END,
-    OPEN_START,
-    Label,
-    NodeRef,
-    RelType,
-    iso,
-    to_epoch_ms,
-)
+from lineage.graph.model import OPEN_END, OPEN_START, Label, NodeRef, RelType, iso, to_epoch_ms
 from lineage.graph.store import Store
 
 Direction = Literal["forward", "backward"]

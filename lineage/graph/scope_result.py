@@ -8,11 +8,7 @@ from typing import Any
 
 from lineage.errors import InvalidRequest, NotFound
 from lineage.graph.gcpause import gc_paused
-from lineage.graph.model import (
-    Label,
-    NodeRef,
-    RelType,
-)
+from lineage.graph.model import Label, NodeRef, RelType
 from lineage.graph.scope_parts import (
     Budget,
     Direction,

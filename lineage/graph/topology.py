@@ -27,7 +27,6 @@ from __future__ import annotations
 import importlib
 import logging
 import marshal
-import mmap
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -36,6 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from lineage.graph.hugepages import huge_zeros, on_huge_pages
 from lineage.graph.layout import LABELS, Index
 from lineage.graph.model import LABEL_SLUG, REL_ENDPOINTS, Label, NodeRef, RelType
 from lineage.graph.source import Revision
@@ -63,41 +63,6 @@ NAMES_LEAST = 64 << 10
 #: :mod:`lineage.graph.kernels`, imported with the first index (:func:`_load_kernels`): importing numba takes
 #: 0.2-0.7 s, which a command that never walks (a load, a recall, ``--help``) should not pay.
 kernels: Any = None
-
-
-#: The size of a huge page (x86-64's and arm64's usual one), and the smallest array worth placing on
-#: them (each is rounded up to whole huge pages: at most 2 MB more an array, for a dozen arrays).
-HUGE_PAGE = 2 << 20
-_HUGE_ENOUGH = HUGE_PAGE // 4
-
-
-def huge_zeros(count: int, dtype: Any) -> np.ndarray:
-    """``count`` zeros of ``dtype`` in memory of their own that the kernel is asked to back with huge
-    pages (where it can: Linux with transparent huge pages, else ordinary pages).
-
-    A walk touches a few entries of each of several arrays per node, out of the processor's caches
-    whenever other work ran since the last scope, and each touch of a 4 KB page the TLB no longer
-    holds costs a walk of the page table too. numpy asks for huge pages itself for its own
-    allocations of 4 MB and more, but only where the pages are new: memory malloc hands out again
-    keeps its small pages, and smaller arrays (a mask, the pointers) get none. On huge pages a walk
-    out of cache takes a few percent less (bench/RESULTS.md)."""
-    nbytes = count * np.dtype(dtype).itemsize
-    if not nbytes or nbytes < _HUGE_ENOUGH or not hasattr(mmap, "MADV_HUGEPAGE"):
-        return np.zeros(count, dtype)
-    # Private: shared anonymous memory is the kernel's shmem, whose huge pages are configured apart.
-    size, private = -(-nbytes // HUGE_PAGE) * HUGE_PAGE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
-    memory = mmap.mmap(-1, size, flags=private)  # zeros, page-aligned
-    memory.madvise(mmap.MADV_HUGEPAGE)
-    return np.frombuffer(memory, dtype, count)  # writable, and keeps the mapping alive
-
-
-def on_huge_pages(array: np.ndarray) -> np.ndarray:
-    """``array`` copied into :func:`huge_zeros` memory (itself when too small to be worth it)."""
-    if array.nbytes < _HUGE_ENOUGH:
-        return array
-    out = huge_zeros(array.size, array.dtype)
-    out[...] = array
-    return out
 
 
 def topology_query_name(rel: RelType, src: Label, dst: Label) -> str:

@@ -19,14 +19,7 @@ from lineage.graph.gcpause import gc_paused
 from lineage.graph.layout import LABELS
 from lineage.graph.model import REL_ENDPOINTS, Label, RelType
 from lineage.graph.source import Source
-from lineage.graph.topology import (
-    Relation,
-    Span,
-    Topology,
-    properties_query_name,
-    spare,
-    topology_query_name,
-)
+from lineage.graph.topology import Relation, Span, Topology, properties_query_name, spare, topology_query_name
 
 
 def build(store: Source) -> Topology:

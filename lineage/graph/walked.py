@@ -10,13 +10,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from lineage.graph.model import (
-    LABEL_BY_NAME,
-    LABEL_SLUG,
-    Label,
-    NodeRef,
-    RelType,
-)
+from lineage.graph.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, RelType
 from lineage.graph.scope_parts import (
     CHUNK,
     CONTEXT_TYPES,

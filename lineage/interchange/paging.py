@@ -23,7 +23,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from lineage.errors import InvalidRequest
-from lineage.graph.model import NODE_PROPERTIES, PROPERTIES_BY_LABEL, Label, NodeRef, iso, readable
+from lineage.graph.model import Label, NodeRef, iso, readable
+from lineage.graph.schema import NODE_PROPERTIES, PROPERTIES_BY_LABEL
 from lineage.graph.scope import (
     CHUNK,
     Direction,

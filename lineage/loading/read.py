@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from lineage.errors import Problem, ValidationFailed
-from lineage.graph.model import KINDS
+from lineage.graph.schema import KINDS
 
 if TYPE_CHECKING:
     from lineage.interchange.epcis.mapping import StoredEvent

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lineage.graph.model import KINDS, RECORD_ADAPTER
+from lineage.graph.schema import KINDS, RECORD_ADAPTER
 
 #: What is wrong with a record: (field or None for the whole record, message) for each fault.
 Faults = list[tuple[str | None, str]]

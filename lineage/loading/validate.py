@@ -17,7 +17,8 @@ from typing import Any
 
 from lineage.errors import Problem, ValidationFailed
 from lineage.graph.gcpause import gc_paused
-from lineage.graph.model import LABEL_BY_NAME, NODE_DEFAULTS, REL_TYPE_BY_NAME, Label, RelType, endpoints
+from lineage.graph.model import LABEL_BY_NAME, NODE_DEFAULTS, REL_TYPE_BY_NAME, Label, RelType
+from lineage.graph.schema import endpoints
 from lineage.interchange.epcis.mapping import StoredEvent
 from lineage.loading.helper import Helper
 from lineage.loading.read import expand_paths, is_json_lines, read_file

@@ -25,8 +25,9 @@ from lineage.graph import audit
 from lineage.graph.model import EpochMs, Quantity, Text, Unit, iso, now_ms
 from lineage.graph.store import Store
 from lineage.recall import recalls
+from lineage.recall.cases import Recall, RecallCustomer
 from lineage.recall.holds import Hold, holds
-from lineage.recall.recalls import Recall, RecallCustomer, scope
+from lineage.recall.recalls import scope
 
 Action = Literal["notified", "acknowledged", "returned", "destroyed", "corrected", "withdrawn"]
 QUANTITY_ACTIONS = ("returned", "destroyed", "corrected")

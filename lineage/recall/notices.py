@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 
 from lineage.recall.affected import AffectedBatch, AffectedCustomer, AffectedShipment
-from lineage.recall.recalls import Recall, RecallScope
+from lineage.recall.cases import Recall, RecallScope
 
 CSV_COLUMNS = (
     *("customer", "name", "customer_type", "region", "channel"),
