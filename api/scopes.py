@@ -7,6 +7,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -175,13 +176,16 @@ def attachment(filename: str) -> dict[str, str]:
 
 
 async def _answered(store: Store, work: Callable[[], ModelJSON]) -> ModelJSON:
-    """``work`` on the event loop when the index answers it without the database, else in a worker
-    thread (a walk of the database waits on the engine, and must not stop the loop meanwhile).
+    """``work`` on the event loop when the index answers it without the database and no request is
+    at work in a thread, else in a worker thread (a walk of the database waits on the engine, and
+    must not stop the loop meanwhile).
 
-    A scope from the index never waits on I/O, so a thread would add only the hand-off and the
-    threads' turns at the GIL: under many clients that hand-off dominates an affected answer's tail
-    latency (bench/RESULTS.md, the API under load)."""
-    if store.topology.ready():
+    A scope from the index never waits on I/O, so for a lone request a thread adds only the
+    hand-off. While requests are at work in threads (ingests, node details, walks of the database),
+    a scope on the loop would hold up their answers, which only the loop sends, and take the
+    interpreter from them: under a mix of reads and writes that costs more than the hand-off."""
+    idle = anyio.to_thread.current_default_thread_limiter().borrowed_tokens == 0
+    if idle and store.topology.ready():
         return work()
     return await run_in_threadpool(work)
 

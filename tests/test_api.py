@@ -679,7 +679,7 @@ def test_search_by_uid_prefix_and_name(viewer: httpx.Client) -> None:
         ("Supplier", "SUP-MILKCO"),
     ]
     exact = viewer.get("/search", params={"q": "B-2001"}).json()
-    assert exact[0] == {"label": "Batch", "uid": "B-2001", "name": None, "match": "uid"}
+    assert exact[0] == {"label": "Batch", "uid": "B-2001", "name": "Strawberry yogurt 500 g", "match": "uid"}
     assert viewer.get("/search", params={"q": "no such thing"}).json() == []
     assert_problem(viewer.get("/search", params={"q": ""}), 422, "query.q")
 

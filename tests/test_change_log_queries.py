@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_loading import write_jsonl
 
+from lineage.errors import LineageError
 from lineage.graph.live import nodes_query_name, pairs_query_name
 from lineage.graph.model import LABEL_SLUG, REL_ENDPOINTS, Label, RelType, node_query_name, rel_query_name
 from lineage.graph.queries import Query
@@ -39,6 +41,11 @@ def probe(store: Store, text: str, **params: Any) -> list[dict[str, Any]]:
 def seq_now(store: Store) -> int:
     rows = run(store, "topology_revision")
     return (rows[0]["seq"] or 0) if rows else 0
+
+
+def token_now(store: Store) -> str | None:
+    rows = run(store, "topology_revision")
+    return rows[0]["token"] if rows else None
 
 
 def entries(store: Store, after: int) -> list[dict[str, Any]]:
@@ -126,7 +133,7 @@ def test_a_node_load_returns_its_number_and_logs_the_nodes_it_wrote(store: Store
     before = seq_now(store)
     started = int(time.time() * 1000)
     rows = run(store, "load_node_batch", rows=node_rows(Label.BATCH, "B-1", "B-2"))
-    assert rows == [{"written": 2, "seq": before + 1}]
+    assert rows == [{"written": 2, "seq": before + 1, "token": token_now(store)}]
     [entry] = entries(store, before)
     assert entry["seq"] == before + 1 == seq_now(store)
     assert sorted(nodes_of(entry)) == [("Batch", "B-1"), ("Batch", "B-2")]
@@ -141,7 +148,9 @@ def test_a_relationship_load_logs_only_the_rows_whose_ends_matched(store: Store)
     run(store, "load_node_batch", rows=node_rows(Label.BATCH, "B-1"))
     before = seq_now(store)
     rows = [rel_row("L-1", "B-1", quantity=200, unit="kg"), rel_row("L-404", "B-1"), rel_row("L-1", "B-404")]
-    assert run(store, "load_rel_consumed_by__lot__batch", rows=rows) == [{"written": 1, "seq": before + 1}]
+    assert run(store, "load_rel_consumed_by__lot__batch", rows=rows) == [
+        {"written": 1, "seq": before + 1, "token": token_now(store)}
+    ]
     [entry] = entries(store, before)
     assert rels_of(entry) == [("CONSUMED_BY", "MaterialLot", "L-1", "Batch", "B-1")]
     assert entry["node_labels"] is None and entry["node_uids"] is None
@@ -157,7 +166,8 @@ def test_every_logged_write_that_touches_nothing_still_takes_the_next_number(sto
         rows = store.engine.run(query, {name: empty[name] for name in query.params})
         assert len(rows) == 1 and set(rows[0]) == set(query.returns), query.name
         assert rows[0]["seq"] == number, query.name
-        original = [column for column in query.returns if column != "seq"]
+        assert rows[0]["token"] == token_now(store), query.name
+        original = [column for column in query.returns if column not in ("seq", "token")]
         assert all(rows[0][column] in (0, None) for column in original), (query.name, rows)
         assert stored_keys(store, number) == {"seq", "at"}, query.name
     logged_entries = entries(store, before)
@@ -233,10 +243,10 @@ def test_a_complaints_trace_keys_are_logged_as_a_change_to_the_complaint(store: 
     run(store, "load_node_complaint", rows=node_rows(Label.COMPLAINT, "CP-1"))
     before = seq_now(store)
     assert run(store, "signal_complaint_keys", uid="CP-1", trace_keys=["batch:B-1"]) == [
-        {"uid": "CP-1", "seq": before + 1}
+        {"uid": "CP-1", "seq": before + 1, "token": token_now(store)}
     ]
     assert run(store, "signal_complaint_keys", uid="CP-404", trace_keys=["batch:B-1"]) == [
-        {"uid": None, "seq": before + 2}
+        {"uid": None, "seq": before + 2, "token": token_now(store)}
     ]
     first, second = entries(store, before)
     assert nodes_of(first) == [("Complaint", "CP-1")] and rels_of(first) == []
@@ -282,7 +292,9 @@ def retraction_graph(store: Store) -> None:
 def test_a_retraction_logs_the_relationships_it_deletes_in_their_direction(store: Store) -> None:
     retraction_graph(store)
     before = seq_now(store)
-    assert run(store, "epcis_retract_links", ids=["EV-1"]) == [{"removed": 3, "seq": before + 1}]
+    assert run(store, "epcis_retract_links", ids=["EV-1"]) == [
+        {"removed": 3, "seq": before + 1, "token": token_now(store)}
+    ]
     [entry] = entries(store, before)
     assert sorted(rels_of(entry)) == [
         ("CONSUMED_BY", "MaterialLot", "L-1", "Batch", "B-1"),  # into B-1: B-1 is its end
@@ -292,7 +304,7 @@ def test_a_retraction_logs_the_relationships_it_deletes_in_their_direction(store
     assert nodes_of(entry) == [] and stored_keys(store, before + 1) == {"seq", "at", *LOG_KEYS[2:]}
 
     assert run(store, "epcis_retract_shipment", rows=[{"id": "EV-1", "shipment": "SH-1"}]) == [
-        {"removed": 2, "seq": before + 2}
+        {"removed": 2, "seq": before + 2, "token": token_now(store)}
     ]
     assert sorted(rels_of(entries(store, before + 1)[0])) == [
         ("DELIVERED_TO", "Shipment", "SH-1", "Customer", "C-1"),
@@ -300,7 +312,7 @@ def test_a_retraction_logs_the_relationships_it_deletes_in_their_direction(store
     ]
 
     assert run(store, "epcis_retract_orphans", shipments=["SH-1", "SH-2", "SH-404"]) == [
-        {"removed": 1, "seq": before + 3}
+        {"removed": 1, "seq": before + 3, "token": token_now(store)}
     ]
     [entry] = entries(store, before + 2)
     assert nodes_of(entry) == [("Shipment", "SH-1")] and rels_of(entry) == []
@@ -312,13 +324,17 @@ def test_a_retraction_logs_the_relationships_it_deletes_in_their_direction(store
 def test_a_retraction_logs_the_relationships_whose_evidence_it_trims(store: Store) -> None:
     retraction_graph(store)
     before = seq_now(store)
-    assert run(store, "epcis_retract_evidence", ids=["EV-1"]) == [{"trimmed": 1, "seq": before + 1}]
+    assert run(store, "epcis_retract_evidence", ids=["EV-1"]) == [
+        {"trimmed": 1, "seq": before + 1, "token": token_now(store)}
+    ]
     [entry] = entries(store, before)
     assert rels_of(entry) == [("HANDLED_BY", "Batch", "B-1", "Operator", "O-1")]
     assert run(store, "topology_pairs_handled_by__batch__operator", pairs=[{"src": "B-1", "dst": "O-1"}]) == [
         {"src": "B-1", "dst": "O-1", "start": None, "end": None}  # the relationship stays
     ]
-    assert run(store, "epcis_retract_delivery", ids=["EV-9"]) == [{"trimmed": 1, "seq": before + 2}]
+    assert run(store, "epcis_retract_delivery", ids=["EV-9"]) == [
+        {"trimmed": 1, "seq": before + 2, "token": token_now(store)}
+    ]
     [entry] = entries(store, before + 1)
     assert rels_of(entry) == [("DELIVERED_TO", "Shipment", "SH-2", "Customer", "C-1")]
     [row] = probe(store, "MATCH (:Shipment {uid: 'SH-2'})-[r:DELIVERED_TO]->() RETURN r.evidence AS evidence")
@@ -369,3 +385,43 @@ def test_the_log_is_no_data_and_a_reset_deletes_it(store: Store) -> None:
     assert entries(store, 0) == [] and run(store, "admin_graph_empty") == [{"empty": True}]
     assert seq_now(store) == before + 1  # the revision stays, and the numbers go on from it
     assert run(store, "load_node_batch", rows=node_rows(Label.BATCH, "B-2"))[0]["seq"] == before + 2
+
+
+# --- several statements in one round trip ---------------------------------------------------------
+
+
+def test_statements_sent_together_run_in_order_and_a_failure_leaves_every_index_to_rebuild(
+    store: Store,
+) -> None:
+    """Store.run_many: the rows of each in order; the relationship finds the nodes sent before it.
+    A statement that fails does not stop the ones after it (they are sent together), the failure
+    is raised, and the revision's token moves, so no index takes the writes as applied."""
+    batch, consumed = (
+        node_query_name(Label.BATCH),
+        rel_query_name(RelType.CONSUMED_BY, Label.BATCH, Label.BATCH),
+    )
+    before = seq_now(store)
+    rows = store.run_many(
+        [
+            (batch, {"rows": node_rows(Label.BATCH, "B-1", "B-2")}),
+            (consumed, {"rows": [rel_row("B-1", "B-2")]}),
+        ]
+    )
+    assert [r[0]["written"] for r in rows] == [2, 1] and [r[0]["seq"] for r in rows] == [
+        before + 1,
+        before + 2,
+    ]
+    token = token_now(store)
+    bad = [{"uid": "B-3", "props": "not a map"}]
+    with pytest.raises(LineageError, match="load_node_batch"):
+        store.run_many(
+            [
+                (batch, {"rows": bad}),
+                (batch, {"rows": node_rows(Label.BATCH, "B-4")}),
+                ("admin_graph_empty", {}),
+            ]
+        )
+    assert token_now(store) != token
+    assert run(store, nodes_query_name(Label.BATCH), uids=["B-3", "B-4"]) == [
+        {"uid": "B-4", "props": {"uid": "B-4", "name": "Batch B-4"}}
+    ]

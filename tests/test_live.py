@@ -28,6 +28,7 @@ from test_topology import _eventually, whole
 
 from lineage.graph import topology as topology_module
 from lineage.graph.model import Label, NodeRef
+from lineage.graph.nodes import MAX_LIMIT, search
 from lineage.graph.scope import ALL_LABELS, Window, backward, forward
 from lineage.graph.store import Store
 from lineage.graph.topology import Topology
@@ -76,8 +77,18 @@ def same_scopes(store: Store, plain: Store, records: list[dict[str, Any]], topol
         assert whole(forward(store, NodeRef(label, uid), window)) == whole(
             forward(plain, NodeRef(label, uid), window)
         )
+    same_search(store, plain, records)
     assert store.topology.current() is topology
     assert store.topology.fallbacks == fallbacks
+
+
+def same_search(store: Store, plain: Store, records: list[dict[str, Any]]) -> None:
+    """Search answered from the index's catalog equals the database's scan: uids exact, prefixes
+    in either case, pieces of names."""
+    uids = sorted({r["uid"] for r in records if "uid" in r})
+    queries = {"p", "m", "RET", "x-none", *uids[::7], *(u[:2].lower() for u in uids[::11])}
+    for q in sorted(queries):
+        assert search(store, q, limit=MAX_LIMIT) == search(plain, q, limit=MAX_LIMIT), q
 
 
 @st.composite
@@ -196,6 +207,8 @@ def test_a_retraction_takes_relationships_and_nodes_out_of_the_index(
             assert whole(backward(store, ref)) == whole(backward(plain, ref))
     assert topology.removed() > 0
     assert "Shipment" not in forward(store, salad).uids_by_label()
+    for q in ("urn:", "URN:EPC:ID:SSCC", canonical(PALLET), canonical(SALAD), "salad"):
+        assert search(store, q, limit=MAX_LIMIT) == search(plain, q, limit=MAX_LIMIT), q
     assert store.topology.fallbacks == fallbacks
     store.topology.drop()
 
@@ -237,7 +250,8 @@ def test_an_index_out_of_room_is_built_again_and_answers_stay_equal(
 def kept(store: Store) -> Topology:
     """The index of a process that keeps one (as the API does), once its first build is in place."""
     store.topology.keep_current()
-    assert _eventually(lambda: store.topology.state().state == "built"), store.topology.state()
+    # The first build in a session may compile the walk (a minute or more on a loaded machine).
+    assert _eventually(lambda: store.topology.state().state == "built", 300), store.topology.state()
     topology = store.topology.current()
     assert topology is not None
     return topology

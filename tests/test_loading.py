@@ -316,6 +316,9 @@ def test_an_interrupted_load_is_recorded_and_completed_by_loading_again(
 
         monkeypatch.setattr(falkor_bulk.BulkWriter, "flush", flush_once)
     else:
+        # Statements of a few rows, so that the load is cut between two of them (a load that fits in
+        # one statement's rows is sent in one round trip).
+        monkeypatch.setattr(store.settings, "load_batch_rows", 10)
 
         def progress(stage: str, done: int, total: int | None) -> None:
             if stage == "write" and done > 0:

@@ -94,13 +94,14 @@ LOG_KEYS = ("node_labels", "node_uids", "rel_types", "rel_src_labels", "rel_src"
 
 def test_every_write_to_the_lineage_logs_its_change_in_the_same_statement() -> None:
     """Each statement that changes the lineage (but the reset, after which every index is built
-    again) ends by numbering its change and appending it to the log, and returns the number."""
+    again) ends by numbering its change and appending it to the log, and returns the number with
+    the revision's token (what the writer signals to every other process's watch)."""
     logged = [q for q in QueryBook.load() if q.changes_lineage and q.name != "admin_delete_some"]
     assert len(logged) == len(Label) + sum(map(len, REL_ENDPOINTS.values())) + 6
     for query in logged:
         text = query.text
-        assert query.returns[-1] == "seq", query.name
-        assert text.endswith(", clock.seq AS seq"), query.name
+        assert query.returns[-2:] == ("seq", "token"), query.name
+        assert text.endswith(", clock.seq AS seq, clock.token AS token"), query.name
         tail = text[text.index("MERGE (clock:Revision {uid: 'lineage'})") :]
         locked, counted = "SET clock.locked = true", "SET clock.seq = coalesce(clock.seq, 0) + 1"
         assert tail.index(locked) < tail.index(counted), query.name  # the write lock before the read

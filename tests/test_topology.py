@@ -271,9 +271,14 @@ def test_the_index_is_ready_without_a_round_trip_only_while_the_engine_vouches_f
     watched = store.engine.name == "falkordb"  # Neo4j cannot vouch: every scope reads the revision
     assert store.topology.ready() is watched
     store.run("signal_complaint_keys", uid="CP-01", trace_keys=["x"])
-    assert not store.topology.ready()  # the watch heard a change: the next scope reads the revision
+    assert store.topology.ready() is watched  # written here: the index took it as it was written
+    with Store.open(store.settings) as other:
+        other.run("signal_complaint_keys", uid="CP-01", trace_keys=["y"])
+    assert not store.topology.ready()  # written elsewhere: the index must take it first
     assert store.topology.current() is not None
     assert store.topology.ready() is watched
+    store.bump_revision()  # a new token: the revision must be read again
+    assert not store.topology.ready()
     store.topology.drop()
     assert not store.topology.ready()
 
@@ -289,7 +294,7 @@ def test_a_watch_that_lost_its_connection_reads_the_revision_again(
     built = store.topology.build()
     assert store.topology.current() is built
     admin = _admin(store)
-    watches = [c["id"] for c in admin.client_list() if "t" in c["flags"]]
+    watches = [c["id"] for c in admin.client_list() if "P" in c["flags"]]  # subscribed
     assert watches
     for client_id in watches:
         admin.execute_command("CLIENT", "KILL", "ID", client_id)
@@ -530,3 +535,21 @@ def test_an_index_on_huge_pages_walks_the_same_scopes(store: Store, monkeypatch:
     assert all(isinstance(a.base, memoryview) and isinstance(a.base.obj, mmap.mmap) for a in placed)
     assert (whole(forward(store, BAD_LOT)), whole(backward(store, complaint))) == expected
     store.topology.drop()
+
+
+def test_the_watch_reads_messages_split_anywhere_and_keeps_each_tokens_number() -> None:
+    """What the server pushes arrives in pieces of any size: each message counts once, whole; a
+    logged write's number is kept with its token, anything else moves the count."""
+    from lineage.graph.engines.falkor_watch import RevisionWatch
+
+    def message(payload: str) -> bytes:
+        return b">3\r\n$7\r\nmessage\r\n$3\r\nrev\r\n$%d\r\n%s\r\n" % (len(payload), payload.encode())
+
+    stream = message("seq 5 T1") + message("seq 3 T1") + message("T2") + message("seq 1 T2")
+    for cut in range(len(stream) + 1):
+        watch = RevisionWatch(Path("/nonexistent"), "rev")
+        rest = watch._read(stream[:cut])
+        assert watch._read(rest + stream[cut:]) == b""
+        assert (watch._epoch, watch._seqs) == (1, {"T1": 5, "T2": 1}), cut
+    with pytest.raises(ValueError):
+        RevisionWatch(Path("/nonexistent"), "rev")._read(b"+OK\r\n")

@@ -1,6 +1,6 @@
 // name: epcis_retract_evidence
 // params: ids
-// returns: trimmed, seq
+// returns: trimmed, seq, token
 // mode: write
 // changes: lineage
 // why: a relationship another event also said stays, without the id of the event declared in error. Its
@@ -22,4 +22,4 @@ SET clock.seq = coalesce(clock.seq, 0) + 1
 CREATE (:LineageChange {seq: clock.seq, at: timestamp(), rel_types: [k IN keys | k[0]],
                         rel_src_labels: [k IN keys | k[1]], rel_src: [k IN keys | k[2]],
                         rel_dst_labels: [k IN keys | k[3]], rel_dst: [k IN keys | k[4]]})
-RETURN trimmed, clock.seq AS seq
+RETURN trimmed, clock.seq AS seq, clock.token AS token

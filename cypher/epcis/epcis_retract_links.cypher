@@ -1,6 +1,6 @@
 // name: epcis_retract_links
 // params: ids
-// returns: removed, seq
+// returns: removed, seq, token
 // mode: write
 // changes: lineage
 // why: an event declared in error by a later document: what only it said of its objects goes
@@ -24,4 +24,4 @@ SET clock.seq = coalesce(clock.seq, 0) + 1
 CREATE (:LineageChange {seq: clock.seq, at: timestamp(), rel_types: [k IN keys | k[0]],
                         rel_src_labels: [k IN keys | k[1]], rel_src: [k IN keys | k[2]],
                         rel_dst_labels: [k IN keys | k[3]], rel_dst: [k IN keys | k[4]]})
-RETURN removed, clock.seq AS seq
+RETURN removed, clock.seq AS seq, clock.token AS token

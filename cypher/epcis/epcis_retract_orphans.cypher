@@ -1,6 +1,6 @@
 // name: epcis_retract_orphans
 // params: shipments
-// returns: removed, seq
+// returns: removed, seq, token
 // mode: write
 // changes: lineage
 // why: a shipment that nothing links any more (its shipping event was declared in error) goes. Its tail
@@ -18,4 +18,4 @@ MERGE (clock:Revision {uid: 'lineage'})
 SET clock.locked = true
 SET clock.seq = coalesce(clock.seq, 0) + 1
 CREATE (:LineageChange {seq: clock.seq, at: timestamp(), node_labels: [u IN uids | 'Shipment'], node_uids: uids})
-RETURN removed, clock.seq AS seq
+RETURN removed, clock.seq AS seq, clock.token AS token

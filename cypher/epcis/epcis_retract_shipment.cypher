@@ -1,6 +1,6 @@
 // name: epcis_retract_shipment
 // params: rows
-// returns: removed, seq
+// returns: removed, seq, token
 // mode: write
 // changes: lineage
 // why: the shipment a shipping event declared in error made (uid from the event id) loses what only
@@ -21,4 +21,4 @@ SET clock.seq = coalesce(clock.seq, 0) + 1
 CREATE (:LineageChange {seq: clock.seq, at: timestamp(), rel_types: [k IN keys | k[0]],
                         rel_src_labels: [k IN keys | k[1]], rel_src: [k IN keys | k[2]],
                         rel_dst_labels: [k IN keys | k[3]], rel_dst: [k IN keys | k[4]]})
-RETURN removed, clock.seq AS seq
+RETURN removed, clock.seq AS seq, clock.token AS token

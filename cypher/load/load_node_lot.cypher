@@ -1,6 +1,6 @@
 // name: load_node_lot
 // params: rows
-// returns: written, seq
+// returns: written, seq, token
 // mode: write
 // changes: lineage
 // why: one UNWIND per batch of rows (uid, props); MERGE on uid makes loading the same data twice a
@@ -16,4 +16,4 @@ MERGE (clock:Revision {uid: 'lineage'})
 SET clock.locked = true
 SET clock.seq = coalesce(clock.seq, 0) + 1
 CREATE (:LineageChange {seq: clock.seq, at: timestamp(), node_labels: [u IN uids | 'MaterialLot'], node_uids: uids})
-RETURN written, clock.seq AS seq
+RETURN written, clock.seq AS seq, clock.token AS token

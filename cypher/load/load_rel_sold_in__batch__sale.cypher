@@ -1,6 +1,6 @@
 // name: load_rel_sold_in__batch__sale
 // params: rows
-// returns: written, seq
+// returns: written, seq, token
 // mode: write
 // changes: lineage
 // why: endpoints are matched by indexed uid; MERGE keeps one SOLD_IN per pair, so reloads change
@@ -20,4 +20,4 @@ SET clock.seq = coalesce(clock.seq, 0) + 1
 CREATE (:LineageChange {seq: clock.seq, at: timestamp(), rel_types: [k IN keys | 'SOLD_IN'],
                         rel_src_labels: [k IN keys | 'Batch'], rel_src: [k IN keys | k[0]],
                         rel_dst_labels: [k IN keys | 'Sale'], rel_dst: [k IN keys | k[1]]})
-RETURN written, clock.seq AS seq
+RETURN written, clock.seq AS seq, clock.token AS token

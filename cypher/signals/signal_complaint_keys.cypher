@@ -1,6 +1,6 @@
 // name: signal_complaint_keys
 // params: uid, trace_keys
-// returns: uid, seq
+// returns: uid, seq, token
 // mode: write
 // changes: lineage
 // why: what a complaint traces to (batch, lots, suppliers, machines, operators, product, region), kept
@@ -16,4 +16,4 @@ MERGE (clock:Revision {uid: 'lineage'})
 SET clock.locked = true
 SET clock.seq = coalesce(clock.seq, 0) + 1
 CREATE (:LineageChange {seq: clock.seq, at: timestamp(), node_labels: [u IN uids | 'Complaint'], node_uids: uids})
-RETURN head(uids) AS uid, clock.seq AS seq
+RETURN head(uids) AS uid, clock.seq AS seq, clock.token AS token

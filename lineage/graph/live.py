@@ -105,31 +105,55 @@ class Stored:
 
 def read(store: Source, topology: Topology, delta: Delta) -> Stored:
     """Read what ``delta`` touched as stored now; the ends of its relationships the index does not
-    hold yet are read too, as their properties go into the index with them."""
-    rels: dict[Variant, dict[Pair, list[dict[str, Any]]]] = {}
+    hold yet are read too, as their properties go into the index with them. One round trip for the
+    relationships and the nodes the entries name, and one more only for ends they do not name."""
+    pairs = [
+        (variant, chunk)
+        for variant, touched in delta.rels.items()
+        for chunk in _chunks([{"src": s, "dst": d} for s, d in touched])
+    ]
+    asked = [(label, chunk) for label, uids in delta.nodes.items() for chunk in _chunks(sorted(uids))]
+    replies = store.run_many(
+        [(pairs_query_name(*variant), {"pairs": chunk}) for variant, chunk in pairs]
+        + [(nodes_query_name(label), {"uids": chunk}) for label, chunk in asked]
+    )
+    rels: dict[Variant, dict[Pair, list[dict[str, Any]]]] = {v: defaultdict(list) for v in delta.rels}
     new_ends: dict[Label, set[str]] = defaultdict(set)
-    for variant, pairs in delta.rels.items():
-        rows = store.run_over(
-            pairs_query_name(*variant), "pairs", [{"src": s, "dst": d} for s, d in pairs], CHUNK
-        )
-        found: dict[Pair, list[dict[str, Any]]] = defaultdict(list)
+    for (variant, _), rows in zip(pairs, replies, strict=False):
+        found = rels[variant]
         _, src_label, dst_label = variant
         for row in rows:
             found[(row["src"], row["dst"])].append(row)
             for label, uid in ((src_label, row["src"]), (dst_label, row["dst"])):
                 if topology.node_of(label, uid) is None:
                     new_ends[label].add(uid)
-        rels[variant] = found
-    wanted: dict[Label, set[str]] = {label: set(uids) for label, uids in new_ends.items()}
-    for label, uids in delta.nodes.items():
-        wanted.setdefault(label, set()).update(uids)
-    nodes: dict[tuple[Label, str], dict[str, Any] | None] = {}
-    for label, uids in wanted.items():
-        for uid in uids:
-            nodes[(label, uid)] = None
-        for row in store.run_over(nodes_query_name(label), "uids", sorted(uids), CHUNK):
-            nodes[(label, row["uid"])] = dict(row["props"])
+    nodes: dict[tuple[Label, str], dict[str, Any] | None] = {
+        (label, uid): None for label, uids in delta.nodes.items() for uid in uids
+    }
+    _stored(nodes, asked, replies[len(pairs) :])
+    more = [
+        (label, chunk)
+        for label, uids in new_ends.items()
+        for chunk in _chunks(sorted(uids - delta.nodes.get(label, set())))
+    ]
+    if more:
+        nodes.update({(label, uid): None for label, chunk in more for uid in chunk})
+        _stored(nodes, more, store.run_many([(nodes_query_name(label), {"uids": c}) for label, c in more]))
     return Stored(rels, nodes, new_ends)
+
+
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+def _stored(
+    nodes: dict[tuple[Label, str], dict[str, Any] | None],
+    asked: list[tuple[Label, list[str]]],
+    replies: list[list[dict[str, Any]]],
+) -> None:
+    for (label, _), rows in zip(asked, replies, strict=True):
+        for row in rows:
+            nodes[(label, row["uid"])] = dict(row["props"])
 
 
 def apply(topology: Topology, delta: Delta, stored: Stored, seq: int) -> bool:
@@ -145,6 +169,7 @@ def apply(topology: Topology, delta: Delta, stored: Stored, seq: int) -> bool:
     with topology.changing():
         for label, uids in delta.nodes.items():
             for uid in uids:
+                topology.catalog.set(label, uid, stored.nodes.get((label, uid)))
                 node = topology.node_of(label, uid)
                 if node is None:
                     continue  # not in the index; it comes in with its first relationship

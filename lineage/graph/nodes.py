@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from lineage.errors import InvalidRequest, NotFound
+from lineage.graph.catalog import name_of
 from lineage.graph.model import LABEL_BY_NAME, LABEL_SLUG, Label, NodeRef, readable
 from lineage.graph.scope import fetch_properties
 from lineage.graph.store import Store
@@ -95,9 +96,26 @@ def search(store: Store, q: str, kinds: list[Label] | None = None, limit: int = 
     if len(q) > 256:
         raise InvalidRequest("the search text is longer than 256 characters")
     wanted = list(kinds or Label)
+    topology = store.topology.current()
+    if topology is not None:
+        found = topology.catalog.search(q, wanted, limit)
+        hits = {
+            NodeRef(h.label, h.uid): SearchHit(label=h.label.value, uid=h.uid, name=h.name, match=h.match)
+            for h in found
+        }
+    else:
+        hits = _searched(store, q, wanted, limit)
+    rank = {"uid": 0, "uid_prefix": 1, "name": 2}
+    order = {label.value: i for i, label in enumerate(Label)}
+    ranked = sorted(hits.values(), key=lambda h: (rank[h.match], len(h.uid), order[h.label], h.uid))
+    return ranked[:limit]
+
+
+def _searched(store: Store, q: str, wanted: list[Label], limit: int) -> dict[NodeRef, SearchHit]:
+    """Search in the database, where no index is current (a scan of every node)."""
     exact = fetch_properties(store, [NodeRef(label, q) for label in wanted])
     hits = {
-        ref: SearchHit(label=ref.label.value, uid=ref.uid, name=props.get("name"), match="uid")
+        ref: SearchHit(label=ref.label.value, uid=ref.uid, name=name_of(ref.label, props), match="uid")
         for ref, props in exact.items()
     }
     rows = store.run(
@@ -110,7 +128,4 @@ def search(store: Store, q: str, kinds: list[Label] | None = None, limit: int = 
             hits[ref] = SearchHit(
                 label=row["label"], uid=row["uid"], name=row["name"], match="uid_prefix" if prefix else "name"
             )
-    rank = {"uid": 0, "uid_prefix": 1, "name": 2}
-    order = {label.value: i for i, label in enumerate(Label)}
-    ranked = sorted(hits.values(), key=lambda h: (rank[h.match], len(h.uid), order[h.label], h.uid))
-    return ranked[:limit]
+    return hits

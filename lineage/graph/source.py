@@ -6,7 +6,7 @@ store is one. Naming the protocol here, rather than the store, keeps the index b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 
@@ -27,6 +27,8 @@ class Source(Protocol):
     def run_over(
         self, name: str, param: str, values: Iterable[Any], chunk: int = 5_000
     ) -> list[dict[str, Any]]: ...
+
+    def run_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]: ...
 
     def revision(self) -> Revision: ...
 

@@ -8,7 +8,7 @@ every statement that changes the lineage it keeps the topology index current (:m
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +22,13 @@ from lineage.graph.source import Revision
 
 #: Every this many entries, the writer trims the change log to the last ``change_log_keep``.
 TRIM_EVERY = 1_000
+
+
+def _at(revision: Revision, signalled: dict[str, int]) -> Revision:
+    """``revision`` moved on to the highest change log entry signalled with its token, when that is
+    later (logged writes since it was read)."""
+    seq = signalled.get(revision.token or "", 0)
+    return revision if seq <= revision.seq else Revision(revision.token, seq)
 
 
 class Store:
@@ -55,23 +62,49 @@ class Store:
                 self.bump_revision()
             raise
         if query.changes_lineage:
-            self._changed(query, rows)
+            self._changed([(query, rows)])
         return rows
 
-    def _changed(self, query: Query, rows: list[Row]) -> None:
-        """After a statement that changed the lineage: one that logged its change (its query file
-        returns the entry's ``seq``) is applied to this process's index and signalled to the others;
-        any other moves the revision's token, so that every index is built again."""
-        if not (self.settings.index_deltas and "seq" in query.returns and rows):
+    def run_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[list[Row]]:
+        """Several statements in order, in as few round trips as the engine allows (one on the
+        embedded engine): the rows of each. Every one is sent even if an earlier one fails, and the
+        first failure is raised once each that succeeded is accounted for, so give only statements
+        that stay correct whatever came before them (upserts, reads, a load's own rows)."""
+        queries = [(self._query(name, params), params) for name, params in statements]
+        try:
+            results = self.engine.run_many(queries)
+        except BaseException:
+            if any(query.changes_lineage for query, _ in queries):
+                self.bump_revision()
+            raise
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            if any(query.changes_lineage for query, _ in queries):
+                self.bump_revision()
+            raise failed
+        done = [rows for rows in results if not isinstance(rows, BaseException)]
+        self._changed([(q, rows) for (q, _), rows in zip(queries, done, strict=True) if q.changes_lineage])
+        return done
+
+    def _changed(self, written: list[tuple[Query, list[Row]]]) -> None:
+        """After statements that changed the lineage: if each logged its change (its query file
+        returns the entry's ``seq``), the entries are applied to this process's index and signalled
+        to the others, once for all; otherwise the revision's token moves, so that every index is
+        built again."""
+        if not written:
+            return
+        if not all(self.settings.index_deltas and "seq" in query.returns and rows for query, rows in written):
             self.bump_revision()
             return
-        seq = int(rows[0]["seq"])
-        self.engine.signal_revision(str(seq))
+        seqs = [int(rows[0]["seq"]) for _, rows in written]
+        token = written[-1][1][0].get("token") or ""  # the revision's, as the last entry was written
+        self.engine.signal_revision(f"seq {max(seqs)} {token}")
         keep = self.settings.change_log_keep
-        if seq % TRIM_EVERY == 0 and seq > keep:
-            while self.run("change_log_trim", before=seq - keep, limit=50_000)[0]["trimmed"]:
-                pass
-        self.topology.written(seq)
+        for seq in seqs:
+            if seq % TRIM_EVERY == 0 and seq > keep:
+                while self.run("change_log_trim", before=seq - keep, limit=50_000)[0]["trimmed"]:
+                    pass
+        self.topology.written(max(seqs))
 
     def bump_revision(self) -> None:
         """Give the lineage a new revision token, after (never before) a write to it: every topology
@@ -81,23 +114,27 @@ class Store:
         self.engine.signal_revision(token)
 
     def revision(self) -> Revision:
-        """The lineage's revision; from the database only when the engine cannot vouch that none
-        was bumped since the last read (every scope asks, and a read is a round trip)."""
-        epoch = self.engine.revision_epoch()  # before the read: a bump after it moves the epoch
+        """The lineage's revision; from the database only when the engine cannot vouch for it (every
+        scope asks, and a read is a round trip): while no new token was signalled since the last
+        read, it is that revision, at the highest change log number signalled since."""
+        state = self.engine.revision_epoch()  # before the read: a change after it moves the epoch
         seen = self._revision_seen
-        if epoch is not None and seen is not None and seen[0] == epoch:
-            return seen[1]
+        if state is not None and seen is not None and seen[0] == state[0]:
+            return _at(seen[1], state[1])
         rows = self.run("topology_revision")
         revision = Revision(rows[0]["token"], rows[0].get("seq") or 0) if rows else Revision(None, 0)
-        if epoch is not None:
-            self._revision_seen = (epoch, revision)
+        if state is not None:
+            self._revision_seen = (state[0], revision)
         return revision
 
     def revision_vouched(self, revision: Revision) -> bool:
         """Whether the engine vouches, without a round trip, that the revision is still ``revision``
         (never, where it cannot tell): a caller that must not wait on the database asks this."""
-        epoch = self.engine.revision_epoch()
-        return epoch is not None and self._revision_seen == (epoch, revision)
+        state = self.engine.revision_epoch()
+        seen = self._revision_seen
+        if state is None or seen is None or seen[0] != state[0]:
+            return False
+        return _at(seen[1], state[1]) == revision
 
     def bulk_create(self, nodes: NodeGroups, rels: RelGroups) -> bool:
         """The engine's bulk path into an empty graph (:meth:`Engine.bulk_create`), then a new revision."""

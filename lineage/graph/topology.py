@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from lineage.graph.catalog import Catalog
 from lineage.graph.hugepages import huge_zeros, on_huge_pages
 from lineage.graph.layout import LABELS, Index
 from lineage.graph.model import LABEL_SLUG, REL_ENDPOINTS, Label, NodeRef, RelType
@@ -151,8 +152,11 @@ class Topology:
         units: list[str],
         built_s: float,
         packed: tuple[bytes | None, ...],
+        catalog: Catalog | None = None,
     ) -> None:
         self.token, self.seq = revision
+        #: Every node's uid and name, those without a relationship included, for search.
+        self.catalog = catalog or Catalog({})
         self.units = units
         self._unit_codes = {unit: code for code, unit in enumerate(units)}
         self.packed = packed

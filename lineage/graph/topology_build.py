@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lineage.graph.catalog import Catalog, name_of
 from lineage.graph.gcpause import gc_paused
 from lineage.graph.layout import LABELS
 from lineage.graph.model import REL_ENDPOINTS, Label, RelType
@@ -45,12 +46,14 @@ def build(store: Source) -> Topology:
         room = [len(names[label]) + spare(len(names[label])) for label in LABELS]
         offsets = dict(zip(LABELS, np.cumsum([0, *room]).tolist(), strict=False))
         packed: list[bytes | None] = [None] * sum(room)
+        listed: dict[Label, list[tuple[str, str | None]]] = {}
         for label in LABELS:
-            _pack(next(replies), names[label], offsets[label], packed)
+            listed[label] = _pack(next(replies), label, names[label], offsets[label], packed)
     spans = {label: (offsets[label], offsets[label] + size) for label, size in zip(LABELS, room, strict=True)}
     relations = {rel: _relation(rel, parts.pop(rel), spans) for rel in list(parts)}  # each read let go
+    catalog = Catalog(listed)
     elapsed = time.perf_counter() - started
-    return Topology(revision, names, room, relations, list(units), elapsed, tuple(packed))
+    return Topology(revision, names, room, relations, list(units), elapsed, tuple(packed), catalog)
 
 
 def _pipelined(store: Source, pool: ThreadPoolExecutor, names: list[str]) -> Iterator[list[dict[str, Any]]]:
@@ -63,15 +66,20 @@ def _pipelined(store: Source, pool: ThreadPoolExecutor, names: list[str]) -> Ite
         yield rows
 
 
-def _pack(rows: list[dict[str, Any]], ids: dict[str, int], offset: int, packed: list[bytes | None]) -> None:
+def _pack(
+    rows: list[dict[str, Any]], label: Label, ids: dict[str, int], offset: int, packed: list[bytes | None]
+) -> list[tuple[str, str | None]]:
     """Each node's properties (its uid aside) packed at its id; nodes without a relationship are not
-    in the index and are skipped."""
+    in the index and are skipped. Returns every node's uid and name, for the catalog."""
+    listed = []
     for row in rows:
+        props = row["props"]
+        listed.append((row["uid"], name_of(label, props)))
         local = ids.get(row["uid"])
         if local is not None:
-            props = row["props"]
             props.pop("uid", None)
             packed[offset + local] = marshal.dumps(props)
+    return listed
 
 
 def _columns(

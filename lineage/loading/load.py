@@ -99,7 +99,7 @@ def _load(
         timings["check"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        method = write(store, data, progress)
+        method = write(store, data, progress, graph_empty)
         timings["write"] = time.perf_counter() - started
         counts = {"records": data.records, "nodes": data.node_count, "relationships": data.rel_count}
         subject = ", ".join(f.name for f in data.files)
@@ -115,7 +115,7 @@ def _load(
     )
 
 
-def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
+def write(store: Store, data: Input, progress: Progress = _quiet, empty: bool | None = None) -> str:
     """Write everything; returns how: ``bulk`` or ``upsert``.
 
     Into an empty graph, the engine's bulk path if it has one. Otherwise nodes, then relationships,
@@ -124,6 +124,7 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
     Two statements are in flight at a time, so the client renders one while the engine runs the
     other; the engine applies them one by one. All node statements finish before the first
     relationship statement is sent: a relationship whose end is not yet written would match nothing.
+    ``empty``: whether the graph was empty, if the caller has just asked.
     """
     size = store.settings.load_batch_rows
     total = data.node_count + data.rel_count + sum(map(len, data.events.values()))
@@ -134,36 +135,38 @@ def write(store: Store, data: Input, progress: Progress = _quiet) -> str:
         "records": data.records,
     }
     progress("write", 0, total)
-    if store.settings.load_bulk and store.run("admin_graph_empty")[0]["empty"]:
+    if empty is None:
+        empty = store.run("admin_graph_empty")[0]["empty"]
+    if store.settings.load_bulk and empty:
         run = ("LoadRun", [(data.digest, {**marker, "status": "running"})])
         if store.bulk_create(_bulk_nodes(data, run), _bulk_rels(data)):
             progress("write", total, total)
             _finish(store, data)
             return "bulk"
-    store.run("load_run_begin", **marker)
     with store.topology.deferred():  # the index takes the whole load at its end, each record read once
-        _upsert(store, data, size, total, progress)
+        _upsert(store, data, ("load_run_begin", marker), size, total, progress)
     _finish(store, data)
     return "upsert"
 
 
-def _upsert(store: Store, data: Input, size: int, total: int, progress: Progress) -> None:
-    """Each phase's statements in order. A load of fewer rows than one statement holds (every small
-    ingest) is sent from this thread: a pool's threads would cost more to start than it takes."""
+def _upsert(
+    store: Store, data: Input, begin: tuple[str, dict[str, object]], size: int, total: int, progress: Progress
+) -> None:
+    """The run's marker (``begin``), then each phase's statements in order. A load of fewer rows than
+    one statement holds (every small ingest) is sent in one round trip from this thread: a pool's
+    threads would cost more to start than it takes, and on a busy server each round trip of a
+    request waits its turn for the interpreter. The engine runs them in order, so nodes are there
+    before the relationships that name them; if one fails, the load stays marked as running, to be
+    completed by loading it again."""
     phases = (_node_statements(data, size), _rel_statements(data, size), _event_statements(data, size))
     if total <= size:
-        _send_in_turn(store, itertools.chain(*phases), total, progress)
+        statements = ((name, {"rows": chunk}) for name, chunk in itertools.chain(*phases))
+        store.run_many([begin, *statements])
+        progress("write", total, total)
     else:
+        store.run(begin[0], **begin[1])
         _send_pooled(store, phases, total, progress)
     retract(store, data)
-
-
-def _send_in_turn(store: Store, statements: Iterable[Statement], total: int, progress: Progress) -> None:
-    done = 0
-    for name, chunk in statements:
-        store.run(name, rows=chunk)
-        done += len(chunk)
-        progress("write", done, total)
 
 
 def _send_pooled(store: Store, phases: Iterable[Iterable[Statement]], total: int, progress: Progress) -> None:

@@ -33,6 +33,12 @@ class Engine(Protocol):
         """Run one statement atomically; rows as dicts keyed by the header's column names."""
         ...
 
+    def run_many(self, statements: Sequence[tuple[Query, dict[str, Any]]]) -> list[list[Row] | Exception]:
+        """Run statements in order, each atomically, in as few round trips as the engine allows;
+        each one's rows, or the lineage error it failed with. Every statement is run even when
+        an earlier one failed: give only statements that stay correct whatever came before."""
+        ...
+
     def ensure_schema(self, labels: Sequence[str]) -> None:
         """Unique ``uid`` per label, enforced by the engine; idempotent."""
         ...
@@ -49,15 +55,19 @@ class Engine(Protocol):
         """Make what was written cheap to recover (after a load); a no-op where the engine does it."""
         ...
 
-    def signal_revision(self, token: str) -> None:
-        """Called after every revision bump, with its token, so that :meth:`revision_epoch` moves in
-        every process watching this graph; returns once every watcher can see it."""
+    def signal_revision(self, signal: str) -> None:
+        """Called after every change of the revision: ``seq <n> <token>`` after logged writes up to
+        change log entry ``n`` (the token stays), the new token after a bump; so that
+        :meth:`revision_epoch` says so in every process watching this graph. Returns once every
+        watcher can see it."""
         ...
 
-    def revision_epoch(self) -> int | None:
-        """A count that moves whenever the revision may have been bumped, without a round trip; a
-        revision read while it stays the same still holds. None where the engine cannot tell (the
-        revision is then read from the database every time)."""
+    def revision_epoch(self) -> tuple[int, dict[str, int]] | None:
+        """Without a round trip: a count that moves whenever the revision's token may have changed,
+        and the highest change log number signalled with each token. A revision read while the
+        count stays the same still holds, but for the number signalled with its token when higher.
+        None where the engine cannot tell (the revision is then read from the database every
+        time)."""
         ...
 
     def close(self) -> None: ...

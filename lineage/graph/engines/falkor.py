@@ -59,7 +59,7 @@ class FalkorEngine:
             self.server.release()
             raise _map_error(e) from e
         self._graph_name = settings.graph
-        #: A plain key beside the graph, set after every revision bump: what the watches track.
+        #: The channel every change of the revision is published on: what the watches listen to.
         self._signal_key = f"lineage:revision:{settings.graph}"
         self._watch = RevisionWatch(self.server.socket, self._signal_key)
 
@@ -69,6 +69,25 @@ class FalkorEngine:
             return _rows(self._graph.execute_command(*command))
         except Exception as e:
             raise _map_error(e, query) from e
+
+    def run_many(self, statements: Sequence[tuple[Query, dict[str, Any]]]) -> list[list[Row] | Exception]:
+        """One round trip for all: the server runs pipelined commands in the order sent."""
+        pipe = self._db.connection.pipeline(transaction=False)
+        for query, params in statements:
+            pipe.execute_command(*self._command(query, params, None))
+        try:
+            replies = pipe.execute(raise_on_error=False)
+        except Exception as e:
+            raise _map_error(e) from e
+        results: list[list[Row] | Exception] = []
+        for (query, _), reply in zip(statements, replies, strict=True):
+            try:
+                if isinstance(reply, Exception):
+                    raise reply
+                results.append(_rows(reply))
+            except Exception as e:
+                results.append(_map_error(e, query))
+        return results
 
     def _command(self, query: Query, params: dict[str, Any], timeout_s: float | None) -> list[Any]:
         _refuse_nul(params)
@@ -205,16 +224,18 @@ class FalkorEngine:
         """
         self.server.compact(min_growth=COMPACT_AFTER_BYTES, client=self._db.connection)
 
-    def signal_revision(self, token: str) -> None:
-        """Set the signal key; then PING, so that this returns only after the server has written
-        the SET's pushes to every watch (it writes them before it reads another command)."""
+    def signal_revision(self, signal: str) -> None:
+        """Publish the change; then PING, so that this returns only after the server has written
+        the message to every watch (it writes it before it reads another command). The PING must
+        be a round trip of its own: sent behind the PUBLISH in one, its reply may leave before the
+        message does."""
         try:
-            self._graph.execute_command("SET", self._signal_key, token)
+            self._graph.execute_command("PUBLISH", self._signal_key, signal)
             self._graph.execute_command("PING")
         except redis.RedisError as e:
             raise _map_error(e) from e
 
-    def revision_epoch(self) -> int | None:
+    def revision_epoch(self) -> tuple[int, dict[str, int]] | None:
         return self._watch.epoch()
 
     def close(self) -> None:

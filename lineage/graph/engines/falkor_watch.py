@@ -1,19 +1,22 @@
-"""Knowing, without a round trip, that the lineage's revision has not moved since it was last read.
+"""Knowing, without a round trip, what the lineage's revision is since it was last read.
 
-Every scope asks whether the index still matches the graph (see :mod:`lineage.graph.topology`). Asked of
+Every scope asks whether the index still matches the graph (see :mod:`lineage.graph.live`). Asked of
 the database, that is a query through FalkorDB's worker threads, and the wake-ups around it cost
-as much again: together about half of a lot's whole scope. The server can say
-instead when the answer may have changed: every revision bump also sets a signal key
-(:meth:`FalkorEngine.signal_revision`), and a connection of the watch's own asks the server (RESP3
-client tracking in broadcast mode) to push a message to it whenever that key is set, by any process.
-So while nothing has arrived on that connection, the revision read last still holds; checking costs
-one ``poll`` with no wait (a non-blocking ``recv`` would raise an exception every time nothing had
-come, a noticeable share of a small trace).
+as much again: together about half of a lot's whole scope. The server can say instead when the
+answer has changed: every change of the revision is also published on a channel
+(:meth:`FalkorEngine.signal_revision`), and a connection of the watch's own is subscribed to it, so
+a message arrives whenever any process changes the revision. A logged write publishes the token and
+the change log number it reached (``seq <n> <token>``): the revision is then known without reading
+it, while the token is the one read last.
+Anything else (a new token) means the revision must be read again. Checking costs one ``poll`` with
+no wait (a non-blocking ``recv`` would raise an exception every time nothing had come, a noticeable
+share of a small trace).
 
-Nothing is missed: the signal is set after the bump, and the bump does not return to its caller
-until a later command has been answered, by which time the server has written the push to every
-watching socket (it writes a command's replies and pushes before it reads the next command). A
-watch that loses its connection, or has none yet, vouches for nothing, so the revision is read.
+Nothing is missed: the message is published after the change, and the publisher does not return
+to its caller until a later command has been answered, by which time the server has written the
+message to every subscribed socket (it writes a command's replies and pushes before it reads the
+next command). A watch that loses its connection, or has none yet, vouches for nothing, so the
+revision is read.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from pathlib import Path
 #: How long connecting and enabling tracking may take before the watch gives up (and the revision is
 #: read from the database instead, as without a watch).
 _SETUP_TIMEOUT_S = 2.0
+#: Tokens whose highest change log number is kept (a token lives until the next bump).
+_TOKENS = 16
 
 
 def _command(*words: str) -> bytes:
@@ -37,51 +42,74 @@ def _command(*words: str) -> bytes:
 
 
 class RevisionWatch:
-    """Counts the times the signal key may have changed. :meth:`epoch` returns the count, or None
-    when the watch cannot vouch for anything (no connection): a revision read while the count stays
-    the same is still the revision."""
+    """Counts the changes of the revision that were not logged writes, and keeps the highest change
+    log number published with each token. :meth:`epoch` returns both, or None when the watch cannot
+    vouch for anything (no connection): a revision read while the count stays the same is still the
+    revision, but for a higher number published since with its token."""
 
-    def __init__(self, socket_path: Path, key: str) -> None:
+    def __init__(self, socket_path: Path, channel: str) -> None:
         self._path = str(socket_path)
-        self._key = key
+        self._channel = channel
         self._sock: socket.socket | None = None
         self._ready = select.poll()  # whether anything arrived on _sock
         self._epoch = 0
+        self._seqs: dict[str, int] = {}
+        self._pending = b""  # the start of a message not whole yet
         self._lock = threading.Lock()
 
-    def epoch(self) -> int | None:
+    def epoch(self) -> tuple[int, dict[str, int]] | None:
         with self._lock:
             if self._sock is None and not self._connect():
                 return None
             assert self._sock is not None
             try:
                 while self._ready.poll(0):
-                    if not self._sock.recv(65536):  # an empty read: the server closed the connection
+                    data = self._sock.recv(65536)
+                    if not data:  # the server closed the connection
                         break
-                    self._epoch += 1  # a push: the signal changed, so the count moves
+                    self._pending = self._read(self._pending + data)
                 else:
-                    return self._epoch  # nothing (more) has arrived
-            except OSError:
+                    return self._epoch, dict(self._seqs)  # nothing (more) has arrived
+            except (OSError, ValueError):
                 pass
             self._drop()
             return None
 
+    def _read(self, data: bytes) -> bytes:
+        """Take in every whole message in ``data``; the rest is returned, to be completed."""
+        while data:
+            parts, rest = _push(data)
+            if parts is None:
+                return data
+            data = rest
+            if parts[0] != b"message":
+                continue
+            words = parts[-1].decode().split(" ")
+            if words[0] == "seq" and len(words) == 3:
+                seq, token = int(words[1]), words[2]
+                if token not in self._seqs and len(self._seqs) >= _TOKENS:
+                    del self._seqs[next(iter(self._seqs))]  # the oldest token's
+                self._seqs[token] = max(self._seqs.get(token, 0), seq)
+            else:
+                self._epoch += 1
+        return b""
+
     def _connect(self) -> bool:
-        """A new connection, tracking the key. Any change before it is unknown to this watch, so the
+        """A new connection, subscribed. Any change before it is unknown to this watch, so the
         count moves: a revision read before it no longer holds."""
         self._epoch += 1
+        self._pending = b""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(_SETUP_TIMEOUT_S)
             sock.connect(self._path)
-            tracking = _command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self._key)
-            sock.sendall(_command("HELLO", "3") + tracking)
+            sock.sendall(_command("HELLO", "3") + _command("SUBSCRIBE", self._channel))
             received = b""
-            while b"+OK\r\n" not in received:  # HELLO's reply is a map of bulk strings, never "+OK"
+            while b"\r\n$9\r\nsubscribe\r\n" not in received:  # the push that confirms it
                 chunk = sock.recv(65536)
                 received += chunk
                 if not chunk or received.startswith(b"-") or b"\r\n-" in received:
-                    raise OSError(f"the server refused client tracking: {received[-200:]!r}")
+                    raise OSError(f"the server refused the subscription: {received[-200:]!r}")
             sock.setblocking(False)
         except OSError:
             sock.close()
@@ -100,3 +128,31 @@ class RevisionWatch:
     def close(self) -> None:
         with self._lock:
             self._drop()
+
+
+def _push(data: bytes) -> tuple[list[bytes] | None, bytes]:
+    """One RESP3 push of bulk strings and integers from the start of ``data`` and what follows it;
+    None when it is not whole yet. Anything else on the connection is an error (ValueError)."""
+    if not data.startswith(b">"):
+        raise ValueError(f"unexpected reply on the watch's connection: {data[:40]!r}")
+    end = data.find(b"\r\n")
+    if end < 0:
+        return None, data
+    count, at, parts = int(data[1:end]), end + 2, []
+    for _ in range(count):
+        end = data.find(b"\r\n", at)
+        if end < 0:
+            return None, data
+        kind, head = data[at : at + 1], data[at + 1 : end]
+        if kind == b":":
+            parts.append(head)
+            at = end + 2
+        elif kind == b"$":
+            size = int(head)
+            if len(data) < end + 2 + size + 2:
+                return None, data
+            parts.append(data[end + 2 : end + 2 + size])
+            at = end + 2 + size + 2
+        else:
+            raise ValueError(f"unexpected part of a push on the watch's connection: {kind!r}")
+    return parts, data[at:]

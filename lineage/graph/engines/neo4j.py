@@ -61,6 +61,16 @@ class Neo4jEngine:
         except Exception as e:
             raise _map_error(e, query) from e
 
+    def run_many(self, statements: Sequence[tuple[Query, dict[str, Any]]]) -> list[list[Row] | Exception]:
+        """In turn, each in a transaction of its own (one round trip each)."""
+        results: list[list[Row] | Exception] = []
+        for query, params in statements:
+            try:
+                results.append(self.run(query, params))
+            except Exception as e:
+                results.append(e)
+        return results
+
     def ensure_schema(self, labels: Sequence[str]) -> None:
         statements = [
             f"CREATE CONSTRAINT {_constraint_name(label)} IF NOT EXISTS "
@@ -96,11 +106,11 @@ class Neo4jEngine:
     def checkpoint(self) -> None:
         """Neo4j checkpoints its own transaction log."""
 
-    def signal_revision(self, token: str) -> None:
+    def signal_revision(self, signal: str) -> None:
         """Nothing watches a Neo4j graph's revision: every scope reads it (a cluster has no
         equivalent of FalkorDB's pushes that reaches every member's clients)."""
 
-    def revision_epoch(self) -> int | None:
+    def revision_epoch(self) -> tuple[int, dict[str, int]] | None:
         return None
 
     def close(self) -> None:
