@@ -16,7 +16,7 @@ from api.problems import documented
 from api.scopes import SCOPE_PROBLEMS, FromQ, MaxNodesQ, ToQ, attachment, node_cap
 from lineage.graph.model import UID_PATTERN, parse_ref
 from lineage.graph.scope import window_between
-from lineage.interchange import fsma
+from lineage.interchange import fsma_sheet
 
 router = APIRouter(dependencies=REGULATED, responses=documented(401, 403, 422, 500, 503), tags=["export"])
 
@@ -35,7 +35,7 @@ SourceQ = Annotated[
     "/export/fsma204",
     response_class=Response,
     responses=SCOPE_PROBLEMS
-    | {200: {"content": {t: {} for t in fsma.MEDIA_TYPES.values()}, "description": "the spreadsheet"}},
+    | {200: {"content": {t: {} for t in fsma_sheet.MEDIA_TYPES.values()}, "description": "the spreadsheet"}},
 )
 def fsma204_export(
     store: StoreDep,
@@ -43,7 +43,7 @@ def fsma204_export(
     source: SourceQ,
     start: FromQ = None,
     end: ToQ = None,
-    format: Annotated[fsma.Format, Query(description="csv or xlsx")] = "csv",
+    format: Annotated[fsma_sheet.Format, Query(description="csv or xlsx")] = "csv",
     direction: Annotated[Literal["both", "forward", "backward"], Query()] = "both",
     by: Annotated[str | None, Query(max_length=200, description="who asks, for the audit log")] = None,
     max_nodes: MaxNodesQ = None,
@@ -51,7 +51,7 @@ def fsma204_export(
     """The FDA Food Traceability Rule's sortable spreadsheet for the trace through ``source``: one row
     per Critical Tracking Event and traceability lot with its Key Data Elements, events in
     [from, to) (docs/formats.md has the columns)."""
-    _, content, name = fsma.export(
+    _, content, name = fsma_sheet.export(
         store,
         parse_ref(source),
         window_between(start, end),
@@ -60,4 +60,4 @@ def fsma204_export(
         named(by, who) if by else who,
         node_cap(store, max_nodes),
     )
-    return Response(content, media_type=fsma.MEDIA_TYPES[format], headers=attachment(name))
+    return Response(content, media_type=fsma_sheet.MEDIA_TYPES[format], headers=attachment(name))

@@ -37,7 +37,8 @@ from lineage.errors import QueryTimeout  # noqa: E402
 from lineage.graph.model import Label, NodeRef  # noqa: E402
 from lineage.graph.scope import forward, why  # noqa: E402
 from lineage.graph.store import Store  # noqa: E402
-from lineage.samples.generate import generate_diamond, generate_distribution, generate_plant  # noqa: E402
+from lineage.samples.generate import generate_plant  # noqa: E402
+from lineage.samples.shapes import generate_diamond, generate_distribution  # noqa: E402
 
 Method = Callable[[NodeRef, str], set[str]]
 

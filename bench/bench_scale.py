@@ -31,7 +31,8 @@ from lineage.config import Settings  # noqa: E402
 from lineage.graph.model import Label, NodeRef  # noqa: E402
 from lineage.graph.scope import Window, backward, forward  # noqa: E402
 from lineage.graph.store import Store  # noqa: E402
-from lineage.samples.generate import generate_diamond, generate_plant  # noqa: E402
+from lineage.samples.generate import generate_plant  # noqa: E402
+from lineage.samples.shapes import generate_diamond  # noqa: E402
 
 
 def machine() -> str:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_api import served, wait_for_index  # noqa: E402
 from bench_scale import loadavg_text, machine, write_results  # noqa: E402
 
-from lineage.samples.generate import generate_distribution  # noqa: E402
+from lineage.samples.shapes import generate_distribution  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

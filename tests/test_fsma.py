@@ -21,7 +21,8 @@ from lineage.graph.gs1 import canonical
 from lineage.graph.model import Label, NodeRef, parse_ref
 from lineage.graph.scope import window_between
 from lineage.graph.store import Store
-from lineage.interchange.fsma import COLUMNS, CteRow, fsma204, to_csv, to_xlsx
+from lineage.interchange.fsma import COLUMNS, CteRow, fsma204
+from lineage.interchange.fsma_sheet import to_csv, to_xlsx
 from lineage.loading.load import load
 
 FARM_SITE = "urn:epc:id:sgln:0614141.00001.0"

@@ -15,7 +15,8 @@ from lineage.graph.model import Label, NodeRef
 from lineage.graph.scope import backward, forward
 from lineage.graph.store import Store
 from lineage.loading.load import load
-from lineage.samples.generate import generate_diamond, generate_plant
+from lineage.samples.generate import generate_plant
+from lineage.samples.shapes import generate_diamond
 
 
 def digest(folder: Path, leave_out: str = "") -> str:

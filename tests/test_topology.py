@@ -219,7 +219,7 @@ def test_depths_are_the_same_whichever_way_they_are_found(
     """Small scopes find depths in Python, large ones with scipy: both must agree with the Cypher
     walk, on a scope large enough for either."""
     from lineage.graph import walked
-    from lineage.samples.generate import generate_distribution
+    from lineage.samples.shapes import generate_distribution
 
     generate_distribution(tmp_path / "data", 3000, seed=5)
     load(store, [tmp_path / "data"])
@@ -459,7 +459,7 @@ def test_a_statement_cut_short_still_moves_the_revision(store: Store) -> None:
 
 def test_a_big_scope_is_drawn_in_groups_by_region(store: Store, tmp_path: Path) -> None:
     from lineage.interchange.render import CLUSTER_ABOVE, picture
-    from lineage.samples.generate import generate_distribution
+    from lineage.samples.shapes import generate_distribution
 
     generate_distribution(tmp_path / "data", 3000, seed=3)
     load(store, [tmp_path / "data"])

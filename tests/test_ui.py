@@ -309,7 +309,7 @@ def test_a_complaint_taken_in_signalled_and_its_suspects_drawn(
 @pytest.fixture(scope="module")
 def spread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """A distribution network whose supplier reaches some 2,500 nodes: past the grouping threshold."""
-    from lineage.samples.generate import generate_distribution
+    from lineage.samples.shapes import generate_distribution
 
     data = tmp_path_factory.mktemp("spread") / "data"
     generate_distribution(data, 3000, seed=5)

@@ -240,7 +240,8 @@ def generate(
 
     A distribution is a few batches fanned out to a great many customers.
     """
-    from lineage.samples.generate import CAUSES, generate_diamond, generate_distribution, generate_plant
+    from lineage.samples.generate import CAUSES, generate_plant
+    from lineage.samples.shapes import generate_diamond, generate_distribution
 
     def go() -> None:
         causes = [c for c in (plant or []) if c in CAUSES]

@@ -36,17 +36,17 @@ def fsma204(
     One row per Critical Tracking Event and lot, with its Key Data Elements (docs/formats.md).
     """
     from lineage.errors import InvalidRequest
-    from lineage.interchange import fsma
+    from lineage.interchange import fsma, fsma_sheet
 
     def go() -> None:
-        if fmt not in fsma.MEDIA_TYPES:
+        if fmt not in fsma_sheet.MEDIA_TYPES:
             raise InvalidRequest(f"--format: {fmt!r} is not one of csv, xlsx")
         if direction not in ("both", "forward", "backward"):
             raise InvalidRequest(f"--direction: {direction!r} is not one of both, forward, backward")
         ref, window = parse_ref(source), make_window(start, end)
         with opened() as store:
-            chosen = cast(fsma.Direction, direction), cast(fsma.Format, fmt)
-            report, content, name = fsma.export(store, ref, window, *chosen, acting(by))
+            chosen = cast(fsma.Direction, direction), cast(fsma_sheet.Format, fmt)
+            report, content, name = fsma_sheet.export(store, ref, window, *chosen, acting(by))
         if output is None and fmt == "csv":
             sys.stdout.write(content.decode())
             return

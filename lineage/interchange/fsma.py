@@ -24,10 +24,7 @@ the firm's own site for the events that happen there (name, address, phone or a 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -37,7 +34,6 @@ from lineage.graph.evidence import stored_events_by_id
 from lineage.graph.model import OPEN_END, OPEN_START, Label, NodeRef, iso, to_epoch_ms
 from lineage.graph.scope import BACKWARD_SOURCES, FORWARD_SOURCES, Window, backward, fetch_properties, forward
 from lineage.graph.store import Store
-from lineage.recall.notices import inert_cell
 
 Cte = Literal["Initial packing", "Receiving", "Transformation", "Shipping"]
 Direction = Literal["both", "forward", "backward"]
@@ -170,10 +166,10 @@ def _when(epoch_ms: Any) -> tuple[str | None, str | None]:
 
 
 def _amount(quantity: Any, unit: Any) -> str:
-    return " ".join(str(v) for v in (_number(quantity), unit) if v is not None)
+    return " ".join(str(v) for v in (number(quantity), unit) if v is not None)
 
 
-def _number(value: Any) -> Any:
+def number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
@@ -390,94 +386,3 @@ def _product(props: dict[str, Any]) -> str | None:
     name = props.get("product") or props.get("material") or props.get("name")
     sku = props.get("sku")
     return f"{name} ({sku})" if name and sku and sku not in str(name) else name
-
-
-# --- the spreadsheet ---
-
-
-def _cells(row: CteRow) -> list[Any]:
-    values = row.model_dump()
-    values["missing"] = "; ".join(row.missing)
-    values["quantity"] = _number(row.quantity)
-    return [values[name] for name, _ in COLUMNS]
-
-
-def to_csv(report: Fsma204) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([heading for _, heading in COLUMNS])
-    for row in report.rows:
-        writer.writerow(["" if v is None else inert_cell(str(v)) for v in _cells(row)])
-    return out.getvalue()
-
-
-def to_xlsx(report: Fsma204) -> bytes:
-    """One sheet of rows with a filter on every column (sortable as the rule asks), and a second
-    sheet saying what was asked, when, and what each column holds."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "FSMA 204"
-    sheet.append([heading for _, heading in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in report.rows:
-        sheet.append([inert_cell(v) if isinstance(v, str) else v for v in _cells(row)])
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for index, (name, heading) in enumerate(COLUMNS, start=1):
-        widest = max([len(heading), *(len(str(getattr(r, name) or "")) for r in report.rows[:500])])
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, widest + 2)
-    about = book.create_sheet("About")
-    made = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for pair in (
-        ("Traceability records for", report.source),
-        ("Trace", report.direction),
-        ("Events from", report.start or "(any time)"),
-        ("Events to (exclusive)", report.end or "(any time)"),
-        ("Firm location", report.firm_location or "(not configured: LINEAGE_FIRM_LOCATION)"),
-        ("Rows", len(report.rows)),
-        ("Made", made),
-    ):
-        about.append([pair[0], inert_cell(pair[1]) if isinstance(pair[1], str) else pair[1]])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-Format = Literal["csv", "xlsx"]
-MEDIA_TYPES: dict[str, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def export(
-    store: Store,
-    source: NodeRef,
-    window: Window | None,
-    direction: Direction,
-    fmt: Format,
-    who: str,
-    max_nodes: int | None = None,
-) -> tuple[Fsma204, bytes, str]:
-    """The spreadsheet as a file (report, content, file name), and an audit entry saying who
-    exported the records of what: they leave the firm, to a regulator."""
-    from lineage.graph.audit import record
-    from lineage.recall.notices import file_stem
-
-    report = fsma204(store, source, window, direction, max_nodes)
-    content = to_csv(report).encode() if fmt == "csv" else to_xlsx(report)
-    name = f"fsma204-{file_stem(source.uid)}.{fmt}"
-    span = f"{report.start or '...'} to {report.end or '...'}"
-    record(
-        store,
-        who,
-        "export.fsma204",
-        report.source[:1000],
-        {"rows": len(report.rows)},
-        f"{direction}; {span}; {fmt}",
-    )
-    return report, content, name

@@ -1,5 +1,5 @@
 """Data to try lineage on: the hand-written demo dairy (:mod:`.demo`) and seeded generators of
-plants, diamonds and distributions (:mod:`.generate`).
+plants (:mod:`.generate`), diamonds and distributions (:mod:`.shapes`).
 
 May import: :mod:`lineage.graph`.
 """
