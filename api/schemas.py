@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lineage.graph.live import IndexState
+from lineage.graph.cache import IndexState
 from lineage.graph.model import readable
 from lineage.graph.scope import WhyPath
 

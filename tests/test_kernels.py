@@ -112,7 +112,8 @@ def test_uids_are_named_from_their_bytes_end_to_end(uids: list[str], data: st.Da
     """The index names nodes from every uid's UTF-8 end to end (any script, any length), each kind's
     ids followed by room for nodes written later; a uid holding a NUL, which loading refuses, is
     refused there too rather than misnamed."""
-    from lineage.graph.topology import LABELS, _names
+    from lineage.graph.arrays import uid_bytes
+    from lineage.graph.layout import LABELS
 
     half = len(uids) // 2
     by_kind = {label: {} for label in Label}
@@ -120,7 +121,7 @@ def test_uids_are_named_from_their_bytes_end_to_end(uids: list[str], data: st.Da
     by_kind[Label.CUSTOMER] = {uid: i for i, uid in enumerate(uids[half:])}
     room = [len(by_kind[label]) + 3 for label in LABELS]
     offsets = np.cumsum([0, *room])
-    names, starts, ends, used = _names(by_kind, offsets)
+    names, starts, ends, used = uid_bytes(by_kind, offsets)
     assert used == sum(len(u.encode()) + 1 for u in uids) and names.size > used
     named = {
         int(offsets[LABELS.index(label)]) + i: uid for label in LABELS for uid, i in by_kind[label].items()
@@ -129,4 +130,4 @@ def test_uids_are_named_from_their_bytes_end_to_end(uids: list[str], data: st.Da
     got = kernels.named(names, starts, ends, np.array(ids, dtype=np.int64)).tobytes().decode().split("\0")
     assert got == [named[i] for i in ids]
     with pytest.raises(ValueError, match="NUL"):
-        _names({**by_kind, Label.SUPPLIER: {"bad\0uid": 0}}, offsets)
+        uid_bytes({**by_kind, Label.SUPPLIER: {"bad\0uid": 0}}, offsets)

@@ -26,7 +26,7 @@ from test_epcis import CHAIN, LETTUCE, PALLET, SALAD, canonical, declared, docum
 from test_reference import load_records
 from test_topology import _eventually, whole
 
-from lineage.graph import topology as topology_module
+from lineage.graph import arrays as arrays_module
 from lineage.graph.model import Label, NodeRef
 from lineage.graph.nodes import MAX_LIMIT, search
 from lineage.graph.scope import ALL_LABELS, Window, backward, forward
@@ -222,7 +222,7 @@ def test_an_index_out_of_room_is_built_again_and_answers_stay_equal(
     records = [{"kind": "Supplier", "uid": "S"}, {"kind": "MaterialLot", "uid": "L", "material": "m"}]
     records.append({"kind": "SUPPLIED", "from": "S", "to": "L"})
     load_records(store, records)
-    monkeypatch.setattr(topology_module, "SPARE_LEAST", 2)
+    monkeypatch.setattr(arrays_module, "SPARE_LEAST", 2)
     topology = store.topology.build()
     more = []
     for i in range(5):

@@ -8,8 +8,8 @@ binary searches) and the lower-cased names in one string (a piece of a name is a
 at memory speed), over every node, those without a relationship included.
 
 It is built with the index from the same rows (every node's properties) and kept current by the
-same change log entries (:mod:`.live`): a node written since the build is held in a small overlay
-that supersedes the sorted arrays, and is merged into new arrays once the overlay grows.
+same change log entries (:mod:`.live`): a node written since the build goes into newer levels that
+hide the base's entry of the same uid, merged into new sorted arrays as they grow (:class:`Catalog`).
 """
 
 from __future__ import annotations

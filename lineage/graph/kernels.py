@@ -17,6 +17,10 @@ file (``__pycache__``): the first process on a new install compiles, later ones 
 it once as it is built, where the server's user could not write the cache). Importing numba is
 slow, so :mod:`lineage.graph.topology` loads this module with the first index, and a command that
 never walks (a load, a recall, ``--help``) never pays for it.
+
+The module is one file on purpose, longer than the others: numba checks a cached function against
+the file that defines it only, so a walk cached in one file would keep calling the old code of a
+primitive changed in another.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from lineage.graph.model import Label, RelType
 
 #: Node kinds in index order: a kind's ids run from ``bounds[k]`` to ``bounds[k + 1]``.
 LABELS = tuple(Label)
+#: Each relationship type's position in an :class:`Index` (and in lineage.graph.kernels' numbering).
+REL_CODE = {rel: code for code, rel in enumerate(RelType)}
 
 
 class Index(NamedTuple):
@@ -24,10 +26,11 @@ class Index(NamedTuple):
     arrays are views of these, so the index holds them once.
 
     Each kind's ids and each type's positions run on past what the build read, into room kept for
-    what is written later (:func:`spare`). A relationship written later takes the type's next free
-    position and is put at the head of a list per node, ``out_head[node]`` then ``out_next[p]``
-    (``in_head``, ``in_next`` by end node) until -1; ``alive[p]`` is 0 for one removed. The compiled
-    walk reads the lists and ``alive`` only while ``changes`` counts any added and removed."""
+    what is written later (:func:`lineage.graph.arrays.spare`). A relationship written later takes
+    the type's next free position and is put at the head of a list per node, ``out_head[node]``
+    then ``out_next[p]`` (``in_head``, ``in_next`` by end node) until -1; ``alive[p]`` is 0 for one
+    removed. The compiled walk reads the lists and ``alive`` only while ``changes`` counts any added
+    and removed."""
 
     src: np.ndarray
     dst: np.ndarray

@@ -14,8 +14,8 @@ from typing import Any
 
 from lineage.config import Settings
 from lineage.errors import LineageError
+from lineage.graph.cache import TopologyCache
 from lineage.graph.engines import Engine, EngineInfo, NodeGroups, RelGroups, Row, open_engine
-from lineage.graph.live import TopologyCache
 from lineage.graph.model import CONSTRAINED_LABELS
 from lineage.graph.queries import Query, QueryBook, default_book
 from lineage.graph.source import Revision

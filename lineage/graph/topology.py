@@ -8,17 +8,17 @@ object, so neither a lot's affected summary nor a page of its scope needs a data
 revision.
 
 The index is a cache of the database, never a second source of truth. It is read from the database
-by the query files in ``cypher/topology/`` and stamped with the lineage's :data:`Revision`, read before
-the first relationship. A scope asks for the revision again (:meth:`Store.revision`) and walks the
-index only when it still matches; otherwise it walks the database in Cypher and the index is rebuilt
-in the background. The revision is a random token that the store replaces after every statement whose
-query file says it ``changes: lineage`` (and after a bulk load), so a load from another process is
-seen by the next scope, never silently missed. On the embedded engine the server tells every process
-when a token was replaced (:mod:`lineage.graph.engines.falkor_watch`), so a scope reads the token from the
-database only after that; on Neo4j every scope reads it (one lookup by key). Lineage's own records
-(recalls, holds, follow-ups, the audit log, load records) change no token: a coordinator working a
-recall does not send a million-node index to be rebuilt with every hold placed. A program that writes
-the lineage of a shared Neo4j directly, not through lineage, must replace the token too
+by the query files in ``cypher/topology/`` and stamped with the lineage's :data:`Revision` (a token
+and the number of the last change log entry), read before the first relationship. A scope asks for
+the revision again (:meth:`Store.revision`) and walks the index when its token still matches: an
+index behind the log takes the entries it lacks first (:mod:`lineage.graph.live`), one whose token
+was replaced (a bulk load, a reset, a direct write that says so) is built again in the background
+while scopes walk the database in Cypher. On the embedded engine the server tells every process of
+each change (:mod:`lineage.graph.engines.falkor_watch`), so a scope reads the revision from the
+database only after a token was replaced; on Neo4j every scope reads it (one lookup by key).
+Lineage's own records (recalls, holds, follow-ups, the audit log, load records) are not lineage
+changes: a coordinator working a recall moves no index with every hold placed. A program that writes
+the lineage of a shared Neo4j directly, not through lineage, must replace the token
 (``cypher/topology/revision_bump.cypher``).
 """
 
@@ -29,15 +29,15 @@ import logging
 import marshal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any, TypeVar
 
 import numpy as np
 
+from lineage.graph.arrays import Relation, degrees, joined, uid_bytes
 from lineage.graph.catalog import Catalog
-from lineage.graph.hugepages import huge_zeros, on_huge_pages
-from lineage.graph.layout import LABELS, Index
+from lineage.graph.hugepages import huge_zeros
+from lineage.graph.layout import LABELS, REL_CODE, Index
 from lineage.graph.model import LABEL_SLUG, REL_ENDPOINTS, Label, NodeRef, RelType
 from lineage.graph.source import Revision
 
@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 #: Each kind's name as a plain string, in :data:`LABELS` order (``Label.value`` is a call into the enum).
 KIND_NAMES = tuple(label.value for label in LABELS)
 LABEL_CODE = {label: code for code, label in enumerate(LABELS)}
-#: Each relationship type's position in an :class:`Index` (and in lineage.graph.kernels' numbering).
-REL_CODE = {rel: code for code, rel in enumerate(RelType)}
 EMPTY = np.empty(0, dtype=np.int64)
 #: Relationship types that carry a quantity and unit, and those that carry a start and end time;
 #: the others carry neither (their topology queries say the same in their RETURN).
@@ -56,11 +54,6 @@ RUN_TYPES = frozenset({RelType.RAN_ON, RelType.HANDLED_BY})
 #: Positions in Index.changes (lineage.graph.kernels writes them out too): relationships added since the
 #: build, and removed.
 ADDED, REMOVED = 0, 1
-#: The room a build keeps past each kind's ids and each type's positions, for what is written later:
-#: an eighth of what it read, and at least this many.
-SPARE_SHARE, SPARE_LEAST = 8, 1024
-#: ... and at least this many bytes for the uids of the nodes written later.
-NAMES_LEAST = 64 << 10
 #: :mod:`lineage.graph.kernels`, imported with the first index (:func:`_load_kernels`): importing numba takes
 #: 0.2-0.7 s, which a command that never walks (a load, a recall, ``--help``) should not pay.
 kernels: Any = None
@@ -71,11 +64,6 @@ def topology_query_name(rel: RelType, src: Label, dst: Label) -> str:
 
 
 T = TypeVar("T")
-
-
-def spare(count: int) -> int:
-    """The room kept past ``count`` ids of a kind, or positions of a type."""
-    return max(SPARE_LEAST, count // SPARE_SHARE)
 
 
 def properties_query_name(label: Label) -> str:
@@ -96,36 +84,6 @@ class Marks:
     def note(self, ids: np.ndarray) -> None:
         if ids.size:
             self.marked.append(ids)
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """Every relationship of one type, sorted by its start node; ``by_dst`` orders them by end node.
-
-    ``out_ptr`` and ``in_ptr`` say where each node's relationships are, as a compressed sparse row
-    index does: those leaving node ``out_base + i`` are at positions ``out_ptr[i]`` up to
-    ``out_ptr[i + 1]``, those entering ``in_base + i`` at ``by_dst[in_ptr[i]:in_ptr[i + 1]]``. Each
-    covers only the ids of the kinds the type joins (ids are numbered kind by kind), so it is smaller
-    than the sorted end nodes it replaces, and finding a node's relationships costs two cache misses
-    where a sorted search over a million relationships costs a dozen.
-
-    Times and quantities are floats with NaN for a missing value, which compares false in a window
-    test exactly as Cypher's null does. Epoch milliseconds are exact in a double until the year 287,396.
-    """
-
-    type: RelType
-    count: int  # how many the build read; the arrays run on past them (see Index)
-    src: np.ndarray
-    dst: np.ndarray
-    by_dst: np.ndarray
-    out_base: int
-    out_ptr: np.ndarray
-    in_base: int
-    in_ptr: np.ndarray
-    quantity: np.ndarray
-    unit: np.ndarray  # index into Topology.units, -1 for none
-    start: np.ndarray
-    end: np.ndarray
 
 
 class Topology:
@@ -164,8 +122,8 @@ class Topology:
         self.built_s = built_s
         self.offsets = np.concatenate([[0], np.cumsum(room)]).astype(np.int64)
         self.size = int(self.offsets[-1])
-        self.names, name_starts, name_ends, self._names_used = _names(ids, self.offsets)
-        self.index = _indexed(relations, self.offsets, self.names, name_starts, name_ends)
+        self.names, name_starts, name_ends, self._names_used = uid_bytes(ids, self.offsets)
+        self.index = joined(relations, self.offsets, self.names, name_starts, name_ends)
         self.relations = relations
         #: The index's arrays as a plain tuple, as the compiled walk takes them (see lineage.graph.kernels).
         self.arrays = tuple(self.index)
@@ -175,7 +133,7 @@ class Topology:
         #: Each type's positions taken, the build's and those added since.
         self._used = [at[code] + relations[rel].count for code, rel in enumerate(REL_CODE)]
         self._ends = at[1:]
-        self.degree = _degrees(self.index, self._used, self.size)
+        self.degree = degrees(self.index, self._used, self.size)
         self.version = 0
         self._changing = threading.Lock()
         self._spare_marks: list[np.ndarray] = []
@@ -396,14 +354,6 @@ class _Changing:
         self._topology._changing.release()
 
 
-def _degrees(index: Index, used: list[int], size: int) -> np.ndarray:
-    """How many relationships each node has, from the build's positions of each type."""
-    at = index.at.tolist()
-    taken = np.concatenate([np.arange(at[code], used[code]) for code in range(len(used))])
-    ends = np.concatenate([index.src[taken], index.dst[taken]])
-    return np.bincount(ends, minlength=size).astype(np.int32)
-
-
 def _load_kernels(index: Index) -> None:
     """Import and compile the walk, once, when an index is made: a build in the background pays for
     it, not the first scope."""
@@ -412,90 +362,3 @@ def _load_kernels(index: Index) -> None:
         module = importlib.import_module("lineage.graph.kernels")
         module.warm(index)
         kernels = module
-
-
-def _names(
-    ids: dict[Label, dict[str, int]], offsets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Every uid's UTF-8, kind by kind in id order, each ended by a NUL, with room for the uids of
-    nodes written later; where each id's uid starts and ends in it; and how many bytes are used."""
-    total = int(offsets[-1])
-    starts, ends = np.zeros(total, np.int64), np.zeros(total, np.int64)
-    parts, used = [], 0
-    for code, label in enumerate(LABELS):
-        if not ids[label]:
-            continue
-        data = ("\0".join(ids[label]) + "\0").encode()
-        nuls = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
-        if nuls.size != len(ids[label]):  # loading refuses such a uid; a graph written by hand might hold one
-            raise ValueError("a uid in the graph holds a NUL character, which lineage's index cannot name")
-        lo = int(offsets[code])
-        ends[lo : lo + nuls.size] = nuls + used
-        starts[lo : lo + nuls.size] = np.concatenate([[0], nuls[:-1] + 1]) + used
-        parts.append(data)
-        used += len(data)
-    names = huge_zeros(used + max(NAMES_LEAST, used // SPARE_SHARE), np.uint8)
-    names[:used] = np.frombuffer(b"".join(parts), np.uint8)
-    return names, on_huge_pages(starts), on_huge_pages(ends), used
-
-
-def _indexed(
-    relations: dict[RelType, Relation],
-    offsets: np.ndarray,
-    names: np.ndarray,
-    name_starts: np.ndarray,
-    name_ends: np.ndarray,
-) -> Index:
-    """The relations' arrays end to end (:class:`Index`); each relation in ``relations`` is replaced
-    by one holding views of them. Joined a field at a time, each relation's own array let go as soon
-    as its view replaces it, so a build holds one field twice at most, not the whole index (130 MB
-    more at the peak on the 1M plant, when every field was joined before any was let go)."""
-    ordered = [relations[rel] for rel in REL_CODE]
-    at = np.cumsum([0] + [r.src.size for r in ordered]).astype(np.int64)
-    out_at = np.cumsum([0] + [r.out_ptr.size for r in ordered[:-1]]).astype(np.int64)
-    in_at = np.cumsum([0] + [r.in_ptr.size for r in ordered[:-1]]).astype(np.int64)
-    out_base = np.array([r.out_base for r in ordered], np.int64)
-    in_base = np.array([r.in_base for r in ordered], np.int64)
-    width = np.int32 if at[-1] < 2**31 else np.int64
-    del ordered
-    joined = {}
-    fields = {"src": at, "dst": at, "by_dst": at, "out_ptr": out_at, "in_ptr": in_at, "start": at, "end": at}
-    for field, starts in fields.items():
-        whole = np.concatenate([getattr(relations[rel], field) for rel in REL_CODE])
-        whole = on_huge_pages(whole.astype(width, copy=False) if field.endswith("_ptr") else whole)
-        for code, rel in enumerate(REL_CODE):
-            lo, size = int(starts[code]), getattr(relations[rel], field).size
-            relations[rel] = replace(relations[rel], **{field: whole[lo : lo + size]})
-        joined[field] = whole
-    alive = huge_zeros(int(at[-1]), np.uint8)
-    for code, rel in enumerate(REL_CODE):
-        alive[int(at[code]) : int(at[code]) + relations[rel].count] = 1
-    size = int(offsets[-1])
-    return Index(
-        **joined,
-        at=at,
-        out_at=out_at,
-        out_base=out_base,
-        in_at=in_at,
-        in_base=in_base,
-        bounds=offsets,
-        names=names,
-        name_starts=name_starts,
-        name_ends=name_ends,
-        alive=alive,
-        out_head=_unlinked(size, width),
-        out_next=_unlinked(int(at[-1]), width),
-        in_head=_unlinked(size, width),
-        in_next=_unlinked(int(at[-1]), width),
-        changes=np.zeros(2, np.int64),
-    )
-
-
-def _unlinked(count: int, width: type) -> np.ndarray:
-    """``count`` ends of list (-1), for the lists of relationships added later."""
-    out = huge_zeros(count, width)
-    out[...] = -1
-    return out
-
-
-Span = tuple[int, int]  # the ids of one kind: from the first up to (not including) the last

@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from lineage.graph.arrays import Relation, Span, spare
 from lineage.graph.catalog import Catalog, name_of
 from lineage.graph.gcpause import gc_paused
 from lineage.graph.layout import LABELS
 from lineage.graph.model import REL_ENDPOINTS, Label, RelType
 from lineage.graph.source import Source
-from lineage.graph.topology import Relation, Span, Topology, properties_query_name, spare, topology_query_name
+from lineage.graph.topology import Topology, properties_query_name, topology_query_name
 
 
 def build(store: Source) -> Topology:

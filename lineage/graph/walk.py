@@ -97,7 +97,7 @@ def by_type(
     topology: Topology, ids: np.ndarray, taken: np.ndarray, types: tuple[RelType, ...]
 ) -> tuple[Positions, Ends]:
     """By type, in ``types``' order, the positions of the relationships ``taken`` in their
-    :class:`~lineage.graph.topology.Relation` (sorted), and their ends as positions among ``ids`` (the
+    :class:`~lineage.graph.arrays.Relation` (sorted), and their ends as positions among ``ids`` (the
     sorted ids of the scope they belong to)."""
     at = topology.index.at
     taken, a, b = index.kernels.gather(topology.arrays, taken, ids)
