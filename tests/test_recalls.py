@@ -505,6 +505,15 @@ def test_recall_commands_on_the_command_line(tmp_path: Path) -> None:
     assert south()["accounted"] == 0
     returned("returned", "--quantity", str(s1))
     assert south()["completion"] == 1.0
+    # --- a use of the lot recorded late shows as a pending change, in words --------------------
+    late = [
+        {"kind": "Batch", "uid": "B-LATE", "product": "p", "started_at": "2026-03-01T00:00:00Z"},
+        {"kind": "CONSUMED_BY", "from": SOURCE, "from_label": "MaterialLot", "to": "B-LATE", "quantity": 1},
+    ]
+    (tmp_path / "late.jsonl").write_text("".join(json.dumps(r) + "\n" for r in late))
+    assert cli(data, "load", str(tmp_path / "late.jsonl")).returncode == 0
+    shown = " ".join(cli(data, "recall", "show", uid).stdout.split())
+    assert "pending change: added batches B-LATE; removed nothing" in shown, shown
     kept = json.loads(cli(data, "recall", "report", uid, "--json").stdout)["actions"]
     assert {a["uid"] for a in kept} >= {first, fixed}  # the originals stay on record
     assert next(a for a in kept if a["action"] == "withdrawn")["replaces"] == fixed

@@ -93,7 +93,7 @@ def suspects(
 def signals_list(
     status: Annotated[
         list[str] | None,
-        typer.Option(help="open, acknowledged, closed (repeat); default open and acknowledged"),
+        typer.Option(help="open, acknowledged, closed or all (repeat); default open and acknowledged"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -34,7 +34,9 @@ from lineage.graph.model import Label
 
 @app.command()
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="JSON Lines, CSV or EPCIS 2.0 JSON files, or folders of them.")
+    ],
     as_json: JsonOpt = False,
     complaints: Annotated[
         bool, typer.Option("--complaints", metavar=FLAG, help="The files are complaint forms (JSON Lines).")

@@ -65,10 +65,10 @@ def _print_recall(r: recalls.Recall) -> None:
             f"  scope: {len(s.batches)} batches, {len(s.shipments)} shipments, {reached}", highlight=False
         )
     if r.pending is not None and not r.pending.empty:
-        added = {k: v for k, v in r.pending.added.items() if v}
-        removed = {k: v for k, v in r.pending.removed.items() if v}
+        added, removed = _listed(r.pending.added), _listed(r.pending.removed)
         out.print(
-            f"  [yellow]pending change[/]: added {added}, removed {removed} (lineage recall accept {r.uid})"
+            f"  [yellow]pending change[/]: added {added}; removed {removed} (lineage recall accept {r.uid})",
+            highlight=False,
         )
     for c in r.history:
         out.print(f"  {c.at} {c.by}: {c.what}", highlight=False)
@@ -141,6 +141,11 @@ def recall_list(as_json: JsonOpt = False) -> None:
     run_safely(go)
 
 
+def _listed(by_kind: dict[str, list[str]]) -> str:
+    """``batches B-1009, B-1010; shipments SH-9``, or ``nothing``."""
+    return "; ".join(f"{kind} {', '.join(uids)}" for kind, uids in by_kind.items() if uids) or "nothing"
+
+
 @recall_app.command("show")
 def recall_show(uid: UidArg, as_json: JsonOpt = False) -> None:
     """A recall: decision, scope, pending change, history."""
@@ -170,7 +175,7 @@ def _transition(fn: recalls.Transition, uid: str, by: str | None, as_json: bool)
 
 @recall_app.command("activate")
 def recall_activate(uid: UidArg, by: ByOpt = None, as_json: JsonOpt = False) -> None:
-    """Freeze the scope and put every affected batch's unshipped stock on hold."""
+    """Freeze the scope and put its stock on hold: at the plant, at customers, and the source lot."""
     _transition(recalls.activate, uid, by, as_json)
 
 
