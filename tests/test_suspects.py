@@ -133,3 +133,19 @@ def test_nothing_to_trace_is_a_clear_error(store: Store, tmp_path: Path) -> None
     with pytest.raises(Exception, match="none of the 2 complaint\\(s\\) leads to a batch") as e:
         common_cause(store, [uid, "CP-NOPE"])
     assert "CP-NOPE: no such complaint" in str(e.value)
+
+
+def test_a_suspect_best_over_the_whole_period_shows_no_window_of_its_own(store: Store) -> None:
+    """The demo's two complaints: a machine or operator whose best window is the whole period has
+    none shown (the period is the result's own); any window shown is within the period's bounds."""
+    from lineage.samples.demo import demo_dir
+
+    store.clear()
+    load(store, [demo_dir()])
+    result = common_cause(store, ["CP-01", "CP-02"])
+    windowed = [s for s in result.suspects if s.label in ("Machine", "Operator")]
+    assert windowed
+    for s in windowed:
+        if s.window is not None:
+            assert result.period["from"] <= s.window["from"] < s.window["to"] <= result.period["to"], s
+            assert not s.window["to"].endswith(".001Z"), s

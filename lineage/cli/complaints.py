@@ -73,7 +73,9 @@ def suspects(
                 f"{s.window['from']} .. {s.window['to']}" if s.window else "",
             )
         out.print(table)
-        out.print("* explains what the suspects above it leave unexplained, beyond chance", highlight=False)
+        if any(s.explains_first for s in result.suspects[:top]):
+            legend = "* explains what the suspects above it leave unexplained, beyond chance"
+            out.print(legend, highlight=False)
         for r in result.regions[:3]:
             out.print(
                 f"region {r.region}: {r.support:.0%} of complaints, {r.share:.0%} of deliveries",

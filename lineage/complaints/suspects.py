@@ -274,7 +274,9 @@ def common_cause(store: Store, complaints: list[str], margin_days: float = 1.0, 
                 share,
                 covered,
             )
-            measured.append(s.model_copy(update={"window": _window_text(window)}) if window else s)
+            # The whole period is no window of its own: shown as none, as the header gives it.
+            whole = window is None or (window.start, window.end) == (lo, hi)
+            measured.append(s if whole else s.model_copy(update={"window": _window_text(window)}))
         best = min(measured, key=_sort_key)
         suspects.append(best.model_copy(update={"name": names.get(ref, {}).get("name")}))
 
