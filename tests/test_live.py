@@ -218,7 +218,8 @@ def test_an_index_out_of_room_is_built_again_and_answers_stay_equal(
 ) -> None:
     """A build keeps room for what is written later; writes past it have the index built again: a
     process that does not keep one walks the database until then, one that keeps one walks the old
-    index meanwhile and then the new one, and the answers are the database's."""
+    index meanwhile and then the new one, built with twice the room, and the answers are the
+    database's."""
     records = [{"kind": "Supplier", "uid": "S"}, {"kind": "MaterialLot", "uid": "L", "material": "m"}]
     records.append({"kind": "SUPPLIED", "from": "S", "to": "L"})
     load_records(store, records)
@@ -244,6 +245,9 @@ def test_an_index_out_of_room_is_built_again_and_answers_stay_equal(
     assert _eventually(lambda: store.topology.current() not in (None, held))
     assert whole(forward(store, lot)) == whole(forward(plain, lot))
     assert store.topology.state().state == "built"
+    rebuilt = store.topology.current()
+    assert rebuilt is not None and rebuilt.share == held.share // 2  # writes came faster: more room
+    assert arrays_module.spare(10_000, rebuilt.share) == 2 * arrays_module.spare(10_000, held.share)
     store.topology.drop()
 
 

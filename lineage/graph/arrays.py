@@ -20,9 +20,9 @@ NAMES_LEAST = 64 << 10
 Span = tuple[int, int]  # the ids of one kind: from the first up to (not including) the last
 
 
-def spare(count: int) -> int:
-    """The room kept past ``count`` ids of a kind, or positions of a type."""
-    return max(SPARE_LEAST, count // SPARE_SHARE)
+def spare(count: int, share: int = SPARE_SHARE) -> int:
+    """The room kept past ``count`` ids of a kind, or positions of a type: a ``share``-th of them."""
+    return max(SPARE_LEAST, count // share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ def degrees(index: Index, used: list[int], size: int) -> np.ndarray:
 
 
 def uid_bytes(
-    ids: dict[Label, dict[str, int]], offsets: np.ndarray
+    ids: dict[Label, dict[str, int]], offsets: np.ndarray, share: int = SPARE_SHARE
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Every uid's UTF-8, kind by kind in id order, each ended by a NUL, with room for the uids of
     nodes written later; where each id's uid starts and ends in it; and how many bytes are used."""
@@ -83,7 +83,7 @@ def uid_bytes(
         starts[lo : lo + nuls.size] = np.concatenate([[0], nuls[:-1] + 1]) + used
         parts.append(data)
         used += len(data)
-    names = huge_zeros(used + max(NAMES_LEAST, used // SPARE_SHARE), np.uint8)
+    names = huge_zeros(used + max(NAMES_LEAST, used // share), np.uint8)
     names[:used] = np.frombuffer(b"".join(parts), np.uint8)
     return names, on_huge_pages(starts), on_huge_pages(ends), used
 

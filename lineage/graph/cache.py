@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from pydantic import BaseModel, Field
 
+from lineage.graph.arrays import SPARE_SHARE
 from lineage.graph.live import CaughtUp, catch_up
 from lineage.graph.source import Source
 from lineage.graph.topology import Topology
@@ -26,6 +27,9 @@ RETRY_AFTER_S = 10.0
 SYNC_ENTRIES = 4
 #: Builds in a row before an index that could not take what was written meanwhile is put in place.
 BUILDS = 3
+#: The largest room a build keeps for later writes after indexes ran out of it: as many again as
+#: it read (the room doubles with each build that follows running out, from arrays.SPARE_SHARE).
+ROOMIEST = 1
 
 
 class IndexState(BaseModel):
@@ -64,6 +68,8 @@ class TopologyCache:
         #: it as it is while another is built.
         self._stuck: Topology | None = None
         self._deferred = 0
+        #: The room the next build keeps (see arrays.spare): more after an index ran out of it.
+        self._share = SPARE_SHARE
         self._latest = 0  # the newest entry number this process has read of the database
         #: Scopes walked in the database (no index matched the graph), since the process started.
         self.fallbacks = 0
@@ -123,7 +129,7 @@ class TopologyCache:
 
     def build(self) -> Topology:
         """Build now and keep the result: benchmarks and tests, which want the index in place."""
-        topology = build(self._store)
+        topology = build(self._store, self._share)
         self._current, self._stuck, self._latest = topology, None, topology.seq
         return topology
 
@@ -179,11 +185,11 @@ class TopologyCache:
         if not self._keep:
             self._current = None
             return None
-        self._rebuild_in_background()
         if outcome is CaughtUp.FULL:
+            self._share = max(ROOMIEST, topology.share // 2)  # written faster than the room allowed
             self._stuck = topology
-            return topology
-        return None
+        self._rebuild_in_background()
+        return topology if outcome is CaughtUp.FULL else None
 
     def _refresh_in_background(self) -> None:
         with self._lock:
@@ -218,14 +224,19 @@ class TopologyCache:
         times at most, then put in place as it is, to be walked while the next is built."""
         try:
             for _ in range(BUILDS):
-                topology = build(self._store)
+                topology = build(self._store, self._share)
                 with self._catching:
                     latest = self._store.revision()
-                    caught = latest.token == topology.token and (
-                        catch_up(self._store, topology, latest.seq) is CaughtUp.CURRENT
+                    outcome = (
+                        catch_up(self._store, topology, latest.seq)
+                        if latest.token == topology.token
+                        else None
                     )
+                caught = outcome is CaughtUp.CURRENT
                 if caught:
                     break
+                if outcome is CaughtUp.FULL:
+                    self._share = max(ROOMIEST, self._share // 2)
         except Exception as e:  # the scope falls back to Cypher; the error shows in /health
             if self._keep:  # not dropped (the store closing) while it ran
                 self._failed_at = time.monotonic()

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from lineage.graph.arrays import Relation, degrees, joined, uid_bytes
+from lineage.graph.arrays import SPARE_SHARE, Relation, degrees, joined, uid_bytes
 from lineage.graph.catalog import Catalog
 from lineage.graph.hugepages import huge_zeros
 from lineage.graph.layout import LABELS, REL_CODE, Index
@@ -111,6 +111,7 @@ class Topology:
         built_s: float,
         packed: tuple[bytes | None, ...],
         catalog: Catalog | None = None,
+        share: int = SPARE_SHARE,
     ) -> None:
         self.token, self.seq = revision
         #: Every node's uid and name, those without a relationship included, for search.
@@ -122,7 +123,9 @@ class Topology:
         self.built_s = built_s
         self.offsets = np.concatenate([[0], np.cumsum(room)]).astype(np.int64)
         self.size = int(self.offsets[-1])
-        self.names, name_starts, name_ends, self._names_used = uid_bytes(ids, self.offsets)
+        #: The room kept for later writes, as a share of what the build read (see arrays.spare).
+        self.share = share
+        self.names, name_starts, name_ends, self._names_used = uid_bytes(ids, self.offsets, share)
         self.index = joined(relations, self.offsets, self.names, name_starts, name_ends)
         self.relations = relations
         #: The index's arrays as a plain tuple, as the compiled walk takes them (see lineage.graph.kernels).

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lineage.graph.arrays import Relation, Span, spare
+from lineage.graph.arrays import SPARE_SHARE, Relation, Span, spare
 from lineage.graph.catalog import Catalog, name_of
 from lineage.graph.gcpause import gc_paused
 from lineage.graph.layout import LABELS
@@ -24,9 +24,10 @@ from lineage.graph.source import Source
 from lineage.graph.topology import Topology, properties_query_name, topology_query_name
 
 
-def build(store: Source) -> Topology:
+def build(store: Source, share: int = SPARE_SHARE) -> Topology:
     """Read the whole lineage out of the database; the revision first, so a write that lands while
-    this runs makes the index stale at once rather than silently incomplete.
+    this runs makes the index stale at once rather than silently incomplete. A ``share``-th of what
+    it reads is kept as room for later writes (:func:`~lineage.graph.arrays.spare`).
 
     Two queries are in flight at a time, so the engine serializes one reply while this process
     decodes the other (the engine's share of a build is about half). The relationships
@@ -44,17 +45,17 @@ def build(store: Source) -> Topology:
             rows = next(replies)
             parts.setdefault(rel, []).append((src, dst, _columns(rows, names[src], names[dst], units)))
             del rows
-        room = [len(names[label]) + spare(len(names[label])) for label in LABELS]
+        room = [len(names[label]) + spare(len(names[label]), share) for label in LABELS]
         offsets = dict(zip(LABELS, np.cumsum([0, *room]).tolist(), strict=False))
         packed: list[bytes | None] = [None] * sum(room)
         listed: dict[Label, list[tuple[str, str | None]]] = {}
         for label in LABELS:
             listed[label] = _pack(next(replies), label, names[label], offsets[label], packed)
     spans = {label: (offsets[label], offsets[label] + size) for label, size in zip(LABELS, room, strict=True)}
-    relations = {rel: _relation(rel, parts.pop(rel), spans) for rel in list(parts)}  # each read let go
+    relations = {rel: _relation(rel, parts.pop(rel), spans, share) for rel in list(parts)}  # each let go
     catalog = Catalog(listed)
     elapsed = time.perf_counter() - started
-    return Topology(revision, names, room, relations, list(units), elapsed, tuple(packed), catalog)
+    return Topology(revision, names, room, relations, list(units), elapsed, tuple(packed), catalog, share)
 
 
 def _pipelined(store: Source, pool: ThreadPoolExecutor, names: list[str]) -> Iterator[list[dict[str, Any]]]:
@@ -109,7 +110,10 @@ def _floats(values: Any) -> np.ndarray:
 
 
 def _relation(
-    rel: RelType, pieces: list[tuple[Label, Label, dict[str, np.ndarray]]], spans: dict[Label, Span]
+    rel: RelType,
+    pieces: list[tuple[Label, Label, dict[str, np.ndarray]]],
+    spans: dict[Label, Span],
+    share: int,
 ) -> Relation:
     cols: dict[str, np.ndarray] = {}
     for name in ("src", "dst", "quantity", "unit", "start", "end"):
@@ -120,8 +124,8 @@ def _relation(
         cols[name] = np.concatenate(arrays)
     order = np.argsort(cols["src"], kind="stable")
     count = order.size
-    cols = {name: _padded(values[order], count) for name, values in cols.items()}
-    by_dst = _padded(np.argsort(cols["dst"][:count], kind="stable"), count)
+    cols = {name: _padded(values[order], count, share) for name, values in cols.items()}
+    by_dst = _padded(np.argsort(cols["dst"][:count], kind="stable"), count, share)
     src_kinds = {src for src, _ in REL_ENDPOINTS[rel]}
     dst_kinds = {dst for _, dst in REL_ENDPOINTS[rel]}
     out_base, out_ptr = _pointers(cols["src"][:count], [spans[label] for label in src_kinds])
@@ -131,11 +135,11 @@ def _relation(
     )
 
 
-def _padded(values: np.ndarray, count: int) -> np.ndarray:
+def _padded(values: np.ndarray, count: int, share: int) -> np.ndarray:
     """``values`` (``count`` of them) with room after them for relationships written later: no
     value (NaN) for floats, no unit (-1), node 0 for ends (never read: no list leads there)."""
     none = np.nan if values.dtype.kind == "f" else -1 if values.dtype == np.int32 else 0
-    return np.concatenate([values, np.full(spare(count), none, values.dtype)])
+    return np.concatenate([values, np.full(spare(count, share), none, values.dtype)])
 
 
 def _pointers(ends: np.ndarray, spans: list[Span]) -> tuple[int, np.ndarray]:
