@@ -186,7 +186,7 @@ class TopologyCache:
             self._current = None
             return None
         if outcome is CaughtUp.FULL:
-            self._share = max(ROOMIEST, topology.share // 2)  # written faster than the room allowed
+            self._share = _roomier(topology.share)  # written faster than the room allowed
             self._stuck = topology
         self._rebuild_in_background()
         return topology if outcome is CaughtUp.FULL else None
@@ -236,7 +236,7 @@ class TopologyCache:
                 if caught:
                     break
                 if outcome is CaughtUp.FULL:
-                    self._share = max(ROOMIEST, self._share // 2)
+                    self._share = _roomier(self._share)
         except Exception as e:  # the scope falls back to Cypher; the error shows in /health
             if self._keep:  # not dropped (the store closing) while it ran
                 self._failed_at = time.monotonic()
@@ -249,3 +249,9 @@ class TopologyCache:
             self.last_error = None
             if self._then is not None:
                 self._then(topology)
+
+
+def _roomier(share: int) -> int:
+    """The room the next build keeps after an index with ``share`` ran out: twice as much, at most
+    :data:`ROOMIEST`."""
+    return max(ROOMIEST, share // 2)

@@ -86,9 +86,6 @@ class _Sorted:
         uids = np.array([u.encode() for u, _ in ordered], dtype=bytes) if ordered else np.array([], "S1")
         return cls(uids, names, "".join(p + _SEP for p in pieces), starts)
 
-    def __len__(self) -> int:
-        return int(self.uids.size)
-
     def entries(self) -> Iterator[tuple[str, Held]]:
         for uid, name in zip(self.uids.tolist(), self.names, strict=True):
             yield uid.decode(), name
@@ -167,6 +164,7 @@ class Catalog:
         levels = self._kinds[label]
         newest = dict(list(levels.newest.items()))  # copied in one step: the writer adds meanwhile
         base, recent = levels.base, levels.recent
+        ordered = sorted(newest)
 
         def held(uid: str) -> Held:
             """The node's name as the newest level that holds it says (GONE: it does not exist)."""
@@ -197,13 +195,13 @@ class Catalog:
         if not isinstance(name, _Gone):
             hits[q] = Hit(label, q, name, "uid")
         for prefix in dict.fromkeys((q, q.upper())):
-            fresh = (u for u in sorted(newest) if u.startswith(prefix))
+            fresh = (u for u in ordered if u.startswith(prefix))
             found = taken(lambda level, p=prefix: level.prefixed(p), fresh)
             for uid in sorted(found, key=lambda u: (len(u), u))[:limit]:
                 hits.setdefault(uid, Hit(label, uid, _name(held(uid)), "uid_prefix"))
         piece = q.lower()
         if _SEP not in piece:
-            fresh = (u for u in sorted(newest) if piece in _lower(newest[u]))
+            fresh = (u for u in ordered if piece in _lower(newest[u]))
             for uid in sorted(taken(lambda level: level.named(piece), fresh))[:limit]:
                 match = "uid_prefix" if uid.startswith((q, q.upper())) else "name"  # beyond the cut
                 hits.setdefault(uid, Hit(label, uid, _name(held(uid)), match))

@@ -6,7 +6,7 @@ store is one. Naming the protocol here, rather than the store, keeps the index b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
 
@@ -23,10 +23,6 @@ class Source(Protocol):
     """The reads the index needs: named queries, and the lineage's revision."""
 
     def run(self, name: str, timeout_s: float | None = None, **params: Any) -> list[dict[str, Any]]: ...
-
-    def run_over(
-        self, name: str, param: str, values: Iterable[Any], chunk: int = 5_000
-    ) -> list[dict[str, Any]]: ...
 
     def run_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]: ...
 

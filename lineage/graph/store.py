@@ -71,15 +71,16 @@ class Store:
         first failure is raised once each that succeeded is accounted for, so give only statements
         that stay correct whatever came before them (upserts, reads, a load's own rows)."""
         queries = [(self._query(name, params), params) for name, params in statements]
+        writes = any(query.changes_lineage for query, _ in queries)
         try:
             results = self.engine.run_many(queries)
         except BaseException:
-            if any(query.changes_lineage for query, _ in queries):
+            if writes:
                 self.bump_revision()
             raise
         failed = next((r for r in results if isinstance(r, BaseException)), None)
         if failed is not None:
-            if any(query.changes_lineage for query, _ in queries):
+            if writes:
                 self.bump_revision()
             raise failed
         done = [rows for rows in results if not isinstance(rows, BaseException)]
