@@ -99,6 +99,22 @@ def test_writes_after_tampering_still_chain_and_the_cli_names_the_entry(tmp_path
     assert done.returncode == 1 and "entry 1 (load nothing loaded by" in done.stderr
 
 
+def test_a_head_another_writer_moved_is_read_again(falkor_settings: Settings) -> None:
+    """Each store remembers where its own last append left the head and tries that first; when
+    another writer (here a second store on the same server, as another process would) or a reset
+    moved it, the append reads the head and chains to it."""
+    with Store.open(falkor_settings) as first, Store.open(falkor_settings) as second:
+        first.clear()
+        for n, store in enumerate([first, second, first, first, second, first]):
+            audit.record(store, f"writer {n % 2}", "test.append", f"entry {n}")
+        verified = audit.verify(first)
+        assert verified.ok and verified.entries == 6
+        assert [e.subject for e in audit.page(second, 0, 100).entries] == [f"entry {n}" for n in range(6)]
+        first.clear()
+        assert audit.record(first, "after a reset", "test.append", "again").seq == 1
+        assert audit.verify(second).ok
+
+
 def _append_many(data: str, who: str) -> None:
     with Store.open(Settings(data_dir=Path(data))) as store:
         for n in range(25):

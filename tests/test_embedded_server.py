@@ -187,6 +187,23 @@ def test_the_append_only_file_is_rewritten_only_by_lineage(data_dir: Path) -> No
         assert store.engine._db.connection.config_get("appendonly") == {"appendonly": "yes"}  # type: ignore[attr-defined]
 
 
+def test_what_was_appended_since_the_snapshot_is_read_from_the_files_as_the_server_counts_it(
+    data_dir: Path,
+) -> None:
+    """A load that appended little leaves the file alone without asking the server: what the
+    files say was appended since the last snapshot is what the server reports."""
+    with Store.open(Settings(data_dir=data_dir)) as store:
+        load(store, [demo_dir()])
+        server, client = store.engine.server, store.engine._db.connection  # type: ignore[attr-defined]
+        for step in range(3):
+            store.run("admin_delete_some", limit=5)
+            state = client.info("persistence")
+            assert server._appended_bytes() == state["aof_current_size"] - state["aof_base_size"] > 0
+            if step == 1:
+                assert server.compact(min_growth=1, client=client)
+                assert server._appended_bytes() == 0
+
+
 class HangsAfterPing(EmbeddedServer):
     """Each server it starts (the first ``hangs`` of them) answers PING and then nothing, as one
     FalkorDB server once did on its first graph command: stopped with SIGSTOP once PING answered."""

@@ -19,6 +19,7 @@ import json
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +32,9 @@ from lineage.graph.store import Store
 PAGE = 1_000
 _WIDTH = 12  # digits of an entry's uid: its number, zero-padded, so uids sort in log order
 _APPENDING = threading.Lock()
+#: The head as this process's last append left it, by store: the next append tries it first and
+#: reads the head only when another process (or a reset) moved it, so that an append is one round trip.
+_heads: weakref.WeakKeyDictionary[Store, tuple[int, str]] = weakref.WeakKeyDictionary()
 
 
 class AuditEntry(BaseModel):
@@ -91,14 +95,19 @@ def record(
     """Append one entry after the write it describes has succeeded.
 
     Two processes appending at once both read the same head; the append only lands if the head is
-    unchanged, so the loser reads the new head and tries again.
+    unchanged, so the loser reads the new head and tries again. The head this process left is
+    tried first, without reading it.
     """
     counts = {k: int(v) for k, v in (counts or {}).items()}
     refused: EngineError | None = None
     with _APPENDING:
+        head = _heads.get(store)  # where this process left the head: unread, unless another moved it
         for _ in range(50):
-            head = store.run("audit_head")
-            prev_seq, prev = (int(head[0]["seq"]), str(head[0]["hash"])) if head else (0, "")
+            guessed = head is not None
+            if head is None:
+                rows = store.run("audit_head")  # a head that an append left unmoved may hold nothing
+                head = (int(rows[0]["seq"] or 0), str(rows[0]["hash"] or "")) if rows else (0, "")
+            prev_seq, prev = head
             seq, at = prev_seq + 1, now_ms()
             body = _body(seq, at, who, action, subject, counts, detail, prev)
             digest = _digest(body)
@@ -110,8 +119,11 @@ def record(
             except EngineError as e:  # the unique uid: another writer took this number first
                 refused, written = e, []
             if written and written[0]["written"]:
+                _heads[store] = (seq, digest)
                 return _entry(props)
-            time.sleep(0.01)
+            head = None
+            if not guessed:
+                time.sleep(0.01)
     raise LineageError(
         f"could not append to the audit log after 50 tries ({action} {subject}), though the write "
         f"itself was done; last refusal: {refused}"

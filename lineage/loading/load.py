@@ -23,7 +23,7 @@ from lineage.graph.engines.base import NodeGroups, RelGroups
 from lineage.graph.gcpause import gc_paused
 from lineage.graph.model import node_query_name, now_ms, rel_query_name
 from lineage.graph.store import Store
-from lineage.loading.checks import check_cycles, check_holds, check_references, chunked
+from lineage.loading.checks import Answers, check_cycles, check_holds, check_references, chunked, reads_ahead
 from lineage.loading.parties import check_records
 from lineage.loading.validate import Input, validate
 
@@ -89,12 +89,13 @@ def _load(
         progress("check", 0, 2)
         if supplier is not None:
             check_records(store, data, supplier)
-        graph_empty = store.run("admin_graph_empty")[0]["empty"]
-        check_references(store, data, graph_empty)
+        answers = Answers(store, reads_ahead(data))
+        graph_empty = answers.run("admin_graph_empty")[0]["empty"]
+        check_references(answers, data, graph_empty)
         progress("check", 1, 2)
-        check_cycles(store, data, store.settings.scope_timeout_s, graph_empty)
+        check_cycles(answers, data, store.settings.scope_timeout_s, graph_empty)
         if not graph_empty:
-            check_holds(store, data)
+            check_holds(answers, data)
         progress("check", 2, 2)
         timings["check"] = time.perf_counter() - started
 
