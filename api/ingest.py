@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from api.deps import ADMIN, INGEST, ActorDep, CallerDep
 from api.problems import documented
 from lineage.graph.schema import KINDS
 from lineage.graph.status import data_report
+from lineage.loading.read import SUFFIXES
 from lineage.loading.uploads import Upload, load_uploads
 
 router = APIRouter(responses=documented(401, 403, 413, 415, 422, 500, 503))
@@ -23,6 +26,18 @@ EPCIS_TYPES = ("application/ld+json", "application/json")
 MULTIPART = "multipart/form-data"
 
 
+#: Notices listed in full in a report; all are counted.
+NOTICES_SHOWN = 200
+
+
+class IngestNotice(BaseModel):
+    kind: str = Field(description="what was taken though not as written, e.g. 'opaque identifier'")
+    source: str
+    line: int | None
+    field: str | None
+    message: str
+
+
 class IngestReport(BaseModel):
     files: list[str]
     records: int
@@ -31,13 +46,16 @@ class IngestReport(BaseModel):
     method: str
     digest: str
     seconds: dict[str, float]
+    notice_counts: dict[str, int] = Field(description="notices by kind (`strict=true` refuses any)")
+    notices: list[IngestNotice] = Field(description=f"the first {NOTICES_SHOWN} notices")
 
 
 BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "JSON Lines, CSV (a `kind` column, or `?kind=`), an EPCIS 2.0 JSON-LD document, "
-        "or files as multipart/form-data (`.json` files are EPCIS documents)",
+        "or files as multipart/form-data (`.jsonld` and `.json` files, and parts sent as "
+        "application/ld+json, are EPCIS documents)",
         "content": {
             "application/x-ndjson": {"schema": {"type": "string"}},
             "text/csv": {"schema": {"type": "string"}},
@@ -85,7 +103,7 @@ async def _uploads(request: Request, kind: str | None, limit: int) -> list[Uploa
     if media in CSV_TYPES:
         return [(f"{kind or 'body'}.csv", await _body(request, limit), charset(declared))]
     if media in EPCIS_TYPES:
-        return [("epcis.json", await _body(request, limit), None)]
+        return [("epcis.jsonld", await _body(request, limit), None)]
     if media == MULTIPART:
         return await _files(request, limit)
     raise HTTPException(
@@ -107,7 +125,11 @@ async def _files(request: Request, limit: int) -> list[Upload]:
                 size += len(content)
                 if size > limit:
                     raise HTTPException(413, f"the files are over the {limit:,}-byte limit")
-                uploads.append((value.filename or "upload", content, charset(value.content_type)))
+                name = value.filename or "upload"
+                media = (value.content_type or "").split(";")[0].strip().lower()
+                if media == EPCIS_TYPES[0] and Path(name).suffix not in SUFFIXES:
+                    name += ".jsonld"  # the part's type says what its name does not
+                uploads.append((name, content, charset(value.content_type)))
     except HTTPException as e:
         if e.status_code != 400:
             raise
@@ -131,12 +153,16 @@ async def ingest(
             json_schema_extra={"enum": list(KINDS)},
         ),
     ] = None,
+    strict: Annotated[
+        bool, Query(description="refuse the input for any notice (an identifier kept opaque, ...)")
+    ] = False,
 ) -> IngestReport:
     """Validate everything, check it against the graph, then write it, or write nothing and list
-    every problem (source, line, field, message)."""
+    every problem (source, line, field, message). What was taken though not as written (an EPCIS
+    identifier that is not a well-formed GS1 key, kept opaque) comes back as notices."""
     store = request.app.state.store
     uploads = await _uploads(request, kind, store.settings.ingest_max_bytes)
-    report = await run_in_threadpool(load_uploads, store, uploads, who, caller.supplier)
+    report = await run_in_threadpool(load_uploads, store, uploads, who, caller.supplier, strict)
     return IngestReport(
         files=report.files,
         records=report.records,
@@ -145,6 +171,8 @@ async def ingest(
         method=report.method,
         digest=report.digest,
         seconds={k: round(v, 4) for k, v in report.seconds.items()},
+        notice_counts=dict(Counter(n.kind for n in report.notices)),
+        notices=[IngestNotice(**vars(n)) for n in report.notices[:NOTICES_SHOWN]],
     )
 
 

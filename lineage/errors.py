@@ -97,6 +97,25 @@ class Problem:
         return f"{where}:{field} {self.message}"
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something in the input that was taken, though not as the standard would have it (an
+    identifier kept opaque, a field no context defines): ``kind`` says what, for counting."""
+
+    kind: str
+    source: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return str(self.problem())
+
+    def problem(self) -> Problem:
+        """The notice as a fault: what ``--strict`` refuses the input for."""
+        return Problem(self.source, self.line, self.field, f"{self.kind}: {self.message}")
+
+
 class InputRejected(LineageError):
     """Input refused as a whole: nothing of it was written."""
 

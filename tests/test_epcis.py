@@ -298,7 +298,7 @@ def test_post_ingest_takes_a_document_as_json_ld_or_as_a_file(tmp_path: Path) ->
     with serve(demo=False) as api, api.client("editor") as editor:
         sent = editor.post("/ingest", content=valid, headers={"Content-Type": "application/ld+json"})
         assert sent.status_code == 200, sent.text
-        assert sent.json()["files"] == ["epcis.json"] and sent.json()["nodes"] > 0
+        assert sent.json()["files"] == ["epcis.jsonld"] and sent.json()["nodes"] > 0
         as_file = editor.post("/ingest", files={"files": ("capture.json", valid, "application/ld+json")})
         assert as_file.status_code == 200 and as_file.json()["nodes"] == sent.json()["nodes"]
         chain = document(tmp_path, CHAIN).read_bytes()
@@ -312,7 +312,7 @@ def test_post_ingest_takes_a_document_as_json_ld_or_as_a_file(tmp_path: Path) ->
         refused = editor.post("/ingest", content=invalid, headers={"Content-Type": "application/ld+json"})
         assert refused.status_code == 422
         [problem] = refused.json()["problems"]
-        assert problem["source"] == "epcis.json" and problem["field"] == "eventList[0].action"
+        assert problem["source"] == "epcis.jsonld" and problem["field"] == "eventList[0].action"
         assert "'CREATE' is not one of ADD, OBSERVE, DELETE" in problem["message"]
 
 

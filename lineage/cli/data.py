@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,14 +29,17 @@ from lineage.cli.show import (
     print_scope,
 )
 from lineage.config import Settings, is_loopback, key_digest
-from lineage.errors import InvalidRequest
+from lineage.errors import InvalidRequest, Notice
 from lineage.graph.model import Label
 
 
 @app.command()
 def load(
     paths: Annotated[
-        list[Path], typer.Argument(help="JSON Lines, CSV or EPCIS 2.0 JSON files, or folders of them.")
+        list[Path],
+        typer.Argument(
+            help="JSON Lines, CSV or EPCIS 2.0 JSON-LD (.jsonld, .json) files, or folders of them."
+        ),
     ],
     as_json: JsonOpt = False,
     complaints: Annotated[
@@ -44,8 +48,17 @@ def load(
     encoding: Annotated[
         str, typer.Option(help="CSV files' text encoding (JSON is always UTF-8), e.g. latin-1, cp1252")
     ] = "utf-8",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            metavar=FLAG,
+            help="Refuse the input for any warning (an EPCIS identifier kept opaque, an unknown field).",
+        ),
+    ] = False,
 ) -> None:
-    """Validate and load data; a file with errors writes nothing."""
+    """Validate and load data; a file with errors writes nothing. What was taken though not as
+    written is listed as warnings."""
     from lineage.loading.load import load as do_load
 
     if complaints:
@@ -71,10 +84,14 @@ def load(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            report = do_load(store, paths, progress, encoding=encoding)
+            report = do_load(store, paths, progress, encoding=encoding, strict=strict)
         if as_json:
-            emit_json(report.__dict__ | {"items_per_second": round(report.items_per_second)})
+            notices = [vars(n) for n in report.notices]
+            emit_json(
+                report.__dict__ | {"items_per_second": round(report.items_per_second), "notices": notices}
+            )
             return
+        warn_notices(report.notices)
         out.print(
             f"loaded {report.records:,} records from {len(report.files)} file(s): "
             f"{report.nodes:,} nodes, {report.relationships:,} relationships "
@@ -83,6 +100,23 @@ def load(
         )
 
     run_safely(go)
+
+
+#: Warnings printed in full after a load; the rest are counted.
+WARNINGS_SHOWN = 5
+
+
+def warn_notices(notices: list[Notice]) -> None:
+    """How many warnings of each kind, and the first few in full (on standard error)."""
+    if not notices:
+        return
+    counts = Counter(n.kind for n in notices)
+    summary = ", ".join(f"{count:,} {kind}" for kind, count in counts.most_common())
+    err.print(f"[yellow]{len(notices):,} warning(s)[/yellow]: {summary} (--strict refuses them)")
+    for notice in notices[:WARNINGS_SHOWN]:
+        err.print(f"  {notice}", markup=False, highlight=False)
+    if len(notices) > WARNINGS_SHOWN:
+        err.print(f"  ... and {len(notices) - WARNINGS_SHOWN:,} more (--json lists them all)")
 
 
 def load_complaints(paths: list[Path], as_json: bool) -> None:

@@ -141,6 +141,15 @@ def canonical(identifier: str) -> str:
     return text
 
 
+def key_of(identifier: str) -> str:
+    """:func:`canonical`, or the identifier as given where it is a GS1 key that is not well formed
+    (a wrong digit count, say): kept as an opaque identifier, as EPCIS allows any URI."""
+    try:
+        return canonical(identifier)
+    except IdentifierError:
+        return identifier.strip()
+
+
 def kind(key: str) -> Kind:
     """What a canonical key names (see the module docstring)."""
     if not key.startswith(DL_HOST + "/"):

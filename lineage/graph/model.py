@@ -237,6 +237,8 @@ EpochMs = Annotated[int, BeforeValidator(to_epoch_ms), Field(ge=-62_135_596_800_
 UID_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # no control characters
 Uid = Annotated[str, Field(min_length=1, max_length=256, pattern=UID_PATTERN)]
 Text = Annotated[str, Field(max_length=4096, pattern=r"^[^\x00]*$")]  # NUL ends text in the bulk format
+#: A record kept whole as JSON text (an EPCIS event's ilmd, a master data element's attributes).
+JsonText = Annotated[str, Field(max_length=65_536, pattern=r"^[^\x00]*$")]
 #: Up to 10^15 of a unit: further is a typo or an attack, and no engine keeps it exactly.
 Quantity = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
 Unit = Annotated[str, Field(min_length=1, max_length=32)]

@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 from lineage.graph.model import (
     REL_ENDPOINTS,
     EpochMs,
+    JsonText,
     L,
     Label,
     Quantity,
@@ -105,7 +106,8 @@ class BatchRecord(_Node):
     read_point: NotRequired[Text]
     disposition: NotRequired[Text]
     persistent_disposition: NotRequired[Text]
-    ilmd: NotRequired[Text]
+    ilmd: NotRequired[JsonText]
+    master_data: NotRequired[JsonText]  # an EPCIS master data element's attributes (JSON text)
 
 
 @with_config(_STRICT)
@@ -140,6 +142,7 @@ class CustomerRecord(_Node):
     contact_email: NotRequired[Text]
     contact_phone: NotRequired[Text]
     address: NotRequired[Text]
+    master_data: NotRequired[JsonText]  # an EPCIS master data element's attributes (JSON text)
 
 
 @with_config(_STRICT)

@@ -15,9 +15,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from lineage.errors import Notice
 from lineage.graph.audit import local_actor, record
 from lineage.graph.engines.base import NodeGroups, RelGroups
 from lineage.graph.gcpause import gc_paused
@@ -40,6 +41,8 @@ class LoadReport:
     digest: str
     seconds: dict[str, float]
     method: str  # "bulk" into an empty graph, else "upsert"
+    #: What was taken though not as written (an identifier kept opaque, ...), in file order.
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def items_per_second(self) -> float:
@@ -61,18 +64,26 @@ def load(
     who: str | None = None,
     supplier: str | None = None,
     encoding: str = "utf-8",
+    strict: bool = False,
 ) -> LoadReport:
     """Load ``paths`` all or nothing; the audit log records it as done by ``who`` (this machine's
     account when not given). With ``supplier``, only records that supplier may write are taken
-    (lineage.loading.parties), else none. CSV files are read as ``encoding``."""
+    (lineage.loading.parties), else none. CSV files are read as ``encoding``. ``strict``: what
+    would be a notice refuses the input."""
     # The input is millions of small objects with no cycles among them: any collection while the
     # load allocates would walk them all again (seconds, on a large load), so the collector waits.
     with gc_paused():
-        return _load(store, paths, progress, who or local_actor(), supplier, encoding)
+        return _load(store, paths, progress, who or local_actor(), supplier, encoding, strict)
 
 
 def _load(
-    store: Store, paths: Iterable[Path], progress: Progress, who: str, supplier: str | None, encoding: str
+    store: Store,
+    paths: Iterable[Path],
+    progress: Progress,
+    who: str,
+    supplier: str | None,
+    encoding: str,
+    strict: bool,
 ) -> LoadReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -81,6 +92,7 @@ def _load(
         on_record=lambda n: progress("validate", n, None),
         helper_min_bytes=store.settings.load_helper_min_bytes,
         encoding=encoding,
+        strict=strict,
     )
     timings["validate"] = time.perf_counter() - started
 
@@ -113,6 +125,7 @@ def _load(
         digest=data.digest,
         seconds=timings,
         method=method,
+        notices=data.notices,
     )
 
 

@@ -2,8 +2,9 @@
 
 JSON Lines (``.jsonl``, ``.ndjson``): one object per line with a ``kind``. CSV (``.csv``): a header
 row; the kind comes from a ``kind`` column or, if there is none, from the file name
-(``Batch.csv``, ``CONSUMED_BY.csv``). JSON (``.json``): an EPCIS 2.0 document, mapped to records by
-:mod:`lineage.interchange.epcis.mapping`. A folder stands for the input files inside it, in name order.
+(``Batch.csv``, ``CONSUMED_BY.csv``). JSON-LD (``.jsonld``, ``.json``): an EPCIS 2.0 document, mapped
+to records by :mod:`lineage.interchange.epcis.mapping`. A folder stands for the input files inside
+it, in name order.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from lineage.errors import Problem, ValidationFailed
+from lineage.errors import Notice, Problem, ValidationFailed
 from lineage.graph.schema import KINDS
 
 if TYPE_CHECKING:
     from lineage.interchange.epcis.mapping import StoredEvent
 
-SUFFIXES = (".jsonl", ".ndjson", ".csv", ".json")
+EPCIS_SUFFIXES = (".jsonld", ".json")
+SUFFIXES = (".jsonl", ".ndjson", ".csv", *EPCIS_SUFFIXES)
 
 
 #: JSON bytes, or a CSV row with empty cells dropped, or an EPCIS event to keep.
@@ -53,9 +55,9 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def _input(path: Path) -> bool:
-    """In a folder, a ``.json`` file is input only if it is an EPCIS document (a generator's
-    ``samples.json`` beside its data is not); named on its own, it must be one."""
-    if path.suffix != ".json":
+    """In a folder, a ``.json`` or ``.jsonld`` file is input only if it is an EPCIS document (a
+    generator's ``samples.json`` beside its data is not); named on its own, it must be one."""
+    if path.suffix not in EPCIS_SUFFIXES:
         return True
     with path.open("rb") as handle:
         head = handle.read(65536)
@@ -71,17 +73,22 @@ def _csv_kind(path: Path) -> str | None:
 
 
 def read_file(
-    index: int, path: Path, digests: dict[int, str], encoding: str = "utf-8"
+    index: int,
+    path: Path,
+    digests: dict[int, str],
+    encoding: str = "utf-8",
+    notices: list[Notice] | None = None,
 ) -> Iterator[tuple[int, Raw]]:
-    """The records of one file with their lines; its SHA-256 goes in ``digests`` under ``index``.
-    ``encoding``: a CSV file's (JSON is UTF-8 by its standard)."""
+    """The records of one file with their lines; its SHA-256 goes in ``digests`` under ``index``,
+    and what an EPCIS document had taken though not as written in ``notices``. ``encoding``: a
+    CSV file's (JSON is UTF-8 by its standard)."""
     if path.suffix == ".csv":
         digest = hashlib.sha256()
         yield from _read_csv(path, digest, encoding)
         digests[index] = digest.hexdigest()
-    elif path.suffix == ".json":
+    elif path.suffix in EPCIS_SUFFIXES:
         digests[index] = hashlib.sha256(path.read_bytes()).hexdigest()
-        yield from _read_epcis(path)
+        yield from _read_epcis(path, [] if notices is None else notices)
     else:
         content = path.read_bytes()
         digests[index] = hashlib.sha256(content).hexdigest()
@@ -111,7 +118,7 @@ def decoded(path: Path, content: bytes, encoding: str) -> str:
 
 
 def is_json_lines(path: Path) -> bool:
-    return path.suffix not in (".csv", ".json")
+    return path.suffix not in (".csv", *EPCIS_SUFFIXES)
 
 
 def json_lines(content: bytes) -> Iterator[tuple[int, bytes]]:
@@ -122,13 +129,14 @@ def json_lines(content: bytes) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def _read_epcis(path: Path) -> Iterator[tuple[int, Raw]]:
+def _read_epcis(path: Path, notices: list[Notice]) -> Iterator[tuple[int, Raw]]:
     """An EPCIS 2.0 document, checked whole, as lineage records; a record's line is its event's
     number in the document."""
     from lineage.interchange.epcis.document import read_document
     from lineage.interchange.epcis.mapping import records, stored_events
 
     document = read_document(path)
+    notices += document.notices
     for number, record in records(document):
         yield number, json.dumps(record).encode()
     for number, event in stored_events(document):

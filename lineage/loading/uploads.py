@@ -30,11 +30,15 @@ Upload = tuple[str, bytes, str | None]
 
 
 def load_uploads(
-    store: Store, uploads: list[Upload], who: str | None = None, supplier: str | None = None
+    store: Store,
+    uploads: list[Upload],
+    who: str | None = None,
+    supplier: str | None = None,
+    strict: bool = False,
 ) -> LoadReport:
     """Load ``(name, content, charset)`` uploads; a name's suffix gives its format, as for files,
-    and a CSV upload's charset (None: UTF-8) its encoding, each its own. ``supplier``: as for
-    :func:`lineage.loading.load.load`."""
+    and a CSV upload's charset (None: UTF-8) its encoding, each its own. ``supplier`` and
+    ``strict``: as for :func:`lineage.loading.load.load`."""
     with tempfile.TemporaryDirectory(prefix="lineage-upload-") as folder:
         paths: list[Path] = []
         names: dict[str, str] = {}
@@ -48,7 +52,11 @@ def load_uploads(
                     content = decoded(path, content, encoding).encode()
                 path.write_bytes(content)
                 paths.append(path)
-            report = load(store, paths, who=who, supplier=supplier)
+            report = load(store, paths, who=who, supplier=supplier, strict=strict)
         except InputRejected as e:
             raise e.renamed(lambda source: names.get(source, source)) from None
-    return dataclasses.replace(report, files=[names.get(f, f) for f in report.files])
+    return dataclasses.replace(
+        report,
+        files=[names.get(f, f) for f in report.files],
+        notices=[dataclasses.replace(n, source=names.get(n.source, n.source)) for n in report.notices],
+    )

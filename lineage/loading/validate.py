@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lineage.errors import Problem, ValidationFailed
+from lineage.errors import Notice, Problem, ValidationFailed
 from lineage.graph.gcpause import gc_paused
 from lineage.graph.model import LABEL_BY_NAME, NODE_DEFAULTS, REL_TYPE_BY_NAME, Label, RelType
 from lineage.graph.schema import endpoints
@@ -44,6 +44,8 @@ class Input:
     #: EPCIS events and their mentions of objects by label and uid
     #: (:func:`lineage.interchange.epcis.mapping.stored_events`), kept beside the lineage.
     events: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: What was taken though not as written (:class:`lineage.errors.Notice`), in file order.
+    notices: list[Notice] = field(default_factory=list)
 
     def where(self, position: Position) -> tuple[str, int]:
         return str(self.files[position[0]]), position[1]
@@ -66,9 +68,11 @@ def validate(
     on_record: Callable[[int], None] | None = None,
     helper_min_bytes: int | None = None,
     encoding: str = "utf-8",
+    strict: bool = False,
 ) -> Input:
-    """Read and validate every record; raise :class:`ValidationFailed` naming each fault. CSV files
-    are read as ``encoding`` (UTF-8 by default, a byte-order mark allowed); JSON is always UTF-8.
+    """Read and validate every record; raise :class:`ValidationFailed` naming each fault (with
+    ``strict``, each notice too). CSV files are read as ``encoding`` (UTF-8 by default, a
+    byte-order mark allowed); JSON is always UTF-8.
 
     When the JSON Lines files hold ``helper_min_bytes`` or more (never when it is None), a helper
     process checks their records (:mod:`lineage.loading.helper`) while this one files them.
@@ -78,6 +82,10 @@ def validate(
         data, problems, digests = _validate_files(files, on_record, helper_min_bytes, encoding)
     if problems:  # before the digest: stopped at the cap, the files after were never read
         raise ValidationFailed("the input has errors", problems)
+    if strict and data.notices:
+        raise ValidationFailed(
+            "the input has warnings, refused as --strict asks", [n.problem() for n in data.notices]
+        )
     if data.records == 0:
         raise ValidationFailed(
             "the input has errors",
@@ -101,7 +109,7 @@ def _validate_files(
     node_tables: dict[Label, dict[str, tuple[dict[str, Any], Position]]] = {}
     rel_tables: dict[tuple[str, str | None, str | None], dict[tuple[str, str], Any]] = {}
 
-    with closing(_checked(files, digests, helper_min_bytes, encoding)) as chunks:
+    with closing(_checked(files, digests, helper_min_bytes, encoding, data.notices)) as chunks:
         for index, numbers, outcomes in chunks:
             for number, record in zip(numbers, outcomes, strict=True):
                 if len(problems) >= MAX_PROBLEMS:  # one check for every way a record can add problems
@@ -168,7 +176,11 @@ Chunk = tuple[int, list[int], list["Outcome | StoredEvent"]]
 
 
 def _checked(
-    files: list[Path], digests: dict[int, str], helper_min_bytes: int | None, encoding: str
+    files: list[Path],
+    digests: dict[int, str],
+    helper_min_bytes: int | None,
+    encoding: str,
+    notices: list[Notice],
 ) -> Iterator[Chunk]:
     """Every record checked, in file and line order; each file's SHA-256 goes in ``digests``."""
     lines = [(index, path) for index, path in enumerate(files) if is_json_lines(path)]
@@ -180,7 +192,7 @@ def _checked(
                 for numbers, outcomes in helper.chunks(index, digests):
                     yield index, numbers, outcomes
                 continue
-            for numbers, outcomes in checked(read_file(index, path, digests, encoding)):
+            for numbers, outcomes in checked(read_file(index, path, digests, encoding, notices)):
                 yield index, numbers, outcomes
     finally:
         if helper is not None:

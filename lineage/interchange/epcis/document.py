@@ -1,9 +1,20 @@
-"""Reading an EPCIS 2.0 JSON / JSON-LD document, and refusing one that breaks the standard.
+"""Reading an EPCIS 2.0 JSON-LD document, and refusing one that breaks the standard.
 
-A document (``EPCISDocument``, or an ``EPCISQueryDocument`` with its results) is checked whole
-before anything is made of it, and every fault is reported with where it is (``eventList[1].action``)
-and what is wrong, as a :class:`lineage.errors.ValidationFailed` naming the file: the same contract
-as every other input (nothing of a refused document is written).
+A document (``EPCISDocument``, an ``EPCISQueryDocument`` with its results, or a bare list of events;
+UTF-8 with or without a byte-order mark) is checked whole before anything is made of it, and every
+fault is reported with where it is (``eventList[1].action``) and what is wrong, as a
+:class:`lineage.errors.ValidationFailed` naming the file: the same contract as every other input
+(nothing of a refused document is written).
+
+Lenient where the standard is, the document is taken with a :class:`lineage.errors.Notice` for what
+was not as written: a URI that is a malformed GS1 key (``urn:epc:id:sscc:`` with a wrong digit
+count) is kept as an opaque identifier, since EPCIS allows any URI; an event field that no
+``@context`` defines is kept in the stored event; an ``eventTime`` without offset takes the event's
+``eventTimeZoneOffset``; the same event twice is one event. An empty string where an optional value
+may stand is an absent value, and a field the document's (or the event's) ``@context`` defines by
+name (``"harvestStartDate": "gdst:harvestStartDate"``) is an extension like a prefixed one.
+Master data (``epcisHeader.epcisMasterData``) is read beside the events; a document of master data
+alone is taken.
 
 What is checked is what the standard's JSON schema and the Core Business Vocabulary (CBV 2.0)
 require of a capture document: the ``@context``; the five event types; ``eventTime`` and
@@ -24,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lineage.errors import Problem, ValidationFailed
+from lineage.errors import Notice, Problem, ValidationFailed
 from lineage.graph.gs1 import IdentifierError, canonical
 
 
@@ -82,26 +93,56 @@ EVENT_FIELDS = _words(
 EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 _TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+_NO_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$")
 _OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d([T ].*)?$")
 
 
+#: Event fields that are never absent, even when empty: the checks name them.
+REQUIRED_FIELDS = frozenset(("type", "eventTime", "eventTimeZoneOffset", "action"))
+
+
+@dataclass(frozen=True)
+class MasterData:
+    """One element of a master data vocabulary: its type's last word in lower case (``location``,
+    ``businesslocation``, ``party``, ``epcclass``, ...), its id, and its attributes by their last
+    word (``urn:epcglobal:cbv:mda#name`` as ``name``)."""
+
+    vocabulary: str
+    id: str
+    attributes: dict[str, Any]
+
+
 @dataclass
 class Document:
-    """A document that passed every check: its events in document order."""
+    """A document that passed every check: its events in document order, each with its number in
+    the document (from 1; a repeated event is left out), its master data, and what was taken though
+    not as written."""
 
     path: Path
     kind: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    master: list[MasterData] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def numbered(self) -> list[tuple[int, dict[str, Any]]]:
+        return list(zip(self.numbers, self.events, strict=True))
 
 
 class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.notices: list[Notice] = []
+        #: The terms the document's own ``@context`` defines by name: extensions without a prefix.
+        self.terms: frozenset[str] = frozenset()
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(Problem(str(self.path), None, where or None, message))
+
+    def note(self, kind: str, where: str, message: str) -> None:
+        self.notices.append(Notice(kind, str(self.path), None, where or None, message))
 
     def time(self, value: Any, where: str, required: bool = True) -> None:
         if value is None:
@@ -135,7 +176,7 @@ class _Checker:
         try:
             canonical(value)
         except IdentifierError as e:
-            self.fail(where, str(e))
+            self.note("opaque identifier", where, f"{e}; kept as given, as an opaque identifier")
 
     def quantities(self, items: Any, where: str) -> None:
         if not isinstance(items, list):
@@ -170,6 +211,35 @@ def _prefixed(key: str) -> bool:
     return ":" in key or key.startswith(("http://", "https://"))
 
 
+def context_terms(context: Any) -> frozenset[str]:
+    """The terms a JSON-LD ``@context`` (a URL, an object, or a list of them) defines by name."""
+    items = context if isinstance(context, list) else [context]
+    return frozenset(
+        key for item in items if isinstance(item, dict) for key in item if not key.startswith("@")
+    )
+
+
+def _lenient(c: _Checker, e: dict[str, Any], where: str) -> None:
+    """Read the event as the standard allows it to be written: an empty optional value is absent,
+    and a time without offset is at the event's ``eventTimeZoneOffset`` (which stays required)."""
+    for key in [k for k, v in e.items() if v == "" and k not in REQUIRED_FIELDS]:
+        del e[key]
+    for place in ("readPoint", "bizLocation"):
+        if isinstance(e.get(place), dict) and e[place].get("id") == "":
+            del e[place]
+    offset = e.get("eventTimeZoneOffset")
+    if isinstance(offset, str) and _OFFSET.match(offset):
+        for name in ("eventTime", "recordTime"):
+            value = e.get(name)
+            if isinstance(value, str) and _NO_OFFSET.match(value):
+                e[name] = value + offset
+                c.note(
+                    "time without offset",
+                    f"{where}.{name}",
+                    f"{value!r} taken at eventTimeZoneOffset {offset}",
+                )
+
+
 def _check_event(c: _Checker, e: Any, where: str) -> None:
     if not isinstance(e, dict):
         c.fail(where, "an event must be an object")
@@ -178,6 +248,7 @@ def _check_event(c: _Checker, e: Any, where: str) -> None:
     if kind not in EVENT_TYPES:
         c.fail(f"{where}.type", f"{kind!r} is not an event type; expected one of {', '.join(EVENT_TYPES)}")
         return
+    _lenient(c, e, where)
     c.time(e.get("eventTime"), f"{where}.eventTime")
     offset = e.get("eventTimeZoneOffset")
     if offset is None:
@@ -185,11 +256,10 @@ def _check_event(c: _Checker, e: Any, where: str) -> None:
     elif not isinstance(offset, str) or not _OFFSET.match(offset):
         c.fail(f"{where}.eventTimeZoneOffset", f"{offset!r} is not an offset like +02:00")
     c.time(e.get("recordTime"), f"{where}.recordTime", required=False)
+    terms = c.terms | context_terms(e.get("@context"))
     for key in sorted(e):
-        if key not in EVENT_FIELDS and not _prefixed(key):
-            c.fail(
-                f"{where}.{key}", "unknown field; an extension carries a namespace prefix (example:myField)"
-            )
+        if key not in EVENT_FIELDS and not _prefixed(key) and key not in terms:
+            c.note("unknown field", f"{where}.{key}", "no @context defines it; kept in the stored event")
     if kind == "TransformationEvent":
         if "action" in e:
             c.fail(f"{where}.action", "a TransformationEvent has no action")
@@ -235,8 +305,9 @@ def _check_event(c: _Checker, e: Any, where: str) -> None:
         if not isinstance(ilmd, dict):
             c.fail(f"{where}.ilmd", "must be an object")
         else:
+            defined = terms | context_terms(ilmd.get("@context"))
             for key in sorted(ilmd):
-                if not _prefixed(key) and key not in ("@context", "@type"):
+                if not _prefixed(key) and key not in ("@context", "@type") and key not in defined:
                     c.fail(
                         f"{where}.ilmd.{key}", "an ilmd field carries a namespace prefix (example:lotNumber)"
                     )
@@ -270,8 +341,11 @@ def _check_identifiers(c: _Checker, e: dict[str, Any], kind: str, where: str) ->
     def has(*names: str) -> bool:
         return any(isinstance(e.get(n), list) and e[n] for n in names)
 
-    if kind in ("ObjectEvent", "TransactionEvent") and not any(
-        isinstance(e.get(n), list) for n in ("epcList", "quantityList")
+    sensed = kind == "ObjectEvent" and bool(e.get("sensorElementList"))
+    if (
+        kind in ("ObjectEvent", "TransactionEvent")
+        and not sensed
+        and not any(isinstance(e.get(n), list) for n in ("epcList", "quantityList"))
     ):
         c.fail(where, f"an {kind} names what it is about: epcList or quantityList (empty for sensor data)")
     if kind == "AggregationEvent" and e.get("action") in ("ADD", "DELETE") and "parentID" not in e:
@@ -308,36 +382,99 @@ def events_of(body: Any) -> list[Any] | None:
     return found if isinstance(found, list) else None
 
 
-def read_document(path: Path) -> Document:
-    """Parse and check one document; refuse it whole, naming every fault, if anything is wrong."""
-    c = _Checker(path)
+def _master_data(c: _Checker, header: Any) -> list[MasterData]:
+    """The elements of ``epcisHeader.epcisMasterData.vocabularyList``."""
+    held = header.get("epcisMasterData") if isinstance(header, dict) else None
+    vocabularies = held.get("vocabularyList") if isinstance(held, dict) else None
+    found: list[MasterData] = []
+    for i, vocabulary in enumerate(vocabularies if isinstance(vocabularies, list) else []):
+        at = f"epcisHeader.epcisMasterData.vocabularyList[{i}]"
+        if not isinstance(vocabulary, dict):
+            c.fail(at, "a vocabulary must be an object with a type and a vocabularyElementList")
+            continue
+        kind = str(vocabulary.get("type") or "").rsplit(":", 1)[-1].lower()
+        for j, element in enumerate(vocabulary.get("vocabularyElementList") or []):
+            where = f"{at}.vocabularyElementList[{j}]"
+            if not isinstance(element, dict) or not isinstance(element.get("id"), str):
+                c.fail(where, "a vocabulary element must be an object with an id")
+                continue
+            c.identifier(element["id"], f"{where}.id")
+            attributes = {}
+            for attribute in element.get("attributes") or []:
+                if isinstance(attribute, dict) and isinstance(attribute.get("id"), str):
+                    name = attribute["id"].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
+                    attributes[name] = attribute.get("attribute")
+            found.append(MasterData(kind, element["id"], attributes))
+    return found
+
+
+def _once(c: _Checker, events: list[Any]) -> list[tuple[int, Any]]:
+    """The events numbered from 1, each id once: an event given again as it was is one event; given
+    again otherwise, it is refused with both places named. A declaration of error repeats the id
+    of the event it declares, and is not a repeat."""
+    seen: dict[str, tuple[int, Any]] = {}
+    kept: list[tuple[int, Any]] = []
+    for number, event in enumerate(events, start=1):
+        uid = event.get("eventID") if isinstance(event, dict) else None
+        if isinstance(uid, str) and uid and not event.get("errorDeclaration"):
+            first = seen.setdefault(uid, (number, event))
+            if first[1] is not event:
+                where, was = f"eventList[{number - 1}]", f"eventList[{first[0] - 1}]"
+                if first[1] == event:
+                    c.note("repeated event", where, f"{uid} as at {was}; taken once")
+                    continue
+                c.fail(f"{where}.eventID", f"{uid!r} is also the id of {was}, whose content differs")
+        kept.append((number, event))
+    return kept
+
+
+def _parse(path: Path) -> Any:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValidationFailed(
             "not an EPCIS document", [Problem(str(path), None, None, f"not JSON: {e}")]
         ) from None
-    if not isinstance(data, dict):
-        c.fail("", "an EPCIS document is a JSON object")
+
+
+def read_document(path: Path) -> Document:
+    """Parse and check one document; refuse it whole, naming every fault, if anything is wrong."""
+    c = _Checker(path)
+    data = _parse(path)
+    if isinstance(data, list):  # a bare list of events
+        kind, events, master = "eventList", data, []
+    elif not isinstance(data, dict):
+        c.fail("", "an EPCIS document is a JSON object (or a list of events)")
         raise ValidationFailed("EPCIS document refused", c.problems)
-    kind = data.get("type")
-    if kind not in DOCUMENT_TYPES:
-        c.fail("type", f"{kind!r}; expected {' or '.join(DOCUMENT_TYPES)}")
-    if not data.get("@context"):
-        c.fail(
-            "@context",
-            "missing; an EPCIS 2.0 JSON-LD document names its context "
-            "(https://ref.gs1.org/standards/epcis/epcis-context.jsonld)",
-        )
-    if not str(data.get("schemaVersion", "")).startswith("2."):
-        c.fail("schemaVersion", f"{data.get('schemaVersion')!r}; this reader takes EPCIS 2.0")
-    c.time(data.get("creationDate"), "creationDate")
-    events = events_of(data.get("epcisBody"))
-    if events is None:
-        c.fail("epcisBody", "missing its eventList (or queryResults.resultsBody.eventList)")
-        events = []
+    else:
+        kind = data.get("type")
+        if kind not in DOCUMENT_TYPES:
+            c.fail("type", f"{kind!r}; expected {' or '.join(DOCUMENT_TYPES)}")
+        if not data.get("@context"):
+            c.fail(
+                "@context",
+                "missing; an EPCIS 2.0 JSON-LD document names its context "
+                "(https://ref.gs1.org/standards/epcis/epcis-context.jsonld)",
+            )
+        c.terms = context_terms(data.get("@context"))
+        if not str(data.get("schemaVersion", "")).startswith("2."):
+            c.fail("schemaVersion", f"{data.get('schemaVersion')!r}; this reader takes EPCIS 2.0")
+        c.time(data.get("creationDate"), "creationDate")
+        master = _master_data(c, data.get("epcisHeader"))
+        events = events_of(data.get("epcisBody"))
+        if events is None and not master:
+            c.fail("epcisBody", "missing its eventList (or queryResults.resultsBody.eventList)")
+        events = events or []
     for i, event in enumerate(events):
         _check_event(c, event, f"eventList[{i}]")
+    kept = _once(c, events)
     if c.problems:
         raise ValidationFailed("EPCIS document refused", c.problems)
-    return Document(path=path, kind=str(kind), events=events)
+    return Document(
+        path=path,
+        kind=str(kind),
+        events=[event for _, event in kept],
+        numbers=[number for number, _ in kept],
+        master=master,
+        notices=c.notices,
+    )

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lineage.graph.gs1 import DL_HOST, canonical
+from lineage.graph.gs1 import DL_HOST, key_of
 from lineage.graph.model import to_epoch_ms
 from lineage.interchange.epcis.document import EPC_LISTS, QUANTITY_LISTS, Document
 
@@ -112,7 +112,7 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
     the event it names ``retracted`` (with when and why), whether that event is in this document or
     an earlier one."""
     kept: dict[str, tuple[int, dict[str, Any]]] = {}
-    for position, event in enumerate(document.events, start=1):
+    for position, event in document.numbered():
         uid = event_id(event)
         props = kept.setdefault(uid, (position, {}))[1]
         declared = event.get("errorDeclaration")
@@ -126,7 +126,7 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
         if "event_type" in props:
             continue  # the same event twice: the first says it
         at = to_epoch_ms(event["eventTime"])
-        roles = {canonical(event["parentID"]): "parent"} if event.get("parentID") else {}
+        roles = {key_of(event["parentID"]): "parent"} if event.get("parentID") else {}
         for epcs, quantities in zip(EPC_LISTS, QUANTITY_LISTS, strict=True):
             for key, _, _ in _objects(event, epcs, quantities):
                 roles.setdefault(key, _ROLES[epcs])
@@ -196,7 +196,7 @@ class _Records:
 
 def _object(out: _Records, position: int, key: str, ilmd: dict[str, Any] | None = None) -> str:
     gtin = gtin_of(key)
-    if key.startswith(DL_HOST + "/00/"):
+    if key.startswith((DL_HOST + "/00/", "urn:epc:id:sscc:")):  # the second: kept opaque, malformed
         product, batch_type = "logistic unit (SSCC)", "logistic_unit"
     else:
         product, batch_type = (f"GTIN {gtin}" if gtin else key), "production"
@@ -213,11 +213,11 @@ def _description(ilmd: dict[str, Any] | None) -> str | None:
 
 def _objects(event: dict[str, Any], epcs: str, quantities: str) -> list[tuple[str, float | None, str | None]]:
     found: list[tuple[str, float | None, str | None]] = [
-        (canonical(e), None, None) for e in event.get(epcs) or []
+        (key_of(e), None, None) for e in event.get(epcs) or []
     ]
     for q in event.get(quantities) or []:
         unit = q.get("uom")
-        found.append((canonical(q["epcClass"]), q.get("quantity"), UNITS.get(unit, unit) if unit else None))
+        found.append((key_of(q["epcClass"]), q.get("quantity"), UNITS.get(unit, unit) if unit else None))
     return found
 
 
@@ -226,7 +226,7 @@ def _party(out: _Records, position: int, entries: Any, key: str) -> str | None:
     ranked = sorted(entries or [], key=lambda s: ("party" not in str(s.get("type", "")), str(s.get("type"))))
     if not ranked:
         return None
-    uid = canonical(ranked[0][key])
+    uid = key_of(ranked[0][key])
     out.node(position, "Customer", uid, region="unknown")
     return uid
 
@@ -274,13 +274,14 @@ def records(document: Document) -> Iterator[tuple[int, dict[str, Any]]]:
     # An event declared in error is retracted: its declaration (the same event with its id and an
     # errorDeclaration) and the original both map to nothing.
     retracted = {event_id(e) for e in document.events if e.get("errorDeclaration")}
-    ordered = sorted(enumerate(document.events, start=1), key=lambda p: to_epoch_ms(p[1]["eventTime"]))
+    ordered = sorted(document.numbered(), key=lambda p: to_epoch_ms(p[1]["eventTime"]))
     for position, event in ordered:
         if event_id(event) in retracted:
             _named(out, position, event)  # the objects stay; nothing the event said of them does
         else:
             _map_event(out, position, event, journey)
     journey.finish(out)
+    _master_data(out, document.master)
     for key, record in out.nodes.items():
         yield out.positions[key], record
     yield from out.rels.values()
@@ -300,15 +301,61 @@ def _named(out: _Records, position: int, event: dict[str, Any]) -> list[str]:
             if ilmd:
                 out.update("Batch", key, ilmd=json.dumps(ilmd, sort_keys=True))
     if event.get("parentID"):
-        keys.append(_object(out, position, canonical(event["parentID"])))
+        keys.append(_object(out, position, key_of(event["parentID"])))
     return keys
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+#: Master data vocabularies whose elements are parties or places: ``Customer`` nodes.
+_PLACES = frozenset(("location", "businesslocation", "readpoint", "party"))
+#: The attributes of a place that make its address, in the order they are written.
+_ADDRESS = (
+    "streetAddressOne",
+    "streetAddressTwo",
+    "streetAddressThree",
+    "city",
+    "state",
+    "postalCode",
+    "countryCode",
+)
+#: The attributes of a product class that describe it, the first one given.
+_DESCRIPTIONS = _words("descriptionShort tradeItemDescription regulatedProductName description name")
+
+
+def _master_data(out: _Records, master: Iterable[Any]) -> None:
+    """A place or party in the master data is a ``Customer`` with its name and address; a product
+    class is a node like a class a quantity list names, and its description becomes the product
+    of every object of its GTIN in the document that no ``ilmd`` described. Every attribute is kept
+    as ``master_data`` (JSON). Master data records are placed at line 0, the document's header."""
+    described: dict[str, str] = {}
+    for element in master:
+        key, attributes = key_of(element.id), element.attributes
+        kept = json.dumps(attributes, sort_keys=True, ensure_ascii=False, default=str)
+        if element.vocabulary in _PLACES:
+            address = ", ".join(str(attributes[a]) for a in _ADDRESS if attributes.get(a)) or None
+            name = attributes.get("name")
+            out.node(0, "Customer", key, region="unknown")
+            out.update("Customer", key, name=name and str(name), address=address, master_data=kept)
+        elif element.vocabulary == "epcclass":
+            text = next((str(attributes[a]) for a in _DESCRIPTIONS if attributes.get(a)), None)
+            _object(out, 0, key)
+            out.update("Batch", key, master_data=kept, product=text)
+            if text:
+                described[gtin_of(key) or key] = text
+    for (kind_, uid), known in out.nodes.items():
+        text = described.get(known.get("sku") or uid) if kind_ == "Batch" else None
+        if text and known.get("product", "").startswith(("GTIN ", uid)):
+            known["product"] = text
 
 
 def _state(event: dict[str, Any]) -> dict[str, Any]:
     """Where and in what state an event saw what it names."""
     return {
-        "biz_location": canonical((event.get("bizLocation") or {}).get("id", "")) or None,
-        "read_point": canonical((event.get("readPoint") or {}).get("id", "")) or None,
+        "biz_location": key_of((event.get("bizLocation") or {}).get("id", "")) or None,
+        "read_point": key_of((event.get("readPoint") or {}).get("id", "")) or None,
         "disposition": event.get("disposition"),
     }
 
@@ -364,7 +411,7 @@ def _link(
                 amount = {"quantity": share, "unit": unit if share is not None else None}
                 out.rel(position, kind="CONSUMED_BY", **ends, **amount, evidence=evidence)
     elif kind_ in ("AggregationEvent", "AssociationEvent") and event.get("parentID"):
-        parent = canonical(event["parentID"])
+        parent = key_of(event["parentID"])
         children = _objects(event, "childEPCs", "childQuantityList")
         if event.get("action") == "DELETE":  # unpacked or disassociated: the named children, or all
             journey.unpack(out, parent, {key for key, _, _ in children} or None)
