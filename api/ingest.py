@@ -23,6 +23,7 @@ router = APIRouter(responses=documented(401, 403, 413, 415, 422, 500, 503))
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/ndjson")
 CSV_TYPES = ("text/csv",)
 EPCIS_TYPES = ("application/ld+json", "application/json")
+EPCIS_XML_TYPES = ("application/xml", "text/xml")
 MULTIPART = "multipart/form-data"
 
 
@@ -54,12 +55,13 @@ BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "JSON Lines, CSV (a `kind` column, or `?kind=`), an EPCIS 2.0 JSON-LD document, "
-        "or files as multipart/form-data (`.jsonld` and `.json` files, and parts sent as "
-        "application/ld+json, are EPCIS documents)",
+        "EPCIS XML 1.2 or 2.0, or files as multipart/form-data (`.jsonld`, `.json` and `.xml` files, "
+        "and parts sent as application/ld+json or application/xml, are EPCIS documents)",
         "content": {
             "application/x-ndjson": {"schema": {"type": "string"}},
             "text/csv": {"schema": {"type": "string"}},
             "application/ld+json": {"schema": {"type": "object"}},
+            "application/xml": {"schema": {"type": "string"}},
             MULTIPART: {
                 "schema": {
                     "type": "object",
@@ -104,12 +106,14 @@ async def _uploads(request: Request, kind: str | None, limit: int) -> list[Uploa
         return [(f"{kind or 'body'}.csv", await _body(request, limit), charset(declared))]
     if media in EPCIS_TYPES:
         return [("epcis.jsonld", await _body(request, limit), None)]
+    if media in EPCIS_XML_TYPES:
+        return [("epcis.xml", await _body(request, limit), None)]
     if media == MULTIPART:
         return await _files(request, limit)
     raise HTTPException(
         415,
-        f"send JSON Lines ({JSONL_TYPES[0]}), CSV (text/csv), an EPCIS 2.0 document ({EPCIS_TYPES[0]}) "
-        f"or files ({MULTIPART}), "
+        f"send JSON Lines ({JSONL_TYPES[0]}), CSV (text/csv), an EPCIS document ({EPCIS_TYPES[0]} or "
+        f"{EPCIS_XML_TYPES[0]}) or files ({MULTIPART}), "
         f"not {media or 'nothing'}",
     )
 
@@ -127,8 +131,10 @@ async def _files(request: Request, limit: int) -> list[Upload]:
                     raise HTTPException(413, f"the files are over the {limit:,}-byte limit")
                 name = value.filename or "upload"
                 media = (value.content_type or "").split(";")[0].strip().lower()
-                if media == EPCIS_TYPES[0] and Path(name).suffix not in SUFFIXES:
-                    name += ".jsonld"  # the part's type says what its name does not
+                if Path(name).suffix not in SUFFIXES:  # the part's type says what its name does not
+                    name += (
+                        ".jsonld" if media == EPCIS_TYPES[0] else ".xml" if media in EPCIS_XML_TYPES else ""
+                    )
                 uploads.append((name, content, charset(value.content_type)))
     except HTTPException as e:
         if e.status_code != 400:

@@ -2,9 +2,9 @@
 
 JSON Lines (``.jsonl``, ``.ndjson``): one object per line with a ``kind``. CSV (``.csv``): a header
 row; the kind comes from a ``kind`` column or, if there is none, from the file name
-(``Batch.csv``, ``CONSUMED_BY.csv``). JSON-LD (``.jsonld``, ``.json``): an EPCIS 2.0 document, mapped
-to records by :mod:`lineage.interchange.epcis.mapping`. A folder stands for the input files inside
-it, in name order.
+(``Batch.csv``, ``CONSUMED_BY.csv``). JSON-LD (``.jsonld``, ``.json``) or XML (``.xml``): an EPCIS
+document (JSON-LD 2.0, XML 1.2 or 2.0), mapped to records by
+:mod:`lineage.interchange.epcis.mapping`. A folder stands for the input files inside it, in name order.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lineage.graph.schema import KINDS
 if TYPE_CHECKING:
     from lineage.interchange.epcis.mapping import StoredEvent
 
-EPCIS_SUFFIXES = (".jsonld", ".json")
+EPCIS_SUFFIXES = (".jsonld", ".json", ".xml")
 SUFFIXES = (".jsonl", ".ndjson", ".csv", *EPCIS_SUFFIXES)
 
 
@@ -55,13 +55,13 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def _input(path: Path) -> bool:
-    """In a folder, a ``.json`` or ``.jsonld`` file is input only if it is an EPCIS document (a
-    generator's ``samples.json`` beside its data is not); named on its own, it must be one."""
+    """In a folder, a ``.json``, ``.jsonld`` or ``.xml`` file is input only if it is an EPCIS
+    document (a generator's ``samples.json`` beside its data is not); named on its own, it must be one."""
     if path.suffix not in EPCIS_SUFFIXES:
         return True
     with path.open("rb") as handle:
         head = handle.read(65536)
-    return b"EPCISDocument" in head or b"EPCISQueryDocument" in head
+    return any(kind in head for kind in (b"EPCISDocument", b"EPCISQueryDocument", b"EPCISMasterDataDocument"))
 
 
 def _csv_kind(path: Path) -> str | None:

@@ -1,4 +1,5 @@
-"""Reading an EPCIS 2.0 JSON-LD document, and refusing one that breaks the standard.
+"""Reading an EPCIS document, JSON-LD 2.0 or XML 1.2 / 2.0 (:mod:`.xml` reads the XML into the
+JSON-LD shape), and refusing one that breaks the standard.
 
 A document (``EPCISDocument``, an ``EPCISQueryDocument`` with its results, or a bare list of events;
 UTF-8 with or without a byte-order mark) is checked whole before anything is made of it, and every
@@ -37,6 +38,7 @@ from typing import Any
 
 from lineage.errors import Notice, Problem, ValidationFailed
 from lineage.graph.gs1 import IdentifierError, canonical
+from lineage.interchange.epcis.xml import XML_DOCUMENT_TYPES, xml_document
 
 
 def _words(text: str) -> frozenset[str]:
@@ -438,9 +440,11 @@ def _parse(path: Path) -> Any:
 
 
 def read_document(path: Path) -> Document:
-    """Parse and check one document; refuse it whole, naming every fault, if anything is wrong."""
+    """Parse and check one document (EPCIS XML where the name ends in ``.xml``, else JSON-LD);
+    refuse it whole, naming every fault, if anything is wrong."""
     c = _Checker(path)
-    data = _parse(path)
+    xml = path.suffix.lower() == ".xml"
+    data = xml_document(path) if xml else _parse(path)
     if isinstance(data, list):  # a bare list of events
         kind, events, master = "eventList", data, []
     elif not isinstance(data, dict):
@@ -448,17 +452,20 @@ def read_document(path: Path) -> Document:
         raise ValidationFailed("EPCIS document refused", c.problems)
     else:
         kind = data.get("type")
-        if kind not in DOCUMENT_TYPES:
-            c.fail("type", f"{kind!r}; expected {' or '.join(DOCUMENT_TYPES)}")
-        if not data.get("@context"):
+        kinds = XML_DOCUMENT_TYPES if xml else DOCUMENT_TYPES
+        if kind not in kinds:
+            c.fail("type", f"{kind!r}; expected {' or '.join(kinds)}")
+        if not xml and not data.get("@context"):
             c.fail(
                 "@context",
                 "missing; an EPCIS 2.0 JSON-LD document names its context "
                 "(https://ref.gs1.org/standards/epcis/epcis-context.jsonld)",
             )
         c.terms = context_terms(data.get("@context"))
-        if not str(data.get("schemaVersion", "")).startswith("2."):
-            c.fail("schemaVersion", f"{data.get('schemaVersion')!r}; this reader takes EPCIS 2.0")
+        version = str(data.get("schemaVersion", ""))
+        if not version.startswith(("1.", "2.") if xml else "2."):
+            taken = "EPCIS XML 1.x and 2.x" if xml else "EPCIS 2.0 (XML: 1.x and 2.x)"
+            c.fail("schemaVersion", f"{data.get('schemaVersion')!r}; this reader takes {taken}")
         c.time(data.get("creationDate"), "creationDate")
         master = _master_data(c, data.get("epcisHeader"))
         events = events_of(data.get("epcisBody"))
