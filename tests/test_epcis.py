@@ -306,7 +306,7 @@ def test_post_ingest_takes_a_document_as_json_ld_or_as_a_file(tmp_path: Path) ->
         asked = {"label": "Batch", "uid": SALAD}  # asked in the spelling the document used
         behind = editor.get("/scope/backward/evidence", params=asked)
         assert behind.status_code == 200, behind.text
-        assert [e["id"] for e in behind.json()] == [f"urn:uuid:e{n}" for n in range(1, 6)]
+        assert [e["id"] for e in behind.json()] == [f"urn:uuid:e{n}" for n in range(1, 7)]
         ahead = editor.get("/scope/forward/evidence", params={"label": "Batch", "uid": LETTUCE})
         assert [e["id"] for e in ahead.json()][-1] == "urn:uuid:e6"
         refused = editor.post("/ingest", content=invalid, headers={"Content-Type": "application/ld+json"})
@@ -365,9 +365,9 @@ def test_a_trace_returns_the_events_it_rests_on_in_time_order(store: Store, tmp_
     salad, lettuce = NodeRef(Label.BATCH, canonical(SALAD)), NodeRef(Label.BATCH, canonical(LETTUCE))
     every = [f"urn:uuid:e{n}" for n in range(1, 7)]
     # Where the salad came from: the lettuce's commissioning, its packing on the pallet, the pallet's
-    # shipping and receiving, the transformation; not the salad's own shipping after it was made.
+    # shipping and receiving, the transformation; and the salad's own history, its shipping.
     behind = evidence_of(store, backward(store, salad))
-    assert ids(behind) == every[:5]
+    assert ids(behind) == every
     times = [e.time for e in behind]
     assert times == sorted(times) and all(times)
     assert [e.biz_step for e in behind] == [
@@ -376,7 +376,9 @@ def test_a_trace_returns_the_events_it_rests_on_in_time_order(store: Store, tmp_
         "shipping",
         "receiving",
         "commissioning",
+        "shipping",
     ]
+    assert [e.why.split(" ")[-1] for e in behind] == ["input", "input", "it", "it", "it", "source"]
     [transformation] = [e for e in behind if e.relationships]  # the one relationship the trace walked
     assert transformation.id == "urn:uuid:e5" and transformation.event_type == "TransformationEvent"
     assert set(transformation.objects) == {salad.uid, lettuce.uid}
@@ -391,7 +393,7 @@ def test_a_trace_returns_the_events_it_rests_on_in_time_order(store: Store, tmp_
     assert ids(evidence_of(store, backward(store, NodeRef(Label.CUSTOMER, canonical(SHOP))))) == every
     # A later document declares the receipt in error: it is kept, marked, and no longer evidence.
     load(store, [document(tmp_path, [declared(CHAIN[3])], "correction.json")])
-    assert ids(evidence_of(store, backward(store, salad))) == every[:3] + every[4:5]
+    assert ids(evidence_of(store, backward(store, salad))) == every[:3] + every[4:]
     assert ids(evidence_of(store, forward(store, lettuce))) == every[:3] + every[4:]
     [stored] = store.run("epcis_events_by_id", ids=["urn:uuid:e4"])
     assert stored["retracted"] is True

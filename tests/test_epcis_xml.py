@@ -217,7 +217,7 @@ def test_post_ingest_takes_xml_as_a_body_and_as_a_part(tmp_path: Path) -> None:
         part = editor.post("/ingest", files={"files": ("from-the-3pl", CHAIN_12.encode(), "text/xml")})
         assert part.status_code == 200 and part.json()["files"] == ["from-the-3pl.xml"]
         behind = editor.get("/scope/backward/evidence", params={"label": "Batch", "uid": SALAD})
-        assert [e["id"] for e in behind.json()] == [f"urn:uuid:e{n}" for n in range(1, 6)]
+        assert [e["id"] for e in behind.json()] == [f"urn:uuid:e{n}" for n in range(1, 7)]
 
 
 def test_a_trace_from_the_shop_reaches_the_farm_lot_through_the_xml(store: Store, tmp_path: Path) -> None:

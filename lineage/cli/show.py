@@ -181,10 +181,10 @@ def show_scope(store: Store, scope: Any, as_json: bool, evidence: bool) -> None:
     print_scope(scope, answer)
     if events is not None:
         table = Table(title=f"Evidence ({len(events)}), oldest first")
-        for column in ("time", "id", "event", "relationships", "objects"):
+        for column in ("time", "id", "event", "relationships", "objects", "why"):
             table.add_column(column)
         for e in events:
             what = [e.event_type, e.biz_step, e.action, "RETRACTED" if e.retracted else None]
             counts = (str(len(e.relationships)), str(len(e.objects)))
-            table.add_row(e.time or "", e.id, " ".join(filter(None, what)), *counts)
+            table.add_row(e.time or "", e.id, " ".join(filter(None, what)), *counts, e.why)
         out.print(table)
