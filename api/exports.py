@@ -1,4 +1,5 @@
-"""Exports for partners and regulators over HTTP: the FSMA 204 sortable spreadsheet of a trace.
+"""Exports for partners and regulators over HTTP: the FSMA 204 sortable spreadsheet of a trace, and
+the EPCIS events a trace (or a period) rests on as an EPCIS 2.0 document.
 
 A viewer's key reads it (the same records a scope export gives); each export is in the audit log
 with the key it came with and, where given, the person who asked (``by``).
@@ -17,6 +18,7 @@ from api.scopes import SCOPE_PROBLEMS, FromQ, MaxNodesQ, ToQ, attachment, node_c
 from lineage.graph.model import UID_PATTERN, parse_ref
 from lineage.graph.scope import window_between
 from lineage.interchange import fsma_sheet
+from lineage.interchange.epcis import export as epcis
 
 router = APIRouter(dependencies=REGULATED, responses=documented(401, 403, 422, 500, 503), tags=["export"])
 
@@ -61,3 +63,45 @@ def fsma204_export(
         node_cap(store, max_nodes),
     )
     return Response(content, media_type=fsma_sheet.MEDIA_TYPES[format], headers=attachment(name))
+
+
+@router.get(
+    "/export/epcis",
+    response_class=Response,
+    responses=SCOPE_PROBLEMS
+    | {200: {"content": {t: {} for t in epcis.MEDIA_TYPES.values()}, "description": "the EPCIS document"}},
+)
+def epcis_export(
+    store: StoreDep,
+    who: ActorDep,
+    source: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=300,
+            pattern=UID_PATTERN,
+            description="Label:uid or a GS1 key; leave out to export every event in [from, to)",
+        ),
+    ] = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    format: Annotated[
+        epcis.Format, Query(description="jsonld (EPCIS 2.0 JSON-LD) or xml (EPCIS 2.0 XML)")
+    ] = "jsonld",
+    direction: Annotated[Literal["both", "forward", "backward"], Query()] = "both",
+    by: Annotated[str | None, Query(max_length=200, description="who asks, for the audit log")] = None,
+    max_nodes: MaxNodesQ = None,
+) -> Response:
+    """The EPCIS events the trace through ``source`` rests on (those in [from, to) where given), or
+    with no source every event in [from, to), as one EPCIS 2.0 document that the partner's system,
+    or lineage, reads back into the same graph (docs/formats.md)."""
+    _, content, name = epcis.export(
+        store,
+        parse_ref(source) if source else None,
+        direction,
+        window_between(start, end),
+        format,
+        named(by, who) if by else who,
+        node_cap(store, max_nodes),
+    )
+    return Response(content, media_type=epcis.MEDIA_TYPES[format], headers=attachment(name))

@@ -278,8 +278,8 @@ def scope_backward_evidence(
     store: StoreDep, request: BackwardRequest, max_nodes: MaxNodesQ = None
 ) -> ModelJSON:
     """The event and document ids the backward trace rests on, oldest first: ids on its
-    relationships, and the EPCIS events of its objects (and the units they were packed in) up to
-    the last of those."""
+    relationships, every EPCIS event of the source, its inputs' up to their use, and the events
+    of the units they were packed in from packing to unpacking (see docs/formats.md)."""
     return ModelJSON(evidence_of(store, _scope(store, request, max_nodes)))
 
 

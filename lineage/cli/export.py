@@ -1,5 +1,5 @@
-"""``lineage export ...``: records in the forms others ask for them (the FSMA 204 spreadsheet, a
-whole scope as a workbook or rows)."""
+"""``lineage export ...``: records in the forms others ask for them (the FSMA 204 spreadsheet, the
+EPCIS events a trace rests on, a whole scope as a workbook or rows)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,45 @@ def fsma204(
             f"{len(report.rows)} rows ({missing} missing key data elements) written to {path}",
             highlight=False,
         )
+
+    run_safely(go)
+
+
+@export_app.command("epcis")
+def epcis_export(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="Label:uid or a GS1 key; leave out to export every event of --from .. --to."),
+    ] = None,
+    direction: Annotated[str, typer.Option(help="both (default), forward or backward.")] = "both",
+    start: Annotated[str | None, typer.Option("--from", help="Events from (ISO-8601).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Events to (ISO-8601, exclusive).")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="jsonld (EPCIS 2.0 JSON-LD) or xml (EPCIS 2.0 XML).")
+    ] = "jsonld",
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write (default: ./epcis-<direction>-<uid>.<format>)."),
+    ] = None,
+    by: ByOpt = None,
+) -> None:
+    """The EPCIS events the trace through SOURCE rests on, as an EPCIS 2.0 document a partner's
+    system (or lineage) reads back; or, with no SOURCE, every event of a period."""
+    from lineage.errors import InvalidRequest
+    from lineage.interchange.epcis import export
+
+    def go() -> None:
+        if fmt not in export.MEDIA_TYPES:
+            raise InvalidRequest(f"--format: {fmt!r} is not one of jsonld, xml")
+        if direction not in ("both", "forward", "backward"):
+            raise InvalidRequest(f"--direction: {direction!r} is not one of both, forward, backward")
+        ref, window = (parse_ref(source) if source else None), make_window(start, end)
+        with opened() as store:
+            chosen = cast(export.Direction, direction), cast(export.Format, fmt)
+            count, content, name = export.export(store, ref, chosen[0], window, chosen[1], acting(by))
+        path = output or Path(name)
+        path.write_bytes(content)
+        out.print(f"{count} event(s) written to {path}", highlight=False)
 
     run_safely(go)
 

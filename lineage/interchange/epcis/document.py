@@ -127,6 +127,9 @@ class Document:
     numbers: list[int] = field(default_factory=list)
     master: list[MasterData] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    #: The document's ``@context`` (from XML: the namespaces it declares), for what its events'
+    #: prefixed names stand for.
+    context: Any = None
 
     def numbered(self) -> list[tuple[int, dict[str, Any]]]:
         return list(zip(self.numbers, self.events, strict=True))
@@ -221,11 +224,58 @@ def context_terms(context: Any) -> frozenset[str]:
     )
 
 
+#: Where each CBV vocabulary is written as a URN (EPCIS XML) or a web URI, and its words.
+CBV_FORMS = {
+    "bizstep": ("BizStep", BIZ_STEPS),
+    "disp": ("Disp", DISPOSITIONS),
+    "sdt": ("SDT", SOURCE_TYPES),
+    "btt": ("BTT", BIZ_TRANSACTION_TYPES),
+    "er": ("ER", ERROR_REASONS),
+}
+
+
+def cbv_word(value: Any, vocabulary: str) -> Any:
+    """A CBV value as its bare word (``shipping``), where it is written as the vocabulary's URN
+    (``urn:epcglobal:cbv:bizstep:shipping``, as XML writes it) or web URI and the word is the CBV's;
+    anything else as it is, for the checks."""
+    if not isinstance(value, str):
+        return value
+    web, words = CBV_FORMS[vocabulary]
+    for prefix in (f"urn:epcglobal:cbv:{vocabulary}:", f"https://ref.gs1.org/cbv/{web}-"):
+        if value.startswith(prefix) and value[len(prefix) :] in words:
+            return value[len(prefix) :]
+    return value
+
+
+def _cbv_words(e: dict[str, Any]) -> None:
+    """Every CBV value of the event as its bare word: XML and JSON-LD renderings read alike."""
+    for name, vocabulary in (("bizStep", "bizstep"), ("disposition", "disp")):
+        if name in e:
+            e[name] = cbv_word(e[name], vocabulary)
+    persistent = e.get("persistentDisposition")
+    if isinstance(persistent, dict):
+        for part in ("set", "unset"):
+            if isinstance(persistent.get(part), list):
+                persistent[part] = [cbv_word(v, "disp") for v in persistent[part]]
+    for name in ("sourceList", "destinationList"):
+        for item in e.get(name) if isinstance(e.get(name), list) else []:
+            if isinstance(item, dict) and "type" in item:
+                item["type"] = cbv_word(item["type"], "sdt")
+    for item in e.get("bizTransactionList") if isinstance(e.get("bizTransactionList"), list) else []:
+        if isinstance(item, dict) and "type" in item:
+            item["type"] = cbv_word(item["type"], "btt")
+    declared = e.get("errorDeclaration")
+    if isinstance(declared, dict) and "reason" in declared:
+        declared["reason"] = cbv_word(declared["reason"], "er")
+
+
 def _lenient(c: _Checker, e: dict[str, Any], where: str) -> None:
     """Read the event as the standard allows it to be written: an empty optional value is absent,
-    and a time without offset is at the event's ``eventTimeZoneOffset`` (which stays required)."""
+    a CBV value is its bare word however it is written, and a time without offset is at the
+    event's ``eventTimeZoneOffset`` (which stays required)."""
     for key in [k for k, v in e.items() if v == "" and k not in REQUIRED_FIELDS]:
         del e[key]
+    _cbv_words(e)
     for place in ("readPoint", "bizLocation"):
         if isinstance(e.get(place), dict) and e[place].get("id") == "":
             del e[place]
@@ -484,4 +534,5 @@ def read_document(path: Path) -> Document:
         numbers=[number for number, _ in kept],
         master=master,
         notices=c.notices,
+        context=None if isinstance(data, list) else data.get("@context"),
     )

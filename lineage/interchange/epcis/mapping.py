@@ -31,8 +31,8 @@ the document, so a problem is reported as ``document.json:3`` for the third even
   links nothing, nor does the original it retracts in the same document (the objects they name are
   kept as nodes).
 - Every relationship carries the event id as ``evidence``, and every event is kept whole as an
-  ``EpcisEvent`` record (:func:`stored_events`): what a trace rests on can be listed in time order,
-  and a later document can retract it.
+  ``EpcisEvent`` record (:func:`stored_events`), with what its document's context declares: what a
+  trace rests on can be listed in time order and exported again, and a later document can retract it.
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
     the event it names ``retracted`` (with when and why), whether that event is in this document or
     an earlier one."""
     kept: dict[str, tuple[int, dict[str, Any]]] = {}
+    context = _namespaces(document.context)
     for position, event in document.numbered():
         uid = event_id(event)
         props = kept.setdefault(uid, (position, {}))[1]
@@ -121,7 +122,10 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
                 retracted=True,
                 retracted_at=to_epoch_ms(declared["declarationTime"]),
                 retraction_reason=str(declared.get("reason") or ""),
+                declaration=json.dumps(event, sort_keys=True, ensure_ascii=False),
+                context=context,
             )
+            props.setdefault("event_time", to_epoch_ms(event["eventTime"]))  # of the event it declares
             continue
         if "event_type" in props:
             continue  # the same event twice: the first says it
@@ -140,6 +144,7 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
             parent=next((key for key, role in roles.items() if role == "parent"), None),
             biz_transactions=" ".join(transactions) or None,
             body=json.dumps(event, sort_keys=True, ensure_ascii=False),
+            context=context,
             **_state(event),
         )
         for key, role in roles.items():
@@ -147,6 +152,14 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
             yield position, StoredEvent("EpcisMention", f"{uid} {key}", mention)
     for uid, (position, props) in kept.items():
         yield position, StoredEvent("EpcisEvent", uid, {k: v for k, v in props.items() if v is not None})
+
+
+def _namespaces(context: Any) -> str | None:
+    """What a document's ``@context`` declares by name (its prefixes and terms), as JSON, kept with
+    each of its events so that an export can declare them again; None where it declares none."""
+    items = context if isinstance(context, list) else [context]
+    declared = {k: v for item in items if isinstance(item, dict) for k, v in item.items()}
+    return json.dumps(declared, sort_keys=True, ensure_ascii=False) if declared else None
 
 
 def shipment_uid(event: str) -> str:
