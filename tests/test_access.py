@@ -67,6 +67,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/lookup"): PUBLIC,
     ("GET", "/audit"): {"admin", "regulator"},
     ("GET", "/audit/verify"): {"admin", "regulator"},
+    ("GET", "/export/epcis"): REGULATED,
     ("GET", "/export/fsma204"): REGULATED,
     ("GET", "/health"): PUBLIC,
 }
