@@ -57,8 +57,9 @@ def load(
         ),
     ] = False,
 ) -> None:
-    """Validate and load data; a file with errors writes nothing. What was taken though not as
-    written is listed as warnings."""
+    """Validate and load data; a file with errors writes nothing.
+
+    What was taken though not as written is listed as warnings (--strict refuses them)."""
     from lineage.loading.load import load as do_load
 
     if complaints:

@@ -79,8 +79,10 @@ def epcis_export(
     ] = None,
     by: ByOpt = None,
 ) -> None:
-    """The EPCIS events the trace through SOURCE rests on, as an EPCIS 2.0 document a partner's
-    system (or lineage) reads back; or, with no SOURCE, every event of a period."""
+    """The EPCIS events a trace (or a period) rests on, as an EPCIS 2.0 document.
+
+    The events the trace through SOURCE rests on; with no SOURCE, every event of --from .. --to.
+    A partner's EPCIS system, or lineage, reads it back into the same graph."""
     from lineage.errors import InvalidRequest
     from lineage.interchange.epcis import export
 

@@ -1,2 +1,3 @@
-"""EPCIS documents: read and checked against the standard (:mod:`.document`), then mapped to the
-records every other input becomes (:mod:`.mapping`)."""
+"""EPCIS documents: read (JSON-LD, and XML through :mod:`.xml`) and checked against the standard
+(:mod:`.document`, with the words of :mod:`.vocabulary`), mapped to the records every other input
+becomes (:mod:`.mapping`), and written out again (:mod:`.export`)."""

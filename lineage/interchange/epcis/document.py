@@ -38,52 +38,22 @@ from typing import Any
 
 from lineage.errors import Notice, Problem, ValidationFailed
 from lineage.graph.gs1 import IdentifierError, canonical
+from lineage.interchange.epcis.vocabulary import (
+    ACTIONS,
+    BIZ_STEPS,
+    BIZ_TRANSACTION_TYPES,
+    DISPOSITIONS,
+    DOCUMENT_TYPES,
+    ERROR_REASONS,
+    EVENT_TYPES,
+    SOURCE_TYPES,
+    cbv_word,
+    words,
+)
 from lineage.interchange.epcis.xml import XML_DOCUMENT_TYPES, xml_document
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-EVENT_TYPES = (
-    "ObjectEvent",
-    "AggregationEvent",
-    "TransformationEvent",
-    "TransactionEvent",
-    "AssociationEvent",
-)
-DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")
-ACTIONS = ("ADD", "OBSERVE", "DELETE")
-
-BIZ_STEPS = _words(
-    """
-    accepting arriving assembling collecting commissioning consigning creating_class_instance
-    cycle_counting decommissioning departing destroying disassembling dispensing encoding
-    entering_exiting holding inspecting installing killing loading other packing picking receiving
-    removing repackaging repairing replacing reserving retail_selling sampling sensor_reporting
-    shipping staging_outbound stock_taking stocking storing transporting unloading unpacking
-    void_shipping
-    """
-)
-DISPOSITIONS = _words(
-    """
-    active available completeness_inferred completeness_verified conformant container_closed
-    container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit
-    inactive mismatch_class mismatch_instance mismatch_quantity needs_replacement no_pedigree_match
-    non_conformant non_sellable_other partially_dispensed recalled reserved retail_sold returned
-    sellable_accessible sellable_not_accessible stolen unavailable unknown
-    """
-)
-SOURCE_TYPES = frozenset(("owning_party", "possessing_party", "location"))
-BIZ_TRANSACTION_TYPES = _words(
-    """
-    bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt
-    """
-)
-ERROR_REASONS = frozenset(("did_not_occur", "incorrect_data"))
-
 #: The fields of an event the standard defines (an extension carries a prefix: ``example:myField``).
-EVENT_FIELDS = _words(
+EVENT_FIELDS = words(
     """
     @context @type action bizLocation bizStep bizTransactionList certificationInfo childEPCs
     childQuantityList destinationList disposition epcList errorDeclaration eventID eventTime
@@ -164,8 +134,8 @@ class _Checker:
             return
         if ":" in value:
             word = value.rsplit(":", 1)[1] if value.startswith("urn:epcglobal:cbv:") else None
-            if word is not None and word not in allowed:
-                self.fail(where, f"{value!r} names no CBV {what}")
+            if word is not None and word not in allowed:  # a later CBV's word, likely: a URI still
+                self.note("unknown CBV word", where, f"{value!r} names no CBV 2.0 {what}; kept as written")
             return
         if value not in allowed:
             self.fail(
@@ -222,29 +192,6 @@ def context_terms(context: Any) -> frozenset[str]:
     return frozenset(
         key for item in items if isinstance(item, dict) for key in item if not key.startswith("@")
     )
-
-
-#: Where each CBV vocabulary is written as a URN (EPCIS XML) or a web URI, and its words.
-CBV_FORMS = {
-    "bizstep": ("BizStep", BIZ_STEPS),
-    "disp": ("Disp", DISPOSITIONS),
-    "sdt": ("SDT", SOURCE_TYPES),
-    "btt": ("BTT", BIZ_TRANSACTION_TYPES),
-    "er": ("ER", ERROR_REASONS),
-}
-
-
-def cbv_word(value: Any, vocabulary: str) -> Any:
-    """A CBV value as its bare word (``shipping``), where it is written as the vocabulary's URN
-    (``urn:epcglobal:cbv:bizstep:shipping``, as XML writes it) or web URI and the word is the CBV's;
-    anything else as it is, for the checks."""
-    if not isinstance(value, str):
-        return value
-    web, words = CBV_FORMS[vocabulary]
-    for prefix in (f"urn:epcglobal:cbv:{vocabulary}:", f"https://ref.gs1.org/cbv/{web}-"):
-        if value.startswith(prefix) and value[len(prefix) :] in words:
-            return value[len(prefix) :]
-    return value
 
 
 def _cbv_words(e: dict[str, Any]) -> None:
@@ -516,7 +463,7 @@ def read_document(path: Path) -> Document:
         if not version.startswith(("1.", "2.") if xml else "2."):
             taken = "EPCIS XML 1.x and 2.x" if xml else "EPCIS 2.0 (XML: 1.x and 2.x)"
             c.fail("schemaVersion", f"{data.get('schemaVersion')!r}; this reader takes {taken}")
-        c.time(data.get("creationDate"), "creationDate")
+        c.time(data.get("creationDate"), "creationDate", required=False)
         master = _master_data(c, data.get("epcisHeader"))
         events = events_of(data.get("epcisBody"))
         if events is None and not master:

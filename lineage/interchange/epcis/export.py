@@ -21,7 +21,7 @@ from lineage.graph.evidence import evidence_of
 from lineage.graph.model import OPEN_END, OPEN_START, NodeRef, iso, now_ms, to_epoch_ms
 from lineage.graph.scope import Scope, Window, backward, forward
 from lineage.graph.store import Store
-from lineage.interchange.epcis.document import CBV_FORMS
+from lineage.interchange.epcis.vocabulary import CBV_FORMS
 
 Format = Literal["jsonld", "xml"]
 MEDIA_TYPES: dict[str, str] = {"jsonld": "application/ld+json", "xml": "application/xml"}

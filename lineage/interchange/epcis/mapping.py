@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,14 +68,50 @@ BIZ_TRANSACTIONS = {
 UNITS = {"KGM": "kg", "GRM": "g", "LTR": "l", "MTR": "m", "H87": "pcs", "EA": "pcs"}
 
 
+#: What an event's hash leaves out: what the capturing system or a later declaration adds, as
+#: EPCIS's own event hash does, so that a declaration of error names the event it repeats.
+_UNHASHED = frozenset(("@context", "eventID", "recordTime", "errorDeclaration"))
+#: Fields whose text is an identifier (or a list of them), hashed in their canonical spelling.
+_KEYS = frozenset(("epcList", "childEPCs", "inputEPCList", "outputEPCList", "epcClass", "parentID", "id"))
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+
+
 def event_id(event: dict[str, Any]) -> str:
-    """The event's own id, or a stable hash of its content where it has none (so importing the
-    same document twice names the same event)."""
+    """The event's own id, or a hash of its content where it has none: the same in either syntax
+    (XML or JSON-LD) and in any spelling of its keys, so importing the same event twice, however
+    it is written, names one event."""
     given = event.get("eventID")
     if isinstance(given, str) and given:
         return given
-    body = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    content = _canonical({k: v for k, v in event.items() if k not in _UNHASHED})
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "hash:" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def _canonical(value: Any, key: str = "") -> Any:
+    """``value`` as both syntaxes give it: every leaf as text (a number as a float's text), an
+    identifier in its canonical spelling, a time (ISO-8601 with offset) as epoch milliseconds, a
+    list in sorted order."""
+    if isinstance(value, dict):
+        return {k: _canonical(v, k) for k, v in value.items() if not k.startswith("@") or k == "@value"}
+    if isinstance(value, list):
+        return sorted((_canonical(v, key) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return repr(float(value))
+    text = str(value).strip()
+    if key in _KEYS:
+        return key_of(text)
+    if _TIME.match(text):
+        try:
+            return str(to_epoch_ms(text))
+        except ValueError:
+            return text
+    try:
+        return repr(float(text)) if text and text[0] in "+-.0123456789" else text
+    except ValueError:
+        return text
 
 
 def short_step(value: Any) -> str:
@@ -318,10 +355,6 @@ def _named(out: _Records, position: int, event: dict[str, Any]) -> list[str]:
     return keys
 
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
 #: Master data vocabularies whose elements are parties or places: ``Customer`` nodes.
 _PLACES = frozenset(("location", "businesslocation", "readpoint", "party"))
 #: The attributes of a place that make its address, in the order they are written.
@@ -335,7 +368,7 @@ _ADDRESS = (
     "countryCode",
 )
 #: The attributes of a product class that describe it, the first one given.
-_DESCRIPTIONS = _words("descriptionShort tradeItemDescription regulatedProductName description name")
+_DESCRIPTIONS = ("descriptionShort", "tradeItemDescription", "regulatedProductName", "description", "name")
 
 
 def _master_data(out: _Records, master: Iterable[Any]) -> None:

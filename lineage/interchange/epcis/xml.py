@@ -9,6 +9,8 @@ the shape of an EPCIS 2.0 JSON-LD document, so that one set of checks and one ma
   an object, its text a value.
 - Master data (``EPCISMasterData``, in the header or as a master data document's body) becomes
   ``epcisHeader.epcisMasterData.vocabularyList``.
+- A bare event (the root element an event) is a list of that one event; an element marked
+  ``xsi:nil`` is absent; a query document's ``createdAt`` is its ``creationDate``.
 
 Parsed by :mod:`defusedxml`: a document that declares entities (the "billion laughs") or points at
 an external one is refused before anything is expanded or fetched.
@@ -24,6 +26,7 @@ import defusedxml.ElementTree as SafeTree
 from defusedxml import DefusedXmlException
 
 from lineage.errors import Problem, ValidationFailed
+from lineage.interchange.epcis.vocabulary import EVENT_TYPES
 
 #: The namespaces of EPCIS's own elements: their names are the JSON-LD names, with no prefix.
 OWN_NAMESPACES = frozenset(
@@ -42,11 +45,12 @@ _EPC_LISTS = frozenset(("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _QUANTITY_LISTS = frozenset(("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"))
 _ENDS = {"sourceList": "source", "destinationList": "destination"}
 _WRAPPERS = frozenset(("extension", "baseExtension"))
+_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 #: Sensor report attributes that hold numbers.
 _NUMBERS = frozenset(("value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"))
 
 
-def xml_document(path: Path) -> dict[str, Any]:
+def xml_document(path: Path) -> dict[str, Any] | list[dict[str, Any]]:
     """The document at ``path`` as EPCIS 2.0 JSON-LD would hold it; refused if it is not XML or
     declares entities."""
     prefixes: dict[str, str] = {}
@@ -92,7 +96,10 @@ class _Reader:
         prefix = self.prefixes.get(namespace)
         return f"{prefix}:{name}" if prefix else f"{namespace}{name}"
 
-    def document(self, root: Element) -> dict[str, Any]:
+    def document(self, root: Element) -> dict[str, Any] | list[dict[str, Any]]:
+        """The document; a bare event (the root an event) as a list of that one event."""
+        if local(root.tag)[1] in EVENT_TYPES:
+            return [self.event(root)]
         context = [
             {prefix: uri for uri, prefix in self.prefixes.items() if prefix and uri not in OWN_NAMESPACES}
         ]
@@ -100,7 +107,7 @@ class _Reader:
             "@context": context,
             "type": local(root.tag)[1],
             "schemaVersion": root.get("schemaVersion"),
-            "creationDate": root.get("creationDate"),
+            "creationDate": root.get("creationDate") or root.get("createdAt"),
         }
         vocabularies = [v for held in _descendants(root, "VocabularyList") for v in self.vocabularies(held)]
         if vocabularies:
@@ -140,6 +147,8 @@ class _Reader:
 
     def fields(self, element: Element, into: dict[str, Any]) -> None:
         for child in element:
+            if child.get(_NIL) == "true":
+                continue  # xsi:nil: absent
             name = self.name(child.tag)
             if name in _WRAPPERS:
                 self.fields(child, into)
@@ -172,7 +181,7 @@ class _Reader:
         return self.value(element)
 
     def quantity(self, element: Element) -> dict[str, Any]:
-        fields = {local(part.tag)[1]: _text(part) for part in element}
+        fields = {local(part.tag)[1]: _text(part) for part in element if part.get(_NIL) != "true"}
         if "quantity" in fields:
             fields["quantity"] = _number(fields["quantity"])
         return fields
