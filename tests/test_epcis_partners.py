@@ -15,9 +15,10 @@ from test_embedded_server import cli
 from test_epcis import CONTEXT, FARM, PACKER, PALLET, event, party
 
 from lineage.errors import ValidationFailed
+from lineage.graph.evidence import evidence_of
 from lineage.graph.gs1 import canonical
 from lineage.graph.model import Label, NodeRef
-from lineage.graph.scope import fetch_properties, forward
+from lineage.graph.scope import backward, fetch_properties, forward
 from lineage.graph.store import Store
 from lineage.interchange.epcis.document import read_document
 from lineage.loading.load import load
@@ -269,3 +270,49 @@ def test_post_ingest_takes_jsonld_parts_by_type_and_returns_notices(tmp_path: Pa
         assert report["notice_counts"] == {"opaque identifier": 2}
         assert [n["field"] for n in report["notices"]] == ["eventList[1].parentID", "eventList[2].epcList[0]"]
         assert all(n["source"] == "from-the-packer.jsonld" for n in report["notices"])
+
+
+MILK, CHEESE = "urn:epc:class:lgtin:4012345.011111.MILK-7", "urn:epc:class:lgtin:4012345.022222.CHEESE-7"
+
+
+def made(uid: str, at: str) -> dict[str, Any]:
+    return event(
+        "TransformationEvent",
+        at,
+        eventID=uid,
+        bizStep="commissioning",
+        inputQuantityList=[{"epcClass": MILK, "quantity": 100, "uom": "KGM"}],
+        outputQuantityList=[{"epcClass": CHEESE, "quantity": 10, "uom": "KGM"}],
+    )
+
+
+def test_partners_documents_that_name_the_same_objects_load_together(store: Store, tmp_path: Path) -> None:
+    """Two documents whose events name the same objects and link the same pair: in one load the
+    link rests on both events, with both quantities; the later event's properties are the node's."""
+    store.clear()
+    first = write(tmp_path / "monday.jsonld", doc([made("urn:uuid:t1", "1T06:00:00")]))
+    second = write(tmp_path / "tuesday.jsonld", doc([made("urn:uuid:t2", "2T06:00:00")]))
+    load(store, [first, second])
+    [link] = store.run("scope_batch_consumers", uids=[canonical(MILK)])
+    assert link["dst"] == canonical(CHEESE)
+    evidence = {e.id: e for e in evidence_of(store, backward(store, NodeRef(Label.BATCH, canonical(CHEESE))))}
+    assert all(evidence[f"urn:uuid:t{n}"].relationships for n in (1, 2))
+
+
+def test_a_link_made_by_two_loads_rests_on_both_and_survives_one_retraction(
+    store: Store, tmp_path: Path
+) -> None:
+    store.clear()
+    load(store, [write(tmp_path / "monday.jsonld", doc([made("urn:uuid:t1", "1T06:00:00")]))])
+    load(store, [write(tmp_path / "tuesday.jsonld", doc([made("urn:uuid:t2", "2T06:00:00")]))])
+    cheese = NodeRef(Label.BATCH, canonical(CHEESE))
+    evidence = {e.id: e for e in evidence_of(store, backward(store, cheese))}
+    assert all(
+        evidence[f"urn:uuid:t{n}"].relationships for n in (1, 2)
+    )  # the second load kept the first's id
+    wrong = {
+        **made("urn:uuid:t2", "2T06:00:00"),
+        "errorDeclaration": {"declarationTime": "2026-05-03T00:00:00Z"},
+    }
+    load(store, [write(tmp_path / "correction.jsonld", doc([wrong]))])
+    assert backward(store, cheese).uids_by_label()["Batch"] == {canonical(MILK)}  # still rests on t1

@@ -4,14 +4,19 @@
 // mode: write
 // changes: lineage
 // why: endpoints are matched by indexed uid; MERGE keeps one HANDLED_BY per pair, so reloads change
-//      nothing. Its tail appends, in the same statement, the change log's next entry naming the
-//      HANDLED_BY relationships written (lineage.live); `locked` is set before seq is read so that on
-//      Neo4j the revision's write lock is held first and two writers never take the same number.
+//      nothing; the evidence ids it had are kept and new ones added (a later input naming the
+//      same pair adds its event to what the relationship rests on). Its tail appends, in the same
+//      statement, the change log's next entry naming the HANDLED_BY relationships written
+//      (lineage.live); `locked` is set before seq is read so that on Neo4j the revision's write
+//      lock is held first and two writers never take the same number.
 UNWIND $rows AS row
 MATCH (a:Batch {uid: row.src})
 MATCH (b:Operator {uid: row.dst})
 MERGE (a)-[r:HANDLED_BY]->(b)
+WITH a, b, r, row, r.evidence AS had
 SET r += row.props
+SET r.evidence = CASE WHEN had IS NULL OR row.props.evidence IS NULL THEN coalesce(row.props.evidence, had)
+    ELSE reduce(s = had, x IN split(row.props.evidence, ' ') | CASE WHEN x IN split(s, ' ') THEN s ELSE s + ' ' + x END) END
 WITH count(r) AS written, collect([a.uid, b.uid]) AS keys
 WITH written, CASE WHEN written > 0 THEN keys END AS keys
 MERGE (clock:Revision {uid: 'lineage'})

@@ -38,7 +38,7 @@ def load(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="JSON Lines, CSV or EPCIS 2.0 JSON-LD (.jsonld, .json) files, or folders of them."
+            help="JSON Lines, CSV, EPCIS JSON-LD (.jsonld, .json) or EPCIS XML (.xml) files, or folders."
         ),
     ],
     as_json: JsonOpt = False,

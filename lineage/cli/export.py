@@ -75,7 +75,10 @@ def epcis_export(
     ] = "jsonld",
     output: Annotated[
         Path | None,
-        typer.Option("--out", help="File to write (default: ./epcis-<direction>-<uid>.<format>)."),
+        typer.Option(
+            "--out",
+            help="File to write (default: ./epcis-<direction>-<uid>.<format>, or ./epcis-<from>.<format>).",
+        ),
     ] = None,
     by: ByOpt = None,
 ) -> None:

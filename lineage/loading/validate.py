@@ -21,7 +21,7 @@ from lineage.graph.model import LABEL_BY_NAME, NODE_DEFAULTS, REL_TYPE_BY_NAME, 
 from lineage.graph.schema import endpoints
 from lineage.interchange.epcis.mapping import StoredEvent
 from lineage.loading.helper import Helper
-from lineage.loading.read import expand_paths, is_json_lines, read_file
+from lineage.loading.read import EPCIS_SUFFIXES, expand_paths, is_json_lines, read_file
 from lineage.loading.records import Outcome, checked
 
 #: Stop collecting after this many problems: the first thousand say enough, and memory stays bounded.
@@ -107,6 +107,8 @@ def _validate_files(
     count = 0
     labels, rel_types, defaults = LABEL_BY_NAME, REL_TYPE_BY_NAME, NODE_DEFAULTS
     node_tables: dict[Label, dict[str, tuple[dict[str, Any], Position]]] = {}
+    #: EPCIS documents: several name the same objects, each event adding what it says.
+    epcis = {index for index, path in enumerate(files) if path.suffix in EPCIS_SUFFIXES}
     rel_tables: dict[tuple[str, str | None, str | None], dict[tuple[str, str], Any]] = {}
 
     with closing(_checked(files, digests, helper_min_bytes, encoding, data.notices)) as chunks:
@@ -141,6 +143,9 @@ def _validate_files(
                     entry = (record, position)
                     previous = table.setdefault(uid, entry)
                     if previous is not entry and previous[0] != record:
+                        if index in epcis and previous[1][0] in epcis:
+                            previous[0].update(record)  # a later document's event says it later
+                            continue
                         source, line = data.where(previous[1])
                         given = f"{label.value} {uid!r} was already given at {source}:{line}"
                         problems.append(data.problem(position, "uid", f"{given} with different properties"))
@@ -159,6 +164,9 @@ def _validate_files(
                 entry = (record, position)
                 previous = rels.setdefault((src, dst), entry)
                 if previous is not entry and previous[0] != record:
+                    if index in epcis and previous[1][0] in epcis:
+                        _merge_events(previous[0], record)
+                        continue
                     source, line = data.where(previous[1])
                     given = f"{kind} {src!r} -> {dst!r} was already given at {source}:{line}"
                     problems.append(data.problem(position, None, f"{given} with different properties"))
@@ -169,6 +177,18 @@ def _validate_files(
         on_record(count)
     data.records = count
     return data, problems, digests
+
+
+def _merge_events(known: dict[str, Any], record: dict[str, Any]) -> None:
+    """A relationship that two EPCIS documents' events make: one, resting on both events, with the
+    quantity of each event that is new to it added (in one unit)."""
+    had = known.get("evidence", "").split()
+    new = [e for e in record.get("evidence", "").split() if e not in had]
+    if new and "quantity" in record and "quantity" in known and record.get("unit") == known.get("unit"):
+        known["quantity"] += record["quantity"]
+    known.update({k: v for k, v in record.items() if k not in ("evidence", "quantity")})
+    if had or new:
+        known["evidence"] = " ".join([*had, *new])
 
 
 #: (file index, line numbers, and for each line its outcome, or an EPCIS event to keep).

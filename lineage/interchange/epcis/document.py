@@ -258,7 +258,11 @@ def _check_event(c: _Checker, e: Any, where: str) -> None:
     terms = c.terms | context_terms(e.get("@context"))
     for key in sorted(e):
         if key not in EVENT_FIELDS and not _prefixed(key) and key not in terms:
-            c.note("unknown field", f"{where}.{key}", "no @context defines it; kept in the stored event")
+            c.note(
+                "unknown field",
+                f"{where}.{key}",
+                "not an EPCIS field, and no namespace or @context names it; kept in the stored event",
+            )
     if kind == "TransformationEvent":
         if "action" in e:
             c.fail(f"{where}.action", "a TransformationEvent has no action")

@@ -55,7 +55,9 @@ def export(
 
     if source is None:
         if window is None:
-            raise InvalidRequest("give a source, or a period (from and to) to export every event in")
+            raise InvalidRequest(
+                "give a source, or a period (a from, a to, or both) to export every event in"
+            )
         events = list(events_between(store, window.start, window.end))
         start, end = _when(window.start), _when(window.end)
         name, subject = f"epcis-{start}", f"events {start} to {end}"
