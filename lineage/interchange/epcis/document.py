@@ -446,6 +446,8 @@ def read_document(path: Path) -> Document:
     c = _Checker(path)
     xml = path.suffix.lower() == ".xml"
     data = xml_document(path) if xml else _parse(path)
+    if isinstance(data, dict) and data.get("type") in EVENT_TYPES:  # a bare event
+        data = [data]
     if isinstance(data, list):  # a bare list of events
         kind, events, master = "eventList", data, []
     elif not isinstance(data, dict):
@@ -464,9 +466,17 @@ def read_document(path: Path) -> Document:
             )
         c.terms = context_terms(data.get("@context"))
         version = str(data.get("schemaVersion", ""))
-        if not version.startswith(("1.", "2.") if xml else "2."):
-            taken = "EPCIS XML 1.x and 2.x" if xml else "EPCIS 2.0 (XML: 1.x and 2.x)"
-            c.fail("schemaVersion", f"{data.get('schemaVersion')!r}; this reader takes {taken}")
+        if xml and not version.startswith(("1.", "2.")):  # the elements say which: both are read
+            c.note(
+                "schema version",
+                "schemaVersion",
+                f"{data.get('schemaVersion')!r}; read as EPCIS XML 1.2 / 2.0",
+            )
+        elif not xml and not version.startswith("2."):
+            c.fail(
+                "schemaVersion",
+                f"{data.get('schemaVersion')!r}; this reader takes EPCIS 2.0 (XML: 1.x and 2.x)",
+            )
         c.time(data.get("creationDate"), "creationDate", required=False)
         master = _master_data(c, data.get("epcisHeader"))
         events = events_of(data.get("epcisBody"))
