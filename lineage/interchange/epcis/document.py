@@ -64,7 +64,7 @@ EVENT_FIELDS = words(
 )
 EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 _NO_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$")
 _OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d([T ].*)?$")
@@ -124,7 +124,7 @@ class _Checker:
             if required:
                 self.fail(where, "missing; an ISO-8601 time with its offset, e.g. 2026-07-22T06:45:00+02:00")
             return
-        if not isinstance(value, str) or not _TIME.match(value) or _parse_time(value) is None:
+        if not isinstance(value, str) or not ISO_TIME.match(value) or _parse_time(value) is None:
             self.fail(where, f"{value!r} is not an ISO-8601 time with an offset (2026-07-22T06:45:00+02:00)")
 
     def vocabulary(self, value: Any, allowed: frozenset[str], what: str, where: str) -> None:
@@ -186,12 +186,16 @@ def _prefixed(key: str) -> bool:
     return ":" in key or key.startswith(("http://", "https://"))
 
 
-def context_terms(context: Any) -> frozenset[str]:
-    """The terms a JSON-LD ``@context`` (a URL, an object, or a list of them) defines by name."""
+def context_declarations(context: Any) -> dict[str, Any]:
+    """What a JSON-LD ``@context`` (a URL, an object, or a list of them) declares by name: its
+    prefixes and terms, each with what it stands for."""
     items = context if isinstance(context, list) else [context]
-    return frozenset(
-        key for item in items if isinstance(item, dict) for key in item if not key.startswith("@")
-    )
+    return {key: value for item in items if isinstance(item, dict) for key, value in item.items()}
+
+
+def context_terms(context: Any) -> frozenset[str]:
+    """The terms a JSON-LD ``@context`` defines by name."""
+    return frozenset(key for key in context_declarations(context) if not key.startswith("@"))
 
 
 def _cbv_words(e: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from lineage.graph.model import OPEN_END, OPEN_START, NodeRef, iso, now_ms, to_e
 from lineage.graph.scope import Scope, Window, backward, forward
 from lineage.graph.store import Store
 from lineage.interchange.epcis.vocabulary import CBV_FORMS
+from lineage.interchange.fsma import Direction
 
 Format = Literal["jsonld", "xml"]
 MEDIA_TYPES: dict[str, str] = {"jsonld": "application/ld+json", "xml": "application/xml"}
@@ -33,9 +34,6 @@ STANDARD_PREFIXES = {"cbvmda": "urn:epcglobal:cbv:mda", "gs1": "https://gs1.org/
 #: An event whole (and its declaration of error, if one was made), and what its document's context
 #: declared (JSON), as stored.
 Stored = tuple[list[dict[str, Any]], str | None]
-
-
-Direction = Literal["both", "forward", "backward"]
 
 
 def export(

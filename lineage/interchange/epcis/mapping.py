@@ -39,14 +39,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from lineage.graph.gs1 import DL_HOST, key_of
 from lineage.graph.model import to_epoch_ms
-from lineage.interchange.epcis.document import EPC_LISTS, QUANTITY_LISTS, Document
+from lineage.interchange.epcis.document import (
+    EPC_LISTS,
+    ISO_TIME,
+    QUANTITY_LISTS,
+    Document,
+    context_declarations,
+)
 
 #: The CBV business transaction types in words, for a shipment's ``document_type``.
 BIZ_TRANSACTIONS = {
@@ -73,7 +78,6 @@ UNITS = {"KGM": "kg", "GRM": "g", "LTR": "l", "MTR": "m", "H87": "pcs", "EA": "p
 _UNHASHED = frozenset(("@context", "eventID", "recordTime", "errorDeclaration"))
 #: Fields whose text is an identifier (or a list of them), hashed in their canonical spelling.
 _KEYS = frozenset(("epcList", "childEPCs", "inputEPCList", "outputEPCList", "epcClass", "parentID", "id"))
-_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 
 
 def event_id(event: dict[str, Any]) -> str:
@@ -103,7 +107,7 @@ def _canonical(value: Any, key: str = "") -> Any:
     text = str(value).strip()
     if key in _KEYS:
         return key_of(text)
-    if _TIME.match(text):
+    if ISO_TIME.match(text):
         try:
             return str(to_epoch_ms(text))
         except ValueError:
@@ -194,8 +198,7 @@ def stored_events(document: Document) -> Iterator[tuple[int, StoredEvent]]:
 def _namespaces(context: Any) -> str | None:
     """What a document's ``@context`` declares by name (its prefixes and terms), as JSON, kept with
     each of its events so that an export can declare them again; None where it declares none."""
-    items = context if isinstance(context, list) else [context]
-    declared = {k: v for item in items if isinstance(item, dict) for k, v in item.items()}
+    declared = context_declarations(context)
     return json.dumps(declared, sort_keys=True, ensure_ascii=False) if declared else None
 
 
